@@ -1,0 +1,41 @@
+#include "cli_helpers.hpp"
+
+#include <cstdlib>
+#include <stdexcept>
+
+#include "util/subprocess.hpp"
+
+extern char** environ;
+
+namespace bkp::test {
+
+Cli::Cli() { env["HOME"] = home_.path().string(); }
+
+Run Cli::run(const std::vector<std::string>& args, const std::string& input) const {
+  const char* bin = std::getenv("BKP_BINARY");
+  if (!bin) throw std::runtime_error("BKP_BINARY is not set");
+  std::vector<std::string> argv{bin};
+  argv.insert(argv.end(), args.begin(), args.end());
+  util::SpawnOptions opts;
+  opts.env = env;
+  opts.env.try_emplace("XDG_CONFIG_HOME", (home_.path() / ".config").string());
+  opts.env.try_emplace("XDG_STATE_HOME", (home_.path() / ".state").string());
+  opts.env.try_emplace("XDG_CACHE_HOME", (home_.path() / ".cache").string());
+  for (char** e = environ; *e; ++e) {
+    std::string entry(*e);
+    auto name = entry.substr(0, entry.find('='));
+    if (name.rfind("BKP_", 0) == 0 && name != "BKP_BINARY" && !env.count(name))
+      opts.unset_env.push_back(name);
+  }
+  auto r = util::run_capture(argv, opts, input);
+  if (!r) throw std::runtime_error(r.error().message);
+  return Run{r->status, r->out, r->err};
+}
+
+std::filesystem::path source_root() {
+  const char* root = std::getenv("BKP_SOURCE_ROOT");
+  if (!root) throw std::runtime_error("BKP_SOURCE_ROOT is not set");
+  return root;
+}
+
+}  // namespace bkp::test

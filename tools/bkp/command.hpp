@@ -1,0 +1,41 @@
+// The command table: every subcommand is one file in tools/bkp/ and one row
+// here (name, summary, what setup it needs, the function that adds its
+// options). Help, completions tests and man page tests all read this table.
+#pragma once
+
+#include <functional>
+#include <span>
+#include <string_view>
+
+#include "context.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace bkp::cli {
+
+// What the dispatcher prepares before a command runs.
+enum class Needs { nothing, repository, key, catalog };
+
+using RunFn = std::function<int(Context&)>;
+using SetupFn = RunFn (*)(CLI::App& sub);
+
+struct CommandSpec {
+  std::string_view name;
+  std::string_view summary;
+  Needs needs;
+  SetupFn setup;
+};
+
+std::span<const CommandSpec> command_table();
+const CommandSpec* find_command(std::string_view name);
+// The nearest command names for a typo, best first (empty when none is near).
+std::vector<std::string_view> suggest_commands(std::string_view typo);
+
+// One setup function per file cmd_<name>.cpp.
+RunFn setup_config(CLI::App& sub);
+RunFn setup_help(CLI::App& sub);
+RunFn setup_version(CLI::App& sub);
+
+}  // namespace bkp::cli

@@ -1,0 +1,44 @@
+// What every command receives: the global options, the effective
+// configuration and the output channel.
+#pragma once
+
+#include <string>
+
+#include "config/config.hpp"
+#include "output.hpp"
+#include "util/secret.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace bkp::cli {
+
+struct GlobalOptions {
+  std::string repo;
+  std::string config_file;
+  std::string password_file;
+  std::string password_command;
+  bool quiet = false;
+  int verbose = 0;
+  bool json = false;
+  bool no_progress = false;
+};
+
+struct Context {
+  GlobalOptions global;
+  config::Config config;
+  Output out;
+  CLI::App* root = nullptr;
+
+  // The repository location from -r, BKP_REPOSITORY or the config file.
+  std::string repository() const { return config.get("repository").value_or(""); }
+};
+
+// Reads the passphrase from --password-file, --password-command (their
+// environment or config equivalents), or a no-echo prompt on a terminal.
+// `confirm` asks twice, for new passphrases.
+enum class Confirm { no, yes };
+util::Result<util::SecretBytes> read_password(const Context& ctx, Confirm confirm);
+
+}  // namespace bkp::cli
