@@ -1,0 +1,35 @@
+// Per-chunk compression. A chunk that does not get smaller is stored as is
+// (Codec::none), so already-compressed data costs no CPU on restore.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "util/bytes.hpp"
+#include "util/result.hpp"
+
+namespace bkp::compress {
+
+// Stored in pack headers: values are part of the repository format.
+enum class Codec : std::uint8_t { none = 0, zstd = 1, lz4 = 2 };
+
+struct Spec {
+  Codec codec = Codec::zstd;
+  int level = 0;  // 0 = the codec's default chosen for bkp (see doc/)
+};
+
+// Parses "zstd", "zstd:LEVEL", "lz4", "none" (usage error otherwise).
+util::Result<Spec> parse_spec(std::string_view text);
+std::string to_string(const Spec& spec);
+std::string_view codec_name(Codec c);
+
+// Compresses `in`; returns nullopt when the result would not be smaller,
+// in which case the caller stores the raw bytes with Codec::none.
+std::optional<util::Bytes> compress(const Spec& spec, util::ByteView in);
+// Decompresses to exactly `raw_size` bytes; anything else is
+// ErrorKind::corrupt.
+util::Result<util::Bytes> decompress(Codec codec, util::ByteView in, std::size_t raw_size);
+
+}  // namespace bkp::compress

@@ -1,0 +1,60 @@
+// The storage interface: opaque named objects, nothing more. A backend never
+// sees keys, snapshots or chunk ids; names are '/'-separated paths such as
+// "config", "keys/<id>", "data/ab/<id>", "index/<id>", "snapshots/<id>".
+// Local disk implements it now; S3, Azure and GCS will implement the same.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "util/bytes.hpp"
+#include "util/result.hpp"
+
+namespace bkp::storage {
+
+struct ObjectInfo {
+  std::string name;
+  std::uint64_t size = 0;
+};
+
+// Create-only writes never replace an existing object (ErrorKind::exists).
+enum class WriteMode { overwrite, create_only };
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // A human-readable location with credentials redacted, for messages.
+  virtual std::string describe() const = 0;
+  // "local", "s3", "azure", "gcs".
+  virtual std::string_view kind() const = 0;
+
+  // Atomic: readers see the whole object or nothing, even after a crash.
+  virtual util::Status put(std::string_view name, util::ByteView data, WriteMode mode) = 0;
+  // ErrorKind::not_found when the object does not exist.
+  virtual util::Result<util::Bytes> get(std::string_view name) = 0;
+  // Bytes [offset, offset+length); a range past the end is ErrorKind::corrupt
+  // (a short read must never pass for data).
+  virtual util::Result<util::Bytes> get_range(std::string_view name, std::uint64_t offset,
+                                              std::uint64_t length) = 0;
+  virtual util::Result<ObjectInfo> stat(std::string_view name) = 0;
+  // Calls `fn` for every object whose name starts with `prefix`, in no
+  // particular order; stops and returns the error if `fn` fails.
+  virtual util::Status list(std::string_view prefix,
+                            const std::function<util::Status(const ObjectInfo&)>& fn) = 0;
+  // Removing an object that does not exist is not an error (idempotent).
+  virtual util::Status remove(std::string_view name) = 0;
+};
+
+// Opens the backend for a location: "/path", "file:///path" (local) for now.
+// ErrorKind::usage for a location it cannot parse or a scheme not built in.
+util::Result<std::unique_ptr<Backend>> open_backend(std::string_view location);
+
+// Checks an object name: non-empty, relative, no "." or ".." segments, no
+// empty segments, no NUL. Backends reject bad names with ErrorKind::usage.
+bool valid_object_name(std::string_view name);
+
+}  // namespace bkp::storage
