@@ -15,6 +15,16 @@ namespace bkp::compress {
 // Stored in pack headers: values are part of the repository format.
 enum class Codec : std::uint8_t { none = 0, zstd = 1, lz4 = 2 };
 
+// The zstd level used when Spec::level is 0, chosen by measurement (see
+// doc/compression.md). Changing it changes new chunks only; any level decodes.
+inline constexpr int default_zstd_level = 2;
+inline constexpr int min_zstd_level = 1;
+inline constexpr int max_zstd_level = 19;
+// Largest raw size decompress() accepts: raw sizes come from stored headers,
+// and a hostile header must not make us allocate unbounded memory. Chunks
+// are at most 8 MiB with the default chunker parameters.
+inline constexpr std::size_t max_raw_size = 64 * 1024 * 1024;
+
 struct Spec {
   Codec codec = Codec::zstd;
   int level = 0;  // 0 = the codec's default chosen for bkp (see doc/)
