@@ -20,10 +20,19 @@ struct Params {
   std::size_t max_size = 8 * 1024 * 1024;
 };
 
+// Checks what the Chunker constructor requires: 64 <= min_size < avg_size <=
+// max_size <= 64 MiB, avg_size a power of two. Parameters read from a
+// repository should pass here first (ErrorKind::corrupt otherwise).
+util::Status validate_params(const Params& params);
+
+// Size of the seed the constructor takes.
+inline constexpr std::size_t seed_size = 32;
+
 class Chunker {
  public:
   // `seed` is 32 bytes of repository secret; the same seed and params give
   // the same boundaries forever (this is part of the repository format).
+  // Invalid params or seed size are a bug: throws std::invalid_argument.
   Chunker(const Params& params, util::ByteView seed);
 
   // Length of the first chunk of `data`. When `final` is false and no
@@ -44,7 +53,8 @@ class Chunker {
 using ReadFn = std::function<util::Result<std::size_t>(std::uint8_t* buf, std::size_t cap)>;
 using EmitFn = std::function<util::Status(util::ByteView chunk)>;
 util::Status chunk_stream(const Chunker& chunker, const ReadFn& read, const EmitFn& emit);
-// The same with fixed-size blocks of `block_size` bytes (the last may be short).
+// The same with fixed-size blocks of `block_size` bytes (the last may be short;
+// block_size 0 is ErrorKind::usage).
 util::Status fixed_blocks(std::size_t block_size, const ReadFn& read, const EmitFn& emit);
 
 }  // namespace bkp::chunk
