@@ -117,9 +117,11 @@ TEST_CASE("cut asks for more data unless final", "[chunk]") {
 TEST_CASE("boundaries resynchronise after an insertion", "[chunk]") {
   Chunker c(Params{}, seed_0_to_31());
   auto data = xorshift_bytes(32 * 1024 * 1024, 777);
-  util::Bytes edited(data.begin(), data.begin() + data.size() / 2);
-  util::append(edited, util::as_bytes("0123456789"));
-  edited.insert(edited.end(), data.begin() + data.size() / 2, data.end());
+  util::Bytes edited = data;
+  const std::string_view insertion = "0123456789";
+  edited.insert(edited.begin() + static_cast<std::ptrdiff_t>(data.size() / 2), insertion.begin(),
+                insertion.end());
+  REQUIRE(edited.size() == data.size() + 10);
 
   auto collect = [&](util::ByteView d) {
     std::vector<std::string> out;

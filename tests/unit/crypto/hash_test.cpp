@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <set>
+#include <string>
 
 #include "crypto/hash.hpp"
 #include "util/bytes.hpp"
@@ -93,7 +94,7 @@ TEST_CASE("random helpers produce fresh bytes of the asked size", "[random]") {
   auto t = crypto::random_secret(32);
   REQUIRE(s.size() == 32);
   CHECK(util::to_hex(s.view()) != util::to_hex(t.view()));
-  std::set<Bytes> seen;
-  for (int i = 0; i < 1000; ++i) seen.insert(crypto::random_bytes(8));
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) seen.emplace(util::as_chars(crypto::random_bytes(8)));
   CHECK(seen.size() == 1000);
 }
