@@ -9,15 +9,17 @@ namespace {
 using enum ValueType;
 
 // Keep sorted by key; docs and `config show` print in this order.
-constexpr std::array<KeyInfo, 7> kKeys{{
+constexpr std::array<KeyInfo, 8> kKeys{{
     {"catalog", "BKP_CATALOG", "", path, "",
      "SQLite catalog file (default: $XDG_STATE_HOME/bkp/<repository id>.db, "
-     "or /var/lib/bkp when run as root)"},
+     "else /var/lib/bkp/ for root, ~/.local/state/bkp/ for others)"},
     {"compression", "BKP_COMPRESSION", "BACKUP_COMPRESSION_ENABLED", string, "zstd",
      "chunk compression for new repositories: zstd, zstd:LEVEL, lz4 or none "
      "(BACKUP_COMPRESSION_ENABLED=false means none)"},
     {"encryption.algorithm", "BKP_ENCRYPTION_ALGORITHM", "ENCRYPTION_ALGORITHM", string,
      "aes-256-gcm", "object encryption; aes-256-gcm is the only algorithm"},
+    {"key_file", "BKP_KEY_FILE", "", path, "",
+     "key file that opens the repository instead of a passphrase (see bkp init --key-file)"},
     {"password_command", "BKP_PASSWORD_COMMAND", "", string, "",
      "command whose standard output is the repository passphrase"},
     {"password_file", "BKP_PASSWORD_FILE", "", path, "",

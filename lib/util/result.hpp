@@ -65,18 +65,21 @@ using Status = Result<void>;
 
 }  // namespace bkp::util
 
-// Evaluates a Result expression; on failure returns its error from the
-// enclosing function. Keeps call sites flat instead of nesting ifs.
-#define BKP_TRY(expr)                                   \
-  do {                                                  \
-    auto&& bkp_try_result_ = (expr);                    \
-    if (!bkp_try_result_.ok()) return bkp_try_result_.propagate(); \
-  } while (0)
-
 #define BKP_CONCAT_INNER(a, b) a##b
 #define BKP_CONCAT(a, b) BKP_CONCAT_INNER(a, b)
+
+// Evaluates a Result expression; on failure returns its error from the
+// enclosing function. Keeps call sites flat instead of nesting ifs. The
+// temporary's name is unique so BKP_TRY may nest (inside lambdas).
+#define BKP_TRY(expr) BKP_TRY_IMPL(BKP_CONCAT(bkp_try_, __COUNTER__), expr)
+#define BKP_TRY_IMPL(tmp, expr)                       \
+  do {                                                \
+    auto&& tmp = (expr);                              \
+    if (!tmp.ok()) return tmp.propagate();            \
+  } while (0)
+
 // BKP_ASSIGN(auto x, expr): declares x from a Result or returns its error.
-#define BKP_ASSIGN(decl, expr) BKP_ASSIGN_IMPL(BKP_CONCAT(bkp_assign_, __LINE__), decl, expr)
+#define BKP_ASSIGN(decl, expr) BKP_ASSIGN_IMPL(BKP_CONCAT(bkp_assign_, __COUNTER__), decl, expr)
 #define BKP_ASSIGN_IMPL(tmp, decl, expr)        \
   auto tmp = (expr);                            \
   if (!tmp.ok()) return tmp.propagate();        \

@@ -34,8 +34,16 @@ const CommandSpec* find_command(std::string_view name);
 std::vector<std::string_view> suggest_commands(std::string_view typo);
 
 // One setup function per file cmd_<name>.cpp.
+RunFn setup_backup(CLI::App& sub);
+RunFn setup_catalog(CLI::App& sub);
 RunFn setup_config(CLI::App& sub);
+RunFn setup_diff(CLI::App& sub);
 RunFn setup_help(CLI::App& sub);
+RunFn setup_init(CLI::App& sub);
+RunFn setup_ls(CLI::App& sub);
+RunFn setup_restore(CLI::App& sub);
+RunFn setup_snapshots(CLI::App& sub);
+RunFn setup_verify(CLI::App& sub);
 RunFn setup_version(CLI::App& sub);
 
 }  // namespace bkp::cli

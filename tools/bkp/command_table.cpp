@@ -10,9 +10,21 @@ namespace {
 
 // Sorted by name: `bkp help` lists commands in this order.
 constexpr std::array kCommands{
+    CommandSpec{"backup", "back up files, or a stream from stdin or a command", Needs::key,
+                setup_backup},
+    CommandSpec{"catalog", "rebuild the local catalog from the storage", Needs::key,
+                setup_catalog},
     CommandSpec{"config", "show the effective configuration and where it came from",
                 Needs::nothing, setup_config},
+    CommandSpec{"diff", "show what changed between two snapshots", Needs::key, setup_diff},
     CommandSpec{"help", "show help for bkp or for one command", Needs::nothing, setup_help},
+    CommandSpec{"init", "create a new repository", Needs::nothing, setup_init},
+    CommandSpec{"ls", "list the files in a snapshot", Needs::key, setup_ls},
+    CommandSpec{"restore", "restore a snapshot to a directory, a stream or a tar archive",
+                Needs::key, setup_restore},
+    CommandSpec{"snapshots", "list snapshots", Needs::key, setup_snapshots},
+    CommandSpec{"verify", "check the repository's integrity, optionally reading all data",
+                Needs::key, setup_verify},
     CommandSpec{"version", "print the version and the compiled-in features", Needs::nothing,
                 setup_version},
 };

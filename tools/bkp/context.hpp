@@ -6,6 +6,7 @@
 
 #include "config/config.hpp"
 #include "output.hpp"
+#include "repo/repository.hpp"
 #include "util/secret.hpp"
 
 namespace CLI {
@@ -19,6 +20,7 @@ struct GlobalOptions {
   std::string config_file;
   std::string password_file;
   std::string password_command;
+  std::string key_file;
   bool quiet = false;
   int verbose = 0;
   bool json = false;
@@ -30,6 +32,8 @@ struct Context {
   config::Config config;
   Output out;
   CLI::App* root = nullptr;
+  // Opened by the dispatcher for commands whose table row needs a key.
+  std::unique_ptr<repo::Repository> repo;
 
   // The repository location from -r, BKP_REPOSITORY or the config file.
   std::string repository() const { return config.get("repository").value_or(""); }

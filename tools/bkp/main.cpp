@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "command.hpp"
+#include "repository_access.hpp"
 #include "util/error.hpp"
 
 using namespace bkp;
@@ -23,6 +24,8 @@ void add_global_options(CLI::App& app, GlobalOptions& g) {
                  "read the passphrase from FILE (env BKP_PASSWORD_FILE)")->group(grp);
   app.add_option("--password-command", g.password_command,
                  "run CMD and read the passphrase from its output (env BKP_PASSWORD_COMMAND)")
+      ->group(grp);
+  app.add_option("--key-file", g.key_file, "open the repository with a key file (env BKP_KEY_FILE)")
       ->group(grp);
   app.add_flag("-q,--quiet", g.quiet, "print nothing but errors")->group(grp);
   app.add_flag("-v,--verbose", g.verbose, "more detail; repeat for more")->group(grp);
@@ -40,6 +43,7 @@ void apply_overrides(Context& ctx) {
   if (!g.password_command.empty())
     ctx.config.set("password_command", g.password_command, Origin::command_line,
                    "--password-command");
+  if (!g.key_file.empty()) ctx.config.set("key_file", g.key_file, Origin::command_line, "--key-file");
   if (g.no_progress) ctx.config.set("progress", "false", Origin::command_line, "--no-progress");
   ctx.out.format = g.json ? Format::json : Format::text;
   ctx.out.quiet = g.quiet;
@@ -106,6 +110,11 @@ int main(int argc, char** argv) {
   apply_overrides(ctx);
 
   auto& [spec, run] = runners.at(selected.front());
+  if (spec->needs == Needs::key) {
+    auto repo = open_repository(ctx);
+    if (!repo) return ctx.out.error(repo.error());
+    ctx.repo = std::move(*repo);
+  }
   try {
     return run(ctx);
   } catch (const std::exception& e) {

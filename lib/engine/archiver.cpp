@@ -1,0 +1,292 @@
+// backup_files: walks the roots and builds one tree blob per directory,
+// bottom-up, reusing the content of files that did not change since the
+// parent snapshot (incremental and differential).
+#include <algorithm>
+#include <map>
+
+#include "engine/backup.hpp"
+#include "engine/content.hpp"
+#include "engine/tree.hpp"
+#include "sources/files/reader.hpp"
+#include "util/time.hpp"
+
+#include "bkp_build_config.hpp"
+
+namespace bkp::engine {
+
+using util::ErrorKind;
+using util::fail;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Frame {
+  sources::Node meta;
+  Tree tree;
+  std::optional<Tree> previous;  // the same directory in the parent snapshot
+};
+
+bool unchanged(const sources::Node& a, const sources::Node& b) {
+  return a.type == sources::NodeType::file && b.type == a.type && a.size == b.size &&
+         a.mtime_ns == b.mtime_ns && a.ctime_ns == b.ctime_ns && a.inode == b.inode;
+}
+
+std::vector<std::string> components(const fs::path& p) {
+  std::vector<std::string> out;
+  for (auto& c : p.relative_path()) {
+    if (!c.empty()) out.push_back(c.string());
+  }
+  return out;
+}
+
+class Archiver final : public sources::WalkVisitor {
+ public:
+  Archiver(repo::Repository& repo, const ProgressFn& progress) : repo_(repo), progress_(progress) {}
+
+  std::map<std::string, std::uint64_t> counts;
+  std::uint64_t total_bytes = 0;
+  std::vector<std::string> warnings;
+  bool partial = false;
+
+  util::Status start(std::optional<Tree> previous_root) {
+    BKP_ASSIGN(auto root, sources::stat_path("/"));
+    root.name.clear();
+    stack_.push_back(Frame{root, {}, std::move(previous_root)});
+    return {};
+  }
+
+  // Closes and opens frames so that the top frame is `dir` (absolute).
+  util::Status navigate_to(const fs::path& dir) {
+    auto want = components(dir);
+    std::size_t common = 0;
+    while (common + 1 < stack_.size() && common < want.size() &&
+           stack_[common + 1].meta.name == want[common]) {
+      ++common;
+    }
+    while (stack_.size() > common + 1) BKP_TRY(close_dir());
+    fs::path at = "/";
+    for (std::size_t i = 0; i < common; ++i) at /= want[i];
+    for (std::size_t i = common; i < want.size(); ++i) {
+      at /= want[i];
+      BKP_ASSIGN(auto meta, sources::stat_path(at));
+      BKP_TRY(open_dir(meta));
+    }
+    return {};
+  }
+
+  util::Result<repo::BlobId> finish() {
+    while (stack_.size() > 1) BKP_TRY(close_dir());
+    return save_tree(stack_.back().tree);
+  }
+
+  util::Status enter_dir(const fs::path&, const sources::Node& node) override {
+    return open_dir(node);
+  }
+
+  util::Status leave_dir(const fs::path&, const sources::Node&) override { return close_dir(); }
+
+  util::Status entry(const fs::path& path, const sources::Node& node) override {
+    TreeNode out{node, {}, {}};
+    if (node.type == sources::NodeType::file) {
+      BKP_TRY(file_content(path, out));
+    } else {
+      ++counts["other"];
+    }
+    stack_.back().tree.nodes.push_back(std::move(out));
+    ++items_;
+    report(path);
+    return {};
+  }
+
+  void skipped(const fs::path& path, const util::Error& error) override {
+    warnings.push_back("skipped '" + path.string() + "': " + error.message);
+    partial = true;
+  }
+
+ private:
+  util::Status open_dir(const sources::Node& meta) {
+    std::optional<Tree> previous;
+    if (auto& parent = stack_.back().previous) {
+      const TreeNode* old = parent->find(meta.name);
+      if (old && old->subtree) {
+        BKP_ASSIGN(auto bytes, repo_.load_blob(*old->subtree));
+        BKP_ASSIGN(previous, decode_tree(bytes));
+      }
+    }
+    stack_.push_back(Frame{meta, {}, std::move(previous)});
+    ++counts["dirs"];
+    return {};
+  }
+
+  util::Status close_dir() {
+    Frame frame = std::move(stack_.back());
+    stack_.pop_back();
+    BKP_ASSIGN(auto id, save_tree(frame.tree));
+    stack_.back().tree.nodes.push_back(TreeNode{frame.meta, {}, id});
+    return {};
+  }
+
+  util::Result<repo::BlobId> save_tree(Tree& tree) {
+    std::sort(tree.nodes.begin(), tree.nodes.end(),
+              [](const TreeNode& a, const TreeNode& b) { return a.meta.name < b.meta.name; });
+    auto bytes = encode_tree(tree);
+    auto id = repo_.blob_id(bytes);
+    BKP_TRY(repo_.save_blob(repo::BlobType::tree, bytes, id));
+    return id;
+  }
+
+  util::Status file_content(const fs::path& path, TreeNode& out) {
+    const auto& node = out.meta;
+    total_bytes += node.size;
+    if (auto& prev = stack_.back().previous) {
+      const TreeNode* old = prev->find(node.name);
+      if (old && unchanged(node, old->meta) &&
+          std::all_of(old->content.begin(), old->content.end(),
+                      [&](const repo::BlobId& id) { return repo_.has_blob(id); })) {
+        out.content = old->content;
+        ++counts["files_unmodified"];
+        return {};
+      }
+      ++counts[old ? "files_changed" : "files_new"];
+    } else {
+      ++counts["files_new"];
+    }
+    auto key = std::make_pair(node.device, node.inode);
+    if (node.nlink > 1) {
+      if (auto it = hardlinks_.find(key); it != hardlinks_.end()) {
+        out.content = it->second;
+        return {};
+      }
+    }
+    auto reader = sources::open_for_backup(path, node);
+    if (!reader) {
+      skipped(path, reader.error());
+      out.meta.size = 0;
+      return {};
+    }
+    auto stored = store_stream(
+        repo_, [&](std::uint8_t* buf, std::size_t cap) { return reader->read(buf, cap); },
+        Checksum::no, [&](std::size_t n) {
+          bytes_read_ += n;
+          report(path);
+        });
+    if (!stored) {
+      // A read error on the source skips the file; anything else (storage,
+      // catalog) stops the backup.
+      if (stored.error().kind != ErrorKind::io) return stored.propagate();
+      skipped(path, stored.error());
+      out.meta.size = 0;
+      return {};
+    }
+    out.content = std::move(stored->chunks);
+    if (stored->size != node.size || reader->changed_while_reading()) {
+      warnings.push_back("file '" + path.string() + "' changed while being read");
+      out.meta.size = stored->size;
+    }
+    if (node.nlink > 1) hardlinks_[key] = out.content;
+    return {};
+  }
+
+  void report(const fs::path& path) {
+    if (progress_) progress_(BackupProgress{bytes_read_, items_, path.string()});
+  }
+
+  repo::Repository& repo_;
+  const ProgressFn& progress_;
+  std::vector<Frame> stack_;
+  std::map<std::pair<std::uint64_t, std::uint64_t>, std::vector<repo::BlobId>> hardlinks_;
+  std::uint64_t bytes_read_ = 0, items_ = 0;
+};
+
+// Absolute, normalised, sorted by component, with roots inside other roots dropped.
+util::Result<std::vector<fs::path>> normalise_roots(const std::vector<fs::path>& paths) {
+  std::vector<fs::path> roots;
+  for (auto& p : paths) {
+    std::error_code ec;
+    auto abs = fs::absolute(p, ec).lexically_normal();
+    if (ec) return fail(ErrorKind::usage, "bad path '" + p.string() + "'");
+    if (abs.has_filename() == false && abs != abs.root_path()) abs = abs.parent_path();
+    if (!fs::exists(fs::symlink_status(abs, ec))) {
+      return fail(ErrorKind::not_found, "'" + p.string() + "' does not exist");
+    }
+    roots.push_back(abs);
+  }
+  std::sort(roots.begin(), roots.end(),
+            [](const fs::path& a, const fs::path& b) { return components(a) < components(b); });
+  std::vector<fs::path> out;
+  for (auto& r : roots) {
+    if (!out.empty()) {
+      auto outer = components(out.back()), inner = components(r);
+      if (inner.size() >= outer.size() && std::equal(outer.begin(), outer.end(), inner.begin()))
+        continue;
+    }
+    out.push_back(r);
+  }
+  return out;
+}
+
+}  // namespace
+
+util::Result<BackupReport> backup_files(repo::Repository& repo, const FileBackupOptions& options,
+                                        const ProgressFn& progress) {
+  if (options.paths.empty()) return fail(ErrorKind::usage, "no paths to back up");
+  BKP_ASSIGN(auto roots, normalise_roots(options.paths));
+  BKP_TRY(repo.sync_catalog());
+
+  repo::Snapshot snap;
+  snap.id = repo::new_snapshot_id();
+  snap.time = util::now_rfc3339();
+  snap.hostname = hostname();
+  snap.username = username();
+  snap.source_kind = "files";
+  for (auto& r : roots) snap.paths.push_back(r.string());
+  snap.source_name = options.source_name;
+  if (snap.source_name.empty()) {
+    snap.source_name = snap.hostname + ":";
+    for (std::size_t i = 0; i < roots.size(); ++i) {
+      snap.source_name += (i ? "," : "") + roots[i].string();
+    }
+  }
+  snap.tags = options.tags;
+  snap.program_version = BKP_VERSION;
+
+  BKP_ASSIGN(auto parent, find_parent(repo, snap.source_name, options.type));
+  std::optional<Tree> previous_root;
+  snap.backup_type = std::string(backup_type_name(parent ? options.type : BackupType::full));
+  if (parent) {
+    snap.parent = parent->id;
+    BKP_ASSIGN(auto bytes, repo.load_blob(parent->tree));
+    BKP_ASSIGN(previous_root, decode_tree(bytes));
+  }
+
+  Archiver archiver(repo, progress);
+  BKP_TRY(archiver.start(std::move(previous_root)));
+  for (auto& root : roots) {
+    BKP_TRY(archiver.navigate_to(root.parent_path()));
+    if (root == root.root_path()) {
+      return fail(ErrorKind::usage, "backing up '/' as a whole is not supported yet; name its directories");
+    }
+    BKP_TRY(sources::walk({root}, options.walk, archiver));
+  }
+  BKP_ASSIGN(snap.tree, archiver.finish());
+  BKP_TRY(repo.flush());
+
+  auto& w = repo.write_stats();
+  snap.stats = {{"files_new", archiver.counts["files_new"]},
+                {"files_changed", archiver.counts["files_changed"]},
+                {"files_unmodified", archiver.counts["files_unmodified"]},
+                {"dirs", archiver.counts["dirs"]},
+                {"other", archiver.counts["other"]},
+                {"total_bytes", archiver.total_bytes},
+                {"raw_bytes_new", w.raw_bytes_new},
+                {"stored_bytes_new", w.stored_bytes_new},
+                {"blobs_new", w.blobs_new},
+                {"packs_written", w.packs_written},
+                {"warnings", archiver.warnings.size()},
+                {"partial", archiver.partial}};
+  snap.completed = util::now_rfc3339();
+  BKP_TRY(repo.save_snapshot(snap));
+  return BackupReport{std::move(snap), std::move(archiver.warnings), archiver.partial};
+}
+
+}  // namespace bkp::engine

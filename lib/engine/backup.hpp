@@ -1,0 +1,66 @@
+// Backups into a repository: file trees (through sources/files) and streams
+// (stdin or a command's output). Data is chunked, deduplicated against the
+// repository, and referenced from tree blobs; the snapshot manifest is
+// written last, once everything it references is durable.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "repo/repository.hpp"
+#include "sources/files/walker.hpp"
+
+namespace bkp::engine {
+
+enum class BackupType { full, incremental, differential };
+std::string_view backup_type_name(BackupType t);
+std::optional<BackupType> parse_backup_type(std::string_view s);
+
+struct BackupProgress {
+  std::uint64_t bytes_read = 0;
+  std::uint64_t items = 0;
+  std::string current;  // path being read
+};
+using ProgressFn = std::function<void(const BackupProgress&)>;
+
+struct BackupReport {
+  repo::Snapshot snapshot;
+  std::vector<std::string> warnings;  // skipped and changed files
+  bool partial = false;               // something was skipped: exit 3
+};
+
+struct FileBackupOptions {
+  std::vector<std::filesystem::path> paths;
+  sources::WalkOptions walk;
+  BackupType type = BackupType::incremental;
+  std::vector<std::string> tags;
+  std::string source_name;  // empty: "<hostname>:<paths>"
+};
+
+util::Result<BackupReport> backup_files(repo::Repository& repo, const FileBackupOptions& options,
+                                        const ProgressFn& progress = {});
+
+struct StreamBackupOptions {
+  std::string name;                  // the file name the stream restores as; also the source
+  std::vector<std::string> command;  // empty: read stdin
+  std::vector<std::string> tags;
+  int input_fd = 0;
+};
+
+// A failing command (non-zero exit) writes no snapshot and returns an error
+// that says how it failed.
+util::Result<BackupReport> backup_stream(repo::Repository& repo, const StreamBackupOptions& options,
+                                         const ProgressFn& progress = {});
+
+// Finds the snapshot a new backup compares with: for incremental the latest
+// of the source, for differential the latest full one. nullopt: none.
+util::Result<std::optional<repo::Snapshot>> find_parent(repo::Repository& repo,
+                                                        const std::string& source, BackupType type);
+
+std::string hostname();
+std::string username();
+
+}  // namespace bkp::engine

@@ -1,0 +1,214 @@
+// restore_to_directory: lays a snapshot down under a target directory with
+// its metadata; directories get theirs after their children, so restoring
+// the children does not disturb the directory's times.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+
+#include "crypto/hash.hpp"
+#include "engine/content.hpp"
+#include "engine/recovery_job.hpp"
+#include "engine/restore.hpp"
+#include "engine/tree_walk.hpp"
+#include "sources/files/restore_meta.hpp"
+#include "util/fs.hpp"
+
+namespace bkp::engine {
+
+using util::ErrorKind;
+using util::fail;
+namespace fs = std::filesystem;
+using sources::NodeType;
+
+namespace {
+
+class DirectoryRestorer {
+ public:
+  DirectoryRestorer(repo::Repository& repo, const RestoreOptions& options,
+                    const RestoreProgressFn& progress, RecoveryJob& job, std::uint64_t total)
+      : repo_(repo), opt_(options), progress_(progress), job_(job), total_(total),
+        ownership_(::geteuid() == 0 ? sources::Ownership::restore : sources::Ownership::skip) {}
+
+  RestoreReport report;
+
+  util::Result<Descend> enter(const std::string& path, const TreeNode& node) {
+    bool selected = opt_.filter.selects(path);
+    fs::path dst = opt_.target / fs::path(path).relative_path();
+    if (node.meta.type == NodeType::dir) {
+      if (!selected && !opt_.filter.may_contain(path)) return Descend::no;
+      BKP_TRY(make_directory(dst, node));
+      return Descend::yes;
+    }
+    if (!selected) return Descend::no;
+    BKP_ASSIGN(bool proceed, clear_existing(dst, node));
+    if (!proceed) return Descend::no;
+    switch (node.meta.type) {
+      case NodeType::file: BKP_TRY(restore_file(dst, node)); break;
+      case NodeType::symlink: BKP_TRY(sources::create_symlink(dst, node.meta)); break;
+      default: {
+        auto st = sources::create_special(dst, node.meta);
+        if (!st) {
+          if (st.error().kind != ErrorKind::partial) return st.propagate();
+          warn(st.error().message);
+          return Descend::no;
+        }
+      }
+    }
+    if (node.meta.type != NodeType::file) ++report.others;
+    BKP_TRY(sources::apply_metadata(dst, node.meta, ownership_, report.warnings));
+    tick();
+    return Descend::no;
+  }
+
+  util::Status leave(const std::string& path, const TreeNode& node) {
+    if (!opt_.filter.selects(path)) return {};
+    fs::path dst = opt_.target / fs::path(path).relative_path();
+    ++report.dirs;
+    return sources::apply_metadata(dst, node.meta, ownership_, report.warnings);
+  }
+
+ private:
+  void warn(std::string msg) {
+    report.warnings.push_back(std::move(msg));
+    report.partial = true;
+  }
+
+  void tick() {
+    ++items_;
+    if (progress_) progress_(RestoreProgress{report.bytes, total_, items_});
+    job_.progress(report.bytes, total_);
+  }
+
+  util::Status make_directory(const fs::path& dst, const TreeNode& node) {
+    struct stat st {};
+    if (::lstat(dst.c_str(), &st) == 0) {
+      if (S_ISDIR(st.st_mode)) return {};
+      if (opt_.overwrite == OverwritePolicy::never) {
+        return fail(ErrorKind::exists, "'" + dst.string() + "' exists and is not a directory");
+      }
+      if (::unlink(dst.c_str()) != 0) return fail(util::errno_error("removing", dst, errno));
+    }
+    return sources::create_dir(dst, node.meta);
+  }
+
+  // Makes room for `node` at `dst` as the overwrite policy says; false means
+  // leave what is there.
+  util::Result<bool> clear_existing(const fs::path& dst, const TreeNode& node) {
+    struct stat st {};
+    if (::lstat(dst.c_str(), &st) != 0) return true;
+    if (opt_.overwrite == OverwritePolicy::never) {
+      ++report.skipped_existing;
+      return false;
+    }
+    if (S_ISDIR(st.st_mode)) {
+      // Never delete a directory tree to put a file in its place.
+      warn("'" + dst.string() + "' is a directory; not replaced by a " +
+           sources::type_name(node.meta.type));
+      return false;
+    }
+    if (opt_.overwrite == OverwritePolicy::if_changed && node.meta.type == NodeType::file &&
+        S_ISREG(st.st_mode) && static_cast<std::uint64_t>(st.st_size) == node.meta.size &&
+        st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec == node.meta.mtime_ns) {
+      ++report.skipped_existing;
+      return false;
+    }
+    if (::unlink(dst.c_str()) != 0) return fail(util::errno_error("removing", dst, errno));
+    return true;
+  }
+
+  util::Status restore_file(const fs::path& dst, const TreeNode& node) {
+    auto key = std::make_pair(node.meta.device, node.meta.inode);
+    if (node.meta.nlink > 1) {
+      if (auto it = links_.find(key); it != links_.end()) {
+        ++report.files;
+        return sources::create_hardlink(dst, it->second);
+      }
+    }
+    sources::FileWriter writer;
+    BKP_TRY(writer.open(dst));
+    crypto::Sha256 written;
+    BKP_TRY(load_content(repo_, node.content, [&](util::ByteView data) -> util::Status {
+      BKP_TRY(writer.write(data));
+      if (opt_.verify == VerifyWrites::yes) written.update(data);
+      report.bytes += data.size();
+      job_.progress(report.bytes, total_);
+      if (progress_) progress_(RestoreProgress{report.bytes, total_, items_});
+      return {};
+    }));
+    BKP_TRY(writer.finish(node.meta.size, sources::Sync::no));
+    if (opt_.verify == VerifyWrites::yes) BKP_TRY(verify_written(dst, written.finish()));
+    ++report.files;
+    if (node.meta.nlink > 1) links_[key] = dst;
+    return {};
+  }
+
+  static util::Status verify_written(const fs::path& dst, const crypto::Digest& expected) {
+    BKP_ASSIGN(auto back, util::read_file(dst));
+    if (crypto::sha256(back) != expected) {
+      return fail(ErrorKind::verification, "'" + dst.string() + "' reads back differently");
+    }
+    return {};
+  }
+
+  repo::Repository& repo_;
+  const RestoreOptions& opt_;
+  const RestoreProgressFn& progress_;
+  RecoveryJob& job_;
+  std::uint64_t total_ = 0, items_ = 0;
+  sources::Ownership ownership_;
+  std::map<std::pair<std::uint64_t, std::uint64_t>, fs::path> links_;
+};
+
+}  // namespace
+
+util::Result<RestoreReport> restore_to_directory(repo::Repository& repo, const repo::Snapshot& snap,
+                                                 const RestoreOptions& options,
+                                                 const RestoreProgressFn& progress) {
+  if (options.target.empty()) return fail(ErrorKind::usage, "no --target directory");
+  RecoveryJob job(repo.catalog(), snap.id, options.target.string());
+  BKP_TRY(job.start());
+  std::uint64_t total = snap.stats.value("total_bytes", std::uint64_t{0});
+  DirectoryRestorer restorer(repo, options, progress, job, total);
+  job.step("restore", "snapshot " + snap.id + " to " + options.target.string());
+  util::Status outcome = util::make_dirs(options.target, 0700);
+  if (outcome) {
+    outcome = walk_tree(repo, snap.tree,
+                        TreeVisitor{[&](const std::string& p, const TreeNode& n) {
+                                      return restorer.enter(p, n);
+                                    },
+                                    [&](const std::string& p, const TreeNode& n) {
+                                      return restorer.leave(p, n);
+                                    }});
+  }
+  job.step(outcome ? "done" : "failed", outcome ? "" : outcome.error().message);
+  BKP_TRY(job.finish(outcome));
+  if (!outcome) return outcome.propagate();
+  restorer.report.job_id = job.id();
+  return std::move(restorer.report);
+}
+
+util::Status restore_to_stream(repo::Repository& repo, const repo::Snapshot& snap,
+                               const std::string& path, int fd) {
+  BKP_ASSIGN(auto node, find_node(repo, snap.tree, path));
+  if (node.meta.type != NodeType::file) {
+    return fail(ErrorKind::usage, "'" + path + "' is a " + sources::type_name(node.meta.type) +
+                                      ", not a file");
+  }
+  return load_content(repo, node.content, [&](util::ByteView data) -> util::Status {
+    std::size_t off = 0;
+    while (off < data.size()) {
+      ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return fail(ErrorKind::io, std::string("writing the output: ") + std::strerror(errno));
+      }
+      off += static_cast<std::size_t>(n);
+    }
+    return {};
+  });
+}
+
+}  // namespace bkp::engine

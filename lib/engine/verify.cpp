@@ -1,0 +1,263 @@
+#include "engine/verify.hpp"
+
+#include <map>
+#include <random>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "crypto/hash.hpp"
+#include "engine/tree_walk.hpp"
+
+namespace bkp::engine {
+
+using util::ErrorKind;
+using util::fail;
+using repo::BlobId;
+using repo::PackId;
+
+util::Status parse_subset(std::string_view text, VerifyOptions& o) {
+  o.read_data = ReadData::subset;
+  std::string s(text);
+  try {
+    if (!s.empty() && s.back() == '%') {
+      o.percent = std::stod(s.substr(0, s.size() - 1));
+      if (o.percent > 0 && o.percent <= 100) return {};
+    } else if (auto slash = s.find('/'); slash != std::string::npos) {
+      o.part_n = static_cast<unsigned>(std::stoul(s.substr(0, slash)));
+      o.part_m = static_cast<unsigned>(std::stoul(s.substr(slash + 1)));
+      if (o.part_m > 0 && o.part_n >= 1 && o.part_n <= o.part_m) return {};
+    }
+  } catch (const std::exception&) {
+  }
+  return fail(ErrorKind::usage, "--read-data-subset takes N% (0 < N <= 100) or n/m (1 <= n <= m), not '" + s + "'");
+}
+
+namespace {
+
+class Verifier {
+ public:
+  Verifier(repo::Repository& repo, const VerifyOptions& opt, const VerifyProgressFn& progress)
+      : repo_(repo), opt_(opt), progress_(progress) {}
+
+  VerifyReport report;
+
+  util::Status run() {
+    BKP_TRY(repo_.sync_catalog());
+    BKP_TRY(list_packs());
+    BKP_TRY(check_index());
+    BKP_ASSIGN(auto ids, snapshot_ids());
+    for (auto& id : ids) BKP_TRY(check_snapshot(id));
+    if (opt_.read_data != ReadData::none) BKP_TRY(read_packs());
+    if (!damaged_blobs_.empty()) BKP_TRY(attribute_damage(ids));
+    return {};
+  }
+
+ private:
+  void problem(std::string msg) { report.problems.push_back(std::move(msg)); }
+
+  util::Status list_packs() {
+    return repo_.backend().list("data/", [&](const storage::ObjectInfo& o) -> util::Status {
+      if (auto id = repo::parse_pack_name(o.name)) {
+        stored_packs_[*id] = o.size;
+      } else {
+        report.notes.push_back("unexpected object '" + o.name + "'");
+      }
+      return {};
+    });
+  }
+
+  util::Status check_index() {
+    std::set<PackId> reported;
+    BKP_TRY(repo_.catalog().for_each_blob([&](const catalog::BlobLocation& b) -> util::Status {
+      auto it = stored_packs_.find(b.pack);
+      if (it == stored_packs_.end()) {
+        if (reported.insert(b.pack).second) {
+          problem("pack '" + repo::pack_object_name(b.pack) + "' is missing");
+        }
+        damaged_blobs_.insert(b.id);
+      } else if (std::uint64_t(b.offset) + b.length > it->second) {
+        problem("blob " + util::to_hex(b.id) + " lies beyond the end of pack '" +
+                repo::pack_object_name(b.pack) + "'");
+        damaged_blobs_.insert(b.id);
+      }
+      indexed_packs_[b.pack].push_back(b);
+      return {};
+    }));
+    for (auto& [pack, size] : stored_packs_) {
+      if (!indexed_packs_.count(pack)) {
+        report.notes.push_back("pack '" + repo::pack_object_name(pack) +
+                               "' is not referenced by any index (left by an interrupted "
+                               "backup; prune removes it)");
+      }
+    }
+    report.packs = stored_packs_.size();
+    return {};
+  }
+
+  util::Result<std::vector<std::string>> snapshot_ids() {
+    if (!opt_.snapshot_ids.empty()) return opt_.snapshot_ids;
+    std::vector<std::string> ids;
+    BKP_TRY(repo_.backend().list("snapshots/", [&](const storage::ObjectInfo& o) -> util::Status {
+      ids.push_back(o.name.substr(10));
+      return {};
+    }));
+    return ids;
+  }
+
+  // Checks that a blob is indexed and its pack present; false when damaged.
+  bool blob_present(const BlobId& id) {
+    ++report.blobs_referenced;
+    if (damaged_blobs_.count(id)) return false;
+    auto loc = repo_.catalog().find_blob(id);
+    if (!loc.ok() || !loc->has_value()) {
+      damaged_blobs_.insert(id);
+      problem("blob " + util::to_hex(id) + " is referenced but in no index");
+      return false;
+    }
+    return true;
+  }
+
+  util::Status check_snapshot(const std::string& id) {
+    ++report.snapshots;
+    auto snap = repo_.load_snapshot(id);
+    if (!snap) {
+      problem("snapshot " + id + ": " + snap.error().message);
+      report.damaged_snapshots.insert(id);
+      return {};
+    }
+    if (!check_tree(snap->tree)) report.damaged_snapshots.insert(id);
+    return {};
+  }
+
+  // Returns whether the tree and everything below it is intact. Trees shared
+  // between snapshots are checked once.
+  bool check_tree(const BlobId& id) {
+    if (auto it = tree_ok_.find(id); it != tree_ok_.end()) return it->second;
+    bool ok = blob_present(id);
+    if (ok) {
+      auto tree = load_tree(repo_, id);
+      ++report.trees;
+      if (!tree) {
+        problem(tree.error().message);
+        damaged_blobs_.insert(id);
+        ok = false;
+      } else {
+        for (auto& node : tree->nodes) {
+          for (auto& c : node.content) ok = blob_present(c) && ok;
+          if (node.subtree) ok = check_tree(*node.subtree) && ok;
+        }
+      }
+    }
+    tree_ok_[id] = ok;
+    return ok;
+  }
+
+  bool chosen(const PackId& id, std::mt19937_64& rng) {
+    if (opt_.read_data == ReadData::all) return true;
+    if (opt_.part_m) return (id[0] * 256u + id[1]) % opt_.part_m == opt_.part_n - 1;
+    return std::uniform_real_distribution<double>(0, 100)(rng) < opt_.percent;
+  }
+
+  util::Status read_packs() {
+    std::mt19937_64 rng{std::random_device{}()};
+    for (auto& [pack, blobs] : indexed_packs_) {
+      if (!stored_packs_.count(pack) || !chosen(pack, rng)) continue;
+      BKP_TRY(read_pack(pack, blobs));
+    }
+    return {};
+  }
+
+  util::Status read_pack(const PackId& pack, const std::vector<catalog::BlobLocation>& blobs) {
+    auto name = repo::pack_object_name(pack);
+    auto bytes = repo_.backend().get(name);
+    if (!bytes) {
+      if (bytes.error().kind == ErrorKind::transient || bytes.error().kind == ErrorKind::auth)
+        return bytes.propagate();
+      problem("pack '" + name + "': " + bytes.error().message);
+      for (auto& b : blobs) damaged_blobs_.insert(b.id);
+      return {};
+    }
+    ++report.packs_read;
+    report.bytes_read += bytes->size();
+    if (crypto::sha256(*bytes) != pack) {
+      problem("pack '" + name + "' does not match its hash (damaged on storage)");
+    }
+    check_pack_header(name, *bytes, blobs);
+    for (auto& b : blobs) {
+      ++report.blobs_read;
+      if (std::uint64_t(b.offset) + b.length > bytes->size()) continue;  // reported already
+      auto sealed = util::ByteView(*bytes).subspan(b.offset, b.length);
+      auto data = repo_.decode_blob(b, sealed);
+      if (!data) {
+        problem(data.error().message);
+        damaged_blobs_.insert(b.id);
+      }
+    }
+    if (progress_) progress_(report.bytes_read, report.packs_read);
+    return {};
+  }
+
+  void check_pack_header(const std::string& name, const util::Bytes& bytes,
+                         const std::vector<catalog::BlobLocation>& blobs) {
+    auto len = repo::pack_header_length(bytes);
+    if (!len || *len + 4 > bytes.size()) {
+      problem("pack '" + name + "' has no valid header");
+      return;
+    }
+    auto header = repo::open_pack_header(
+        util::ByteView(bytes).subspan(bytes.size() - 4 - *len, *len), repo_.keyring());
+    if (!header) {
+      problem("pack '" + name + "' header: " + header.error().message);
+      return;
+    }
+    std::map<BlobId, repo::PackHeaderEntry> in_header;
+    for (auto& e : *header) in_header[e.id] = e;
+    for (auto& b : blobs) {
+      auto it = in_header.find(b.id);
+      if (it == in_header.end() || it->second.offset != b.offset || it->second.length != b.length) {
+        problem("index and header of pack '" + name + "' disagree about blob " + util::to_hex(b.id));
+      }
+    }
+  }
+
+  // Names the snapshots that reference a damaged blob.
+  util::Status attribute_damage(const std::vector<std::string>& ids) {
+    for (auto& id : ids) {
+      if (report.damaged_snapshots.count(id)) continue;
+      auto snap = repo_.load_snapshot(id);
+      if (!snap) continue;
+      bool hit = damaged_blobs_.count(snap->tree) > 0;
+      if (!hit) {
+        auto st = walk_tree(repo_, snap->tree,
+                            TreeVisitor{[&](const std::string&, const TreeNode& n) -> util::Result<Descend> {
+                                          for (auto& c : n.content) hit = hit || damaged_blobs_.count(c);
+                                          if (n.subtree && damaged_blobs_.count(*n.subtree)) hit = true;
+                                          return hit ? Descend::no : Descend::yes;
+                                        },
+                                        {}});
+        if (!st) hit = true;
+      }
+      if (hit) report.damaged_snapshots.insert(id);
+    }
+    return {};
+  }
+
+  repo::Repository& repo_;
+  const VerifyOptions& opt_;
+  const VerifyProgressFn& progress_;
+  std::map<PackId, std::uint64_t> stored_packs_;
+  std::map<PackId, std::vector<catalog::BlobLocation>> indexed_packs_;
+  std::unordered_set<BlobId, repo::IdHash> damaged_blobs_;
+  std::unordered_map<BlobId, bool, repo::IdHash> tree_ok_;
+};
+
+}  // namespace
+
+util::Result<VerifyReport> verify_repository(repo::Repository& repo, const VerifyOptions& options,
+                                             const VerifyProgressFn& progress) {
+  Verifier v(repo, options, progress);
+  BKP_TRY(v.run());
+  return std::move(v.report);
+}
+
+}  // namespace bkp::engine

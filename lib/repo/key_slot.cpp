@@ -1,0 +1,139 @@
+#include "repo/key_slot.hpp"
+
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "crypto/aead.hpp"
+#include "crypto/hash.hpp"
+#include "util/fs.hpp"
+#include "util/time.hpp"
+
+namespace bkp::repo {
+
+using util::ErrorKind;
+using util::fail;
+
+namespace {
+
+constexpr std::string_view kKeyFilePrefix = "bkp-key-v1 ";
+
+util::Bytes slot_binding(const std::string& id) { return util::to_bytes("bkp key slot " + id); }
+
+util::Result<util::SecretBytes> slot_kek(const KeySlot& slot, const Credentials& c) {
+  if (c.kind == SlotKind::key_file) {
+    if (c.secret.size() != crypto::key_size) return fail(ErrorKind::usage, "key file is not 32 bytes");
+    return c.secret;
+  }
+  return crypto::derive_key(c.secret.chars(), slot.kdf);
+}
+
+std::string get_host() {
+  char buf[256] = {};
+  ::gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+}  // namespace
+
+util::Bytes KeySlot::encode() const {
+  nlohmann::ordered_json j;
+  j["version"] = 1;
+  j["id"] = id;
+  j["role"] = role;
+  j["kind"] = kind == SlotKind::passphrase ? "passphrase" : "key_file";
+  if (kind == SlotKind::passphrase) {
+    j["kdf"] = {{"algorithm", "argon2id"},
+                {"opslimit", kdf.opslimit},
+                {"memlimit", kdf.memlimit},
+                {"salt", util::to_hex(kdf.salt)}};
+  }
+  j["wrapped_master_key"] = util::to_hex(wrapped);
+  j["created"] = created;
+  j["hostname"] = hostname;
+  j["username"] = username;
+  return util::to_bytes(j.dump(2) + "\n");
+}
+
+util::Result<KeySlot> KeySlot::decode(util::ByteView bytes) {
+  try {
+    auto j = nlohmann::json::parse(util::as_chars(bytes));
+    if (j.at("version").get<int>() != 1) {
+      return fail(ErrorKind::usage, "key slot format is newer than this bkp; upgrade bkp");
+    }
+    KeySlot s;
+    s.id = j.at("id").get<std::string>();
+    s.role = j.at("role").get<std::string>();
+    auto kind = j.at("kind").get<std::string>();
+    if (kind == "passphrase") {
+      s.kind = SlotKind::passphrase;
+      auto& k = j.at("kdf");
+      if (k.at("algorithm") != "argon2id") return fail(ErrorKind::corrupt, "unknown key derivation");
+      s.kdf.opslimit = k.at("opslimit").get<std::uint64_t>();
+      s.kdf.memlimit = k.at("memlimit").get<std::uint64_t>();
+      if (!util::from_hex(k.at("salt").get<std::string>(), s.kdf.salt))
+        return fail(ErrorKind::corrupt, "bad salt");
+    } else if (kind == "key_file") {
+      s.kind = SlotKind::key_file;
+    } else {
+      return fail(ErrorKind::corrupt, "unknown key slot kind '" + kind + "'");
+    }
+    if (!util::from_hex(j.at("wrapped_master_key").get<std::string>(), s.wrapped))
+      return fail(ErrorKind::corrupt, "bad wrapped key");
+    s.created = j.value("created", "");
+    s.hostname = j.value("hostname", "");
+    s.username = j.value("username", "");
+    return s;
+  } catch (const nlohmann::json::exception& e) {
+    return fail(ErrorKind::corrupt, std::string("key slot is not valid: ") + e.what());
+  }
+}
+
+util::Result<KeySlot> make_slot(const Credentials& c, const util::SecretBytes& master_key,
+                                std::string role) {
+  KeySlot slot;
+  slot.id = util::to_hex(crypto::random_bytes(8));
+  slot.role = std::move(role);
+  slot.kind = c.kind;
+  if (c.kind == SlotKind::passphrase) slot.kdf = crypto::default_kdf_params();
+  BKP_ASSIGN(auto kek, slot_kek(slot, c));
+  slot.wrapped = crypto::seal(kek, master_key.view(), slot_binding(slot.id));
+  slot.created = util::now_rfc3339();
+  slot.hostname = get_host();
+  if (const char* u = ::getenv("USER")) slot.username = u;
+  return slot;
+}
+
+util::Result<util::SecretBytes> unwrap_slot(const KeySlot& slot, const Credentials& c) {
+  if (slot.kind != c.kind) return fail(ErrorKind::wrong_key, "key slot is of another kind");
+  BKP_ASSIGN(auto kek, slot_kek(slot, c));
+  auto master = crypto::open(kek, slot.wrapped, slot_binding(slot.id));
+  if (!master) return fail(ErrorKind::wrong_key, "wrong passphrase or key");
+  util::SecretBytes out(*master);
+  util::wipe(master->data(), master->size());
+  return out;
+}
+
+util::Status generate_key_file(const std::string& path) {
+  auto key = crypto::random_secret(crypto::key_size);
+  std::string text = std::string(kKeyFilePrefix) + util::to_hex(key.view()) + "\n";
+  auto st = util::write_file_atomic(path, util::as_bytes(text), 0600, util::Overwrite::forbid);
+  util::wipe(text.data(), text.size());
+  return st;
+}
+
+util::Result<util::SecretBytes> read_key_file(const std::string& path) {
+  auto text = util::read_text_file(path);
+  if (!text) return fail(ErrorKind::usage, "key file: " + text.error().message);
+  std::string_view t(*text);
+  util::Bytes raw;
+  bool ok = t.substr(0, kKeyFilePrefix.size()) == kKeyFilePrefix &&
+            util::from_hex(t.substr(kKeyFilePrefix.size(), 64), raw) && raw.size() == 32;
+  util::wipe(text->data(), text->size());
+  if (!ok) return fail(ErrorKind::usage, "'" + path + "' is not a bkp key file");
+  util::SecretBytes key(raw);
+  util::wipe(raw.data(), raw.size());
+  return key;
+}
+
+}  // namespace bkp::repo

@@ -1,0 +1,50 @@
+// Key slots ("keys/<id>"): the master key wrapped under a key-encryption key
+// derived from a passphrase (Argon2id) or taken from a key file. Stored as
+// plaintext JSON, since they must be readable before anything is unlocked;
+// the wrapped master key is AES-256-GCM bound to the slot id.
+#pragma once
+
+#include <string>
+
+#include "crypto/kdf.hpp"
+#include "util/bytes.hpp"
+#include "util/result.hpp"
+#include "util/secret.hpp"
+
+namespace bkp::repo {
+
+enum class SlotKind { passphrase, key_file };
+
+// What the user brings to unlock a repository.
+struct Credentials {
+  SlotKind kind = SlotKind::passphrase;
+  util::SecretBytes secret;  // the passphrase, or the 32 raw bytes of a key file
+};
+
+struct KeySlot {
+  std::string id;  // 16 hex digits; the object is "keys/<id>"
+  std::string role = "admin";
+  SlotKind kind = SlotKind::passphrase;
+  crypto::KdfParams kdf;  // passphrase slots only
+  util::Bytes wrapped;    // sealed master key
+  std::string created;
+  std::string hostname;
+  std::string username;
+
+  std::string object_name() const { return "keys/" + id; }
+  util::Bytes encode() const;
+  static util::Result<KeySlot> decode(util::ByteView json);
+};
+
+// A new slot holding `master_key`, openable with `credentials`.
+util::Result<KeySlot> make_slot(const Credentials& credentials, const util::SecretBytes& master_key,
+                                std::string role);
+// The master key, or ErrorKind::wrong_key when the credentials do not open it.
+util::Result<util::SecretBytes> unwrap_slot(const KeySlot& slot, const Credentials& credentials);
+
+// Key files hold "bkp-key-v1 <64 hex digits>\n". Generates one (0600,
+// never overwriting), or reads one.
+util::Status generate_key_file(const std::string& path);
+util::Result<util::SecretBytes> read_key_file(const std::string& path);
+
+}  // namespace bkp::repo

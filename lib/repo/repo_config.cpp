@@ -1,0 +1,52 @@
+#include "repo/repo_config.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace bkp::repo {
+
+using util::ErrorKind;
+using util::fail;
+
+util::Bytes RepoConfig::encode() const {
+  nlohmann::ordered_json j;
+  j["format"] = "bkp-repository";
+  j["version"] = version;
+  j["id"] = id;
+  j["created"] = created;
+  j["chunker"] = {{"algorithm", "fastcdc"},
+                  {"min_size", chunker.min_size},
+                  {"avg_size", chunker.avg_size},
+                  {"max_size", chunker.max_size}};
+  j["compression"] = compress::to_string(compression);
+  j["pack_size"] = pack_size;
+  return util::to_bytes(j.dump(2) + "\n");
+}
+
+util::Result<RepoConfig> RepoConfig::decode(util::ByteView bytes) {
+  try {
+    auto j = nlohmann::json::parse(util::as_chars(bytes));
+    if (j.at("format") != "bkp-repository") {
+      return fail(ErrorKind::no_repository, "not a bkp repository");
+    }
+    RepoConfig c;
+    c.version = j.at("version").get<int>();
+    if (c.version > kFormatVersion) {
+      return fail(ErrorKind::usage, "repository format " + std::to_string(c.version) +
+                                        " is newer than this bkp understands; upgrade bkp");
+    }
+    c.id = j.at("id").get<std::string>();
+    c.created = j.value("created", "");
+    auto& ch = j.at("chunker");
+    if (ch.at("algorithm") != "fastcdc") return fail(ErrorKind::corrupt, "unknown chunker");
+    c.chunker.min_size = ch.at("min_size").get<std::size_t>();
+    c.chunker.avg_size = ch.at("avg_size").get<std::size_t>();
+    c.chunker.max_size = ch.at("max_size").get<std::size_t>();
+    BKP_ASSIGN(c.compression, compress::parse_spec(j.at("compression").get<std::string>()));
+    c.pack_size = j.at("pack_size").get<std::size_t>();
+    return c;
+  } catch (const nlohmann::json::exception& e) {
+    return fail(ErrorKind::no_repository, std::string("repository config is not valid: ") + e.what());
+  }
+}
+
+}  // namespace bkp::repo

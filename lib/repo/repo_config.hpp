@@ -1,0 +1,30 @@
+// The plaintext "config" object: what a reader needs before it can unlock
+// anything. Its digest is sealed in the keyring, so tampering is detected.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "chunk/chunker.hpp"
+#include "compress/codec.hpp"
+#include "util/bytes.hpp"
+#include "util/result.hpp"
+
+namespace bkp::repo {
+
+inline constexpr int kFormatVersion = 1;
+inline constexpr std::size_t kDefaultPackSize = 16 * 1024 * 1024;
+
+struct RepoConfig {
+  int version = kFormatVersion;
+  std::string id;  // 64 hex digits
+  std::string created;
+  chunk::Params chunker;
+  compress::Spec compression;
+  std::size_t pack_size = kDefaultPackSize;
+
+  util::Bytes encode() const;
+  static util::Result<RepoConfig> decode(util::ByteView json);
+};
+
+}  // namespace bkp::repo

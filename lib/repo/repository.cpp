@@ -1,0 +1,302 @@
+#include "repo/repository.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "compress/codec.hpp"
+#include "crypto/aead.hpp"
+#include "crypto/hash.hpp"
+#include "util/time.hpp"
+
+namespace bkp::repo {
+
+using util::ErrorKind;
+using util::fail;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Write an index segment after this many packs, so a crash loses at most
+// this much deduplication state (the packs themselves stay and prune
+// collects them), and memory for pending blobs stays bounded.
+constexpr std::size_t kPacksPerIndex = 64;
+
+ObjectType envelope_type(BlobType t) {
+  return t == BlobType::tree ? ObjectType::tree_blob : ObjectType::data_blob;
+}
+
+util::Status put_create_only(storage::Backend& b, const std::string& name, util::ByteView data) {
+  auto st = b.put(name, data, storage::WriteMode::create_only);
+  if (!st && st.error().kind == ErrorKind::exists) {
+    return fail(ErrorKind::exists, "object '" + name + "' already exists");
+  }
+  return st;
+}
+
+}  // namespace
+
+fs::path default_catalog_path(const std::string& repo_id) {
+  if (const char* x = std::getenv("XDG_STATE_HOME"); x && *x) {
+    return fs::path(x) / "bkp" / (repo_id + ".db");
+  }
+  if (::geteuid() == 0) return fs::path("/var/lib/bkp") / (repo_id + ".db");
+  const char* home = std::getenv("HOME");
+  return fs::path(home ? home : "/tmp") / ".local" / "state" / "bkp" / (repo_id + ".db");
+}
+
+util::Result<std::string> Repository::init(storage::Backend& backend, const Credentials& credentials,
+                                           const InitOptions& options) {
+  auto existing = backend.stat("config");
+  if (existing) {
+    return fail(ErrorKind::exists, "a repository already exists at '" + backend.describe() + "'");
+  }
+  if (existing.error().kind != ErrorKind::not_found) return existing.propagate();
+  // Refuse storage that holds anything at all: bkp never mixes its objects
+  // with someone else's files.
+  bool empty = true;
+  auto listed = backend.list("", [&](const storage::ObjectInfo&) -> util::Status {
+    empty = false;
+    return util::fail(ErrorKind::exists, "stop");  // one object is enough to know
+  });
+  if (!listed && empty) return listed.propagate();
+  if (!empty) {
+    return fail(ErrorKind::exists,
+                "'" + backend.describe() + "' is not empty; bkp init needs an empty location");
+  }
+
+  RepoConfig config;
+  config.id = util::to_hex(crypto::random_bytes(32));
+  config.created = util::now_rfc3339();
+  config.chunker = options.chunker;
+  config.compression = options.compression;
+  config.pack_size = options.pack_size;
+  auto config_bytes = config.encode();
+
+  auto master = crypto::random_secret(crypto::key_size);
+  Keyring keyring = Keyring::create(config_bytes);
+  BKP_ASSIGN(auto slot, make_slot(credentials, master, "admin"));
+
+  // Keys first, config last: storage without a config is not a repository,
+  // so a crash midway leaves something `init` can be run on again... once
+  // the leftovers are removed; the message says so.
+  auto sealed = seal_object(ObjectType::keyring, KeyId{}, master, keyring.encode().view(),
+                            util::as_bytes(keyring.object_name()));
+  BKP_TRY(put_create_only(backend, keyring.object_name(), sealed));
+  BKP_TRY(put_create_only(backend, slot.object_name(), slot.encode()));
+  BKP_TRY(put_create_only(backend, "config", config_bytes));
+  return config.id;
+}
+
+util::Result<std::unique_ptr<Repository>> Repository::open(
+    std::unique_ptr<storage::Backend> backend, const Credentials& credentials,
+    const std::optional<fs::path>& catalog_path) {
+  auto config_bytes = backend->get("config");
+  if (!config_bytes) {
+    if (config_bytes.error().kind == ErrorKind::not_found) {
+      return fail(ErrorKind::no_repository, "no repository at '" + backend->describe() + "'");
+    }
+    return config_bytes.propagate();
+  }
+  std::unique_ptr<Repository> repo(new Repository());
+  BKP_ASSIGN(repo->config_, RepoConfig::decode(*config_bytes));
+
+  // Try every slot of the right kind; the first that opens wins.
+  std::vector<std::string> slot_names;
+  BKP_TRY(backend->list("keys/", [&](const storage::ObjectInfo& o) {
+    slot_names.push_back(o.name);
+    return util::Status{};
+  }));
+  std::optional<util::SecretBytes> master;
+  for (auto& name : slot_names) {
+    BKP_ASSIGN(auto bytes, backend->get(name));
+    auto slot = KeySlot::decode(bytes);
+    if (!slot) continue;
+    if (slot->kind != credentials.kind) continue;
+    auto mk = unwrap_slot(*slot, credentials);
+    if (mk) {
+      master = std::move(*mk);
+      repo->slot_ = std::move(*slot);
+      break;
+    }
+    if (mk.error().kind != ErrorKind::wrong_key) return mk.propagate();
+  }
+  if (!master) {
+    return fail(ErrorKind::wrong_key, "wrong passphrase or key: no key slot of '" +
+                                          backend->describe() + "' opens with it");
+  }
+
+  // The newest keyring generation is the current one.
+  std::uint64_t newest = 0;
+  BKP_TRY(backend->list("keyring/", [&](const storage::ObjectInfo& o) {
+    if (auto g = keyring_generation(o.name); g && *g > newest) newest = *g;
+    return util::Status{};
+  }));
+  if (newest == 0) return fail(ErrorKind::verification, "the repository has no keyring");
+  auto name = keyring_object_name(newest);
+  BKP_ASSIGN(auto sealed, backend->get(name));
+  BKP_ASSIGN(auto plain, open_object(ObjectType::keyring, *master, sealed, util::as_bytes(name)));
+  auto keyring = Keyring::decode(plain);
+  util::wipe(plain.data(), plain.size());
+  if (!keyring) return keyring.propagate();
+  repo->keyring_ = std::move(*keyring);
+  if (repo->keyring_.config_digest != crypto::sha256(*config_bytes)) {
+    return fail(ErrorKind::verification, "the repository config was modified");
+  }
+
+  repo->chunker_.emplace(repo->config_.chunker, repo->keyring_.chunker_seed.view());
+  repo->catalog_path_ = catalog_path.value_or(default_catalog_path(repo->config_.id));
+  BKP_ASSIGN(auto cat, catalog::Catalog::open(repo->catalog_path_));
+  repo->catalog_ = std::make_unique<catalog::Catalog>(std::move(cat));
+  BKP_ASSIGN(auto known_id, repo->catalog_->get_meta("repository_id"));
+  if (known_id && *known_id != repo->config_.id) {
+    return fail(ErrorKind::usage, "catalog '" + repo->catalog_path_.string() +
+                                      "' belongs to another repository");
+  }
+  if (!known_id) BKP_TRY(repo->catalog_->set_meta("repository_id", repo->config_.id));
+  repo->backend_ = std::move(backend);
+  return repo;
+}
+
+Repository::~Repository() = default;
+
+BlobId Repository::blob_id(util::ByteView data) const {
+  return crypto::keyed_hash(keyring_.chunk_id_key, data);
+}
+
+bool Repository::has_blob(const BlobId& id) {
+  if (pending_.count(id) || unsealed_.count(id)) return true;
+  auto found = catalog_->find_blob(id);
+  return found.ok() && found->has_value();
+}
+
+util::Result<bool> Repository::save_blob(BlobType type, util::ByteView data, const BlobId& id) {
+  if (has_blob(id)) {
+    ++stats_.blobs_known;
+    return false;
+  }
+  util::Bytes plain;
+  auto compressed = compress::compress(config_.compression, data);
+  plain.reserve(1 + (compressed ? compressed->size() : data.size()));
+  plain.push_back(static_cast<std::uint8_t>(compressed ? config_.compression.codec
+                                                       : compress::Codec::none));
+  util::append(plain, compressed ? util::ByteView(*compressed) : data);
+  auto& key = keyring_.current_key();
+  auto sealed = seal_object(envelope_type(type), key.id, key.key, plain, id);
+
+  PackWriter& writer = type == BlobType::tree ? tree_pack_ : data_pack_;
+  writer.add(type, id, sealed, static_cast<std::uint32_t>(data.size()));
+  unsealed_[id] = type;
+  ++stats_.blobs_new;
+  stats_.raw_bytes_new += data.size();
+  stats_.stored_bytes_new += sealed.size();
+  if (writer.size() >= config_.pack_size) BKP_TRY(write_pack(writer));
+  return true;
+}
+
+util::Status Repository::write_pack(PackWriter& writer) {
+  if (writer.empty()) return {};
+  auto finished = writer.finish(keyring_.current_key());
+  auto name = pack_object_name(finished.id);
+  auto st = backend_->put(name, finished.bytes, storage::WriteMode::create_only);
+  // The name is the content's hash: an existing object is this very pack.
+  if (!st && st.error().kind != ErrorKind::exists) return st;
+  ++stats_.packs_written;
+  IndexedPack indexed{finished.id, {}};
+  for (auto& b : finished.blobs) {
+    unsealed_.erase(b.id);
+    pending_[b.id] = b;
+    indexed.blobs.push_back({b.type, b.id, b.offset, b.length, b.raw_length});
+  }
+  pending_index_.push_back(std::move(indexed));
+  if (pending_index_.size() >= kPacksPerIndex) BKP_TRY(write_index());
+  return {};
+}
+
+util::Status Repository::write_index() {
+  if (pending_index_.empty()) return {};
+  auto name = new_index_name();
+  auto& key = keyring_.current_key();
+  auto sealed = seal_object(ObjectType::index, key.id, key.key, encode_index(pending_index_),
+                            util::as_bytes(name));
+  BKP_TRY(put_create_only(*backend_, name, sealed));
+  BKP_TRY(catalog_->transaction([&]() -> util::Status {
+    for (auto& p : pending_index_) {
+      std::vector<BlobLocation> locs;
+      for (auto& e : p.blobs) locs.push_back({e.id, e.type, p.id, e.offset, e.length, e.raw_length});
+      BKP_TRY(catalog_->add_blobs(locs));
+    }
+    return catalog_->add_index_segment(name);
+  }));
+  pending_index_.clear();
+  pending_.clear();
+  return {};
+}
+
+util::Status Repository::flush() {
+  BKP_TRY(write_pack(data_pack_));
+  BKP_TRY(write_pack(tree_pack_));
+  return write_index();
+}
+
+util::Result<util::Bytes> Repository::read_blob_at(const BlobLocation& loc) {
+  auto name = pack_object_name(loc.pack);
+  auto sealed = backend_->get_range(name, loc.offset, loc.length);
+  if (!sealed) {
+    return fail(sealed.error().kind == ErrorKind::not_found ? ErrorKind::verification
+                                                            : sealed.error().kind,
+                "reading blob " + util::to_hex(loc.id) + " from pack '" + name +
+                    "': " + sealed.error().message);
+  }
+  return decode_blob(loc, *sealed);
+}
+
+util::Result<util::Bytes> Repository::decode_blob(const BlobLocation& loc, util::ByteView sealed) {
+  auto name = pack_object_name(loc.pack);
+  auto damaged = [&](const std::string& why) {
+    return fail(ErrorKind::verification,
+                "blob " + util::to_hex(loc.id) + " in pack '" + name + "' is damaged: " + why);
+  };
+  auto header = peek_envelope(sealed);
+  if (!header) return damaged(header.error().message);
+  const DataKey* key = keyring_.find(header->key_id);
+  if (!key) return damaged("sealed with an unknown key");
+  auto plain = open_object(envelope_type(loc.type), key->key, sealed, loc.id);
+  if (!plain) return damaged(plain.error().message);
+  if (plain->empty()) return damaged("empty");
+  auto codec = static_cast<compress::Codec>((*plain)[0]);
+  auto payload = util::ByteView(*plain).subspan(1);
+  util::Bytes data;
+  if (codec == compress::Codec::none) {
+    data.assign(payload.begin(), payload.end());
+  } else {
+    auto d = compress::decompress(codec, payload, loc.raw_length);
+    if (!d) return damaged(d.error().message);
+    data = std::move(*d);
+  }
+  if (data.size() != loc.raw_length || blob_id(data) != loc.id) return damaged("content id mismatch");
+  return data;
+}
+
+util::Result<util::Bytes> Repository::load_blob(const BlobId& id) {
+  if (unsealed_.count(id)) BKP_TRY(flush());
+  if (auto it = pending_.find(id); it != pending_.end()) return read_blob_at(it->second);
+  BKP_ASSIGN(auto loc, catalog_->find_blob(id));
+  if (!loc) {
+    return fail(ErrorKind::verification, "blob " + util::to_hex(id) + " is not in the index");
+  }
+  return read_blob_at(*loc);
+}
+
+util::Result<util::Bytes> Repository::load_object(ObjectType type, const std::string& name) {
+  BKP_ASSIGN(auto sealed, backend_->get(name));
+  auto header = peek_envelope(sealed);
+  if (!header) return fail(header.error().context("object '" + name + "'"));
+  const DataKey* key = keyring_.find(header->key_id);
+  if (!key) return fail(ErrorKind::verification, "object '" + name + "' uses an unknown key");
+  auto plain = open_object(type, key->key, sealed, util::as_bytes(name));
+  if (!plain) return fail(plain.error().context("object '" + name + "'"));
+  return std::move(*plain);
+}
+
+}  // namespace bkp::repo

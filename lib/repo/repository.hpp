@@ -1,0 +1,130 @@
+// An open, unlocked repository: the storage backend, the keyring, the local
+// catalog, and the write path (blobs -> packs -> index segments) with
+// deduplication against the catalog's chunk index.
+//
+// Durability order, which is what makes a crash at any instant safe:
+// packs (create-only) -> index segment -> catalog rows -> snapshot manifest.
+// A blob enters the catalog only after an index segment naming it is
+// durable, so deduplication never relies on data that storage lacks.
+#pragma once
+
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "catalog/catalog.hpp"
+#include "chunk/chunker.hpp"
+#include "repo/index_segment.hpp"
+#include "repo/key_slot.hpp"
+#include "repo/keyring.hpp"
+#include "repo/repo_config.hpp"
+#include "repo/snapshot.hpp"
+#include "storage/backend.hpp"
+
+namespace bkp::repo {
+
+struct IdHash {
+  std::size_t operator()(const catalog::Id32& id) const {
+    std::size_t h;
+    std::memcpy(&h, id.data(), sizeof h);
+    return h;
+  }
+};
+
+struct InitOptions {
+  compress::Spec compression;
+  chunk::Params chunker;
+  std::size_t pack_size = kDefaultPackSize;
+};
+
+struct WriteStats {
+  std::uint64_t blobs_new = 0, blobs_known = 0;
+  std::uint64_t raw_bytes_new = 0;     // plaintext of new blobs
+  std::uint64_t stored_bytes_new = 0;  // after compression and encryption
+  std::uint64_t packs_written = 0;
+};
+
+// Where the catalog of a repository lives unless configured:
+// $XDG_STATE_HOME/bkp/<id>.db when XDG_STATE_HOME is set, else
+// /var/lib/bkp/<id>.db for root and ~/.local/state/bkp/<id>.db for others.
+std::filesystem::path default_catalog_path(const std::string& repo_id);
+
+class Repository {
+ public:
+  // Creates a repository in empty storage; ErrorKind::exists when a config
+  // is already there. Returns the new repository id.
+  static util::Result<std::string> init(storage::Backend& backend, const Credentials& credentials,
+                                        const InitOptions& options);
+  // ErrorKind::no_repository without a config; ErrorKind::wrong_key when no
+  // key slot opens with the credentials.
+  static util::Result<std::unique_ptr<Repository>> open(
+      std::unique_ptr<storage::Backend> backend, const Credentials& credentials,
+      const std::optional<std::filesystem::path>& catalog_path);
+
+  ~Repository();
+  Repository(const Repository&) = delete;
+  Repository& operator=(const Repository&) = delete;
+
+  const RepoConfig& config() const { return config_; }
+  const Keyring& keyring() const { return keyring_; }
+  const KeySlot& slot() const { return slot_; }
+  storage::Backend& backend() { return *backend_; }
+  catalog::Catalog& catalog() { return *catalog_; }
+  const chunk::Chunker& chunker() const { return *chunker_; }
+  const std::filesystem::path& catalog_path() const { return catalog_path_; }
+
+  // Content id of plaintext (keyed BLAKE2b).
+  BlobId blob_id(util::ByteView data) const;
+  // Stores a blob unless the repository has it; returns true when new.
+  util::Result<bool> save_blob(BlobType type, util::ByteView data, const BlobId& id);
+  bool has_blob(const BlobId& id);
+  // Authenticates, decompresses and checks one sealed blob read from a pack.
+  util::Result<util::Bytes> decode_blob(const BlobLocation& loc, util::ByteView sealed);
+  // Reads, authenticates, decompresses and checks a blob against its id.
+  util::Result<util::Bytes> load_blob(const BlobId& id);
+  // Writes unfinished packs and the pending index segment; after it, every
+  // saved blob is durable and in the catalog.
+  util::Status flush();
+  const WriteStats& write_stats() const { return stats_; }
+
+  // Writes the manifest (create-only) and its catalog row.
+  util::Status save_snapshot(const Snapshot& snapshot);
+  util::Result<Snapshot> load_snapshot(const std::string& id);
+  // Brings the catalog up to date with storage: new index segments, new and
+  // removed snapshots (other hosts may write to the same repository).
+  util::Status sync_catalog();
+  // Drops the chunk index and backups rows and reads them back from storage.
+  util::Status rebuild_catalog();
+  // Reads and opens an encrypted object (index, snapshot) by name.
+  util::Result<util::Bytes> load_object(ObjectType type, const std::string& name);
+
+ private:
+  Repository() = default;
+  util::Status write_pack(PackWriter& writer);
+  util::Status write_index();
+  util::Status add_backup_row(const Snapshot& s);
+  util::Result<util::Bytes> read_blob_at(const BlobLocation& loc);
+
+  std::unique_ptr<storage::Backend> backend_;
+  RepoConfig config_;
+  KeySlot slot_;
+  Keyring keyring_;
+  std::unique_ptr<catalog::Catalog> catalog_;
+  std::optional<chunk::Chunker> chunker_;
+  std::filesystem::path catalog_path_;
+
+  PackWriter data_pack_, tree_pack_;
+  // Blobs written to packs whose index segment is not yet durable, and blobs
+  // still in an open pack writer (location unknown until the pack is sealed).
+  std::unordered_map<BlobId, BlobLocation, IdHash> pending_;
+  std::unordered_map<BlobId, BlobType, IdHash> unsealed_;
+  std::vector<IndexedPack> pending_index_;
+  WriteStats stats_;
+};
+
+}  // namespace bkp::repo

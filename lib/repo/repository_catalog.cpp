@@ -1,0 +1,112 @@
+// The parts of Repository that keep the catalog in step with storage:
+// snapshots, index segments, and the full rebuild.
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "repo/repository.hpp"
+
+namespace bkp::repo {
+
+using util::ErrorKind;
+using util::fail;
+
+util::Status Repository::add_backup_row(const Snapshot& s) {
+  catalog::BackupRow row;
+  row.id = s.id;
+  row.backup_type = s.backup_type;
+  row.database_name = s.source_name;
+  row.parent_backup_id = s.parent;
+  row.status = s.stats.value("partial", false) ? "partial" : "completed";
+  row.size_bytes = s.stats.value("total_bytes", std::int64_t{0});
+  row.compressed_size_bytes = s.stats.value("stored_bytes_new", std::int64_t{0});
+  row.encryption_enabled = true;
+  row.checksum = s.stats.value("sha256", std::string());
+  row.storage_location = backend_->describe();
+  row.storage_backend = std::string(backend_->kind());
+  row.created_at = s.time;
+  row.completed_at = s.completed;
+  nlohmann::json meta{{"source_kind", s.source_kind}, {"paths", s.paths},
+                      {"tags", s.tags},               {"hostname", s.hostname},
+                      {"username", s.username},       {"tree", util::to_hex(s.tree)},
+                      {"stats", s.stats},             {"extra", s.extra}};
+  row.metadata = meta.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return catalog_->upsert_backup(row);
+}
+
+util::Status Repository::save_snapshot(const Snapshot& snapshot) {
+  auto& key = keyring_.current_key();
+  auto name = snapshot.object_name();
+  auto sealed = seal_object(ObjectType::snapshot, key.id, key.key, snapshot.encode(),
+                            util::as_bytes(name));
+  BKP_TRY(backend_->put(name, sealed, storage::WriteMode::create_only));
+  return add_backup_row(snapshot);
+}
+
+util::Result<Snapshot> Repository::load_snapshot(const std::string& id) {
+  auto plain = load_object(ObjectType::snapshot, "snapshots/" + id);
+  if (!plain) {
+    if (plain.error().kind == ErrorKind::not_found) {
+      return fail(ErrorKind::not_found, "snapshot '" + id + "' does not exist");
+    }
+    return plain.propagate();
+  }
+  BKP_ASSIGN(auto snap, Snapshot::decode(*plain));
+  if (snap.id != id) return fail(ErrorKind::verification, "snapshot '" + id + "' names another id");
+  return snap;
+}
+
+util::Status Repository::sync_catalog() {
+  // Index segments written by other hosts (or by a run whose catalog was lost).
+  std::vector<std::string> segments;
+  BKP_TRY(backend_->list("index/", [&](const storage::ObjectInfo& o) {
+    segments.push_back(o.name);
+    return util::Status{};
+  }));
+  for (auto& name : segments) {
+    BKP_ASSIGN(bool known, catalog_->has_index_segment(name));
+    if (known) continue;
+    BKP_ASSIGN(auto plain, load_object(ObjectType::index, name));
+    BKP_ASSIGN(auto packs, decode_index(plain));
+    BKP_TRY(catalog_->transaction([&]() -> util::Status {
+      for (auto& p : packs) {
+        std::vector<BlobLocation> locs;
+        for (auto& e : p.blobs) locs.push_back({e.id, e.type, p.id, e.offset, e.length, e.raw_length});
+        BKP_TRY(catalog_->add_blobs(locs));
+      }
+      return catalog_->add_index_segment(name);
+    }));
+  }
+
+  // Snapshots: add the new, drop rows whose manifest is gone.
+  std::set<std::string> in_storage;
+  BKP_TRY(backend_->list("snapshots/", [&](const storage::ObjectInfo& o) {
+    in_storage.insert(o.name.substr(std::string_view("snapshots/").size()));
+    return util::Status{};
+  }));
+  BKP_ASSIGN(auto rows, catalog_->list_backups());
+  std::set<std::string> in_catalog;
+  for (auto& r : rows) {
+    bool settled = r.status == "completed" || r.status == "partial";
+    if (settled && !in_storage.count(r.id)) {
+      BKP_TRY(catalog_->delete_backup(r.id));
+    } else {
+      in_catalog.insert(r.id);
+    }
+  }
+  for (auto& id : in_storage) {
+    if (in_catalog.count(id)) continue;
+    auto snap = load_snapshot(id);
+    if (!snap) return fail(snap.error().context("reading snapshot '" + id + "'"));
+    BKP_TRY(add_backup_row(*snap));
+  }
+  return {};
+}
+
+util::Status Repository::rebuild_catalog() {
+  BKP_TRY(catalog_->clear_index());
+  BKP_ASSIGN(auto rows, catalog_->list_backups());
+  for (auto& r : rows) BKP_TRY(catalog_->delete_backup(r.id));
+  return sync_catalog();
+}
+
+}  // namespace bkp::repo

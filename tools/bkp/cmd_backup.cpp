@@ -1,0 +1,112 @@
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+
+#include "command.hpp"
+#include "engine/backup.hpp"
+#include "sources/files/exclude.hpp"
+
+namespace bkp::cli {
+
+namespace {
+
+struct BackupOptions {
+  std::vector<std::string> paths, excludes, exclude_files, tags, command;
+  bool one_file_system = false;
+  std::string type = "incremental";
+  std::string source, name;
+};
+
+// What every backup prints: a line per warning, then the summary.
+int report(Context& ctx, const engine::BackupReport& r, double seconds) {
+  for (auto& w : r.warnings) ctx.out.warn(w);
+  const auto& s = r.snapshot;
+  const auto& st = s.stats;
+  if (ctx.out.json()) {
+    ctx.out.emit("backup", {{"snapshot", s.id},
+                            {"source", s.source_name},
+                            {"backup_type", s.backup_type},
+                            {"parent", s.parent},
+                            {"stats", st},
+                            {"warnings", r.warnings},
+                            {"partial", r.partial},
+                            {"seconds", seconds}});
+  } else {
+    std::string line = "snapshot " + s.id.substr(0, 8) + " saved (" + s.backup_type;
+    if (!s.parent.empty()) line += " of " + s.parent.substr(0, 8);
+    ctx.out.info(line + ")");
+    if (st.contains("files_new")) {
+      ctx.out.info("  files: " + std::to_string(st.value("files_new", 0)) + " new, " +
+                   std::to_string(st.value("files_changed", 0)) + " changed, " +
+                   std::to_string(st.value("files_unmodified", 0)) + " unmodified; dirs: " +
+                   std::to_string(st.value("dirs", 0)));
+    }
+    char secs[32];
+    std::snprintf(secs, sizeof secs, "%.1fs", seconds);
+    ctx.out.info("  " + human_bytes(st.value("total_bytes", 0ull)) + " processed, " +
+                 human_bytes(st.value("raw_bytes_new", 0ull)) + " new (" +
+                 human_bytes(st.value("stored_bytes_new", 0ull)) + " stored) in " + secs);
+    if (r.partial) ctx.out.warn("backup is partial: some files were skipped (see above)");
+  }
+  return r.partial ? util::exit_partial : 0;
+}
+
+engine::ProgressFn progress_for(Progress& bar) {
+  return [&bar](const engine::BackupProgress& p) { bar.update(p.bytes_read, p.items); };
+}
+
+}  // namespace
+
+RunFn setup_backup(CLI::App& sub) {
+  auto o = std::make_shared<BackupOptions>();
+  sub.require_subcommand(1);
+
+  auto* files = sub.add_subcommand("files", "back up file trees");
+  files->add_option("paths", o->paths, "files and directories to back up")->required();
+  files->add_option("--exclude", o->excludes, "leave out paths matching GLOB (repeatable)");
+  files->add_option("--exclude-file", o->exclude_files, "read exclude globs from FILE");
+  files->add_flag("--one-file-system", o->one_file_system, "do not cross file-system boundaries");
+  files->add_option("--type", o->type, "full, incremental (default) or differential")
+      ->check(CLI::IsMember({"full", "incremental", "differential"}));
+  files->add_option("--tag", o->tags, "tag the snapshot (repeatable)");
+  files->add_option("--source", o->source, "source name (default: host:paths)");
+
+  auto* stream = sub.add_subcommand("stdin", "back up standard input or a command's output");
+  stream->add_option("--name", o->name, "file name the stream is stored and restored as")->required();
+  stream->add_option("--tag", o->tags, "tag the snapshot (repeatable)");
+  stream->add_option("command", o->command, "run COMMAND ARGS... and store its output (after --)");
+
+  return [o, files](Context& ctx) {
+    auto& repo = *ctx.repo;
+    Progress bar(ctx.out, "backup");
+    auto started = std::chrono::steady_clock::now();
+    util::Result<engine::BackupReport> result = util::fail(util::ErrorKind::generic, "no backup");
+    if (files->parsed()) {
+      engine::FileBackupOptions fo;
+      for (auto& p : o->paths) fo.paths.emplace_back(p);
+      fo.walk.excludes = o->excludes;
+      for (auto& f : o->exclude_files) {
+        auto more = sources::read_exclude_file(f);
+        if (!more) return ctx.out.error(more.error());
+        fo.walk.excludes.insert(fo.walk.excludes.end(), more->begin(), more->end());
+      }
+      fo.walk.file_systems = o->one_file_system ? sources::FileSystems::one : sources::FileSystems::cross;
+      fo.type = *engine::parse_backup_type(o->type);
+      fo.tags = o->tags;
+      fo.source_name = o->source;
+      result = engine::backup_files(repo, fo, progress_for(bar));
+    } else {
+      engine::StreamBackupOptions so;
+      so.name = o->name;
+      so.command = o->command;
+      so.tags = o->tags;
+      result = engine::backup_stream(repo, so, progress_for(bar));
+    }
+    bar.finish();
+    if (!result) return ctx.out.error(result.error());
+    std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+    return report(ctx, *result, took.count());
+  };
+}
+
+}  // namespace bkp::cli

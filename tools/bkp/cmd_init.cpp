@@ -1,0 +1,71 @@
+#include <CLI/CLI.hpp>
+
+#include "command.hpp"
+#include "repository_access.hpp"
+
+namespace bkp::cli {
+
+namespace {
+struct InitOptions {
+  std::string location;
+  std::string compression;
+  bool generate_key_file = false;
+};
+}  // namespace
+
+RunFn setup_init(CLI::App& sub) {
+  auto o = std::make_shared<InitOptions>();
+  sub.add_option("location", o->location, "where to create it: a path or file:///path (or -r)");
+  sub.add_option("--compression", o->compression,
+                 "zstd (default), zstd:LEVEL, lz4 or none (config 'compression')");
+  sub.add_flag("--generate-key-file", o->generate_key_file,
+               "create the --key-file (it must not exist) and use it instead of a passphrase");
+  return [o](Context& ctx) {
+    if (!o->location.empty()) {
+      ctx.config.set("repository", o->location, config::Origin::command_line, "location");
+    }
+    auto location = repository_location(ctx);
+    if (!location) return ctx.out.error(location.error());
+    auto backend = storage::open_backend(*location);
+    if (!backend) return ctx.out.error(backend.error());
+
+    repo::InitOptions init;
+    auto spec = compress::parse_spec(o->compression.empty() ? ctx.config.get("compression").value_or("zstd")
+                                                            : o->compression);
+    if (!spec) return ctx.out.error(spec.error());
+    init.compression = *spec;
+
+    if (o->generate_key_file) {
+      auto kf = ctx.config.get("key_file").value_or("");
+      if (kf.empty()) {
+        return ctx.out.error(util::make_error(util::ErrorKind::usage,
+                                              "--generate-key-file needs --key-file FILE"));
+      }
+      if (auto st = repo::generate_key_file(kf); !st) return ctx.out.error(st.error());
+      ctx.out.info("generated key file '" + kf + "': keep a copy somewhere safe, without it "
+                   "the repository cannot be opened");
+    }
+    auto credentials = read_credentials(ctx, Confirm::yes);
+    if (!credentials) return ctx.out.error(credentials.error());
+    auto id = repo::Repository::init(**backend, *credentials, init);
+    if (!id) return ctx.out.error(id.error());
+
+    // Open it once to create the catalog, so the first backup starts clean.
+    std::optional<std::filesystem::path> catalog;
+    if (auto c = ctx.config.get("catalog"); c && !c->empty()) catalog = *c;
+    auto opened = repo::Repository::open(std::move(*backend), *credentials, catalog);
+    if (!opened) return ctx.out.error(opened.error());
+    if (ctx.out.json()) {
+      ctx.out.emit("init", {{"repository", *location},
+                            {"id", *id},
+                            {"catalog", (*opened)->catalog_path().string()},
+                            {"compression", compress::to_string(init.compression)}});
+    } else {
+      ctx.out.info("created repository " + id->substr(0, 8) + " at '" + (*opened)->backend().describe() + "'");
+      ctx.out.info("catalog: " + (*opened)->catalog_path().string());
+    }
+    return 0;
+  };
+}
+
+}  // namespace bkp::cli

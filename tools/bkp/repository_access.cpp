@@ -1,0 +1,47 @@
+#include "repository_access.hpp"
+
+namespace bkp::cli {
+
+using util::ErrorKind;
+using util::fail;
+
+util::Result<std::string> repository_location(const Context& ctx) {
+  auto loc = ctx.repository();
+  if (loc.empty()) {
+    return fail(ErrorKind::usage,
+                "no repository given: use -r/--repo, BKP_REPOSITORY or 'repository' in bkp.toml");
+  }
+  return loc;
+}
+
+util::Result<repo::Credentials> read_credentials(const Context& ctx, Confirm confirm) {
+  repo::Credentials c;
+  if (auto kf = ctx.config.get("key_file"); kf && !kf->empty()) {
+    c.kind = repo::SlotKind::key_file;
+    BKP_ASSIGN(c.secret, repo::read_key_file(*kf));
+    return c;
+  }
+  c.kind = repo::SlotKind::passphrase;
+  BKP_ASSIGN(c.secret, read_password(ctx, confirm));
+  return c;
+}
+
+util::Result<std::unique_ptr<repo::Repository>> open_repository(const Context& ctx) {
+  BKP_ASSIGN(auto location, repository_location(ctx));
+  BKP_ASSIGN(auto backend, storage::open_backend(location));
+  // Say "no repository" before asking for a passphrase that cannot help.
+  auto config = backend->stat("config");
+  if (!config) {
+    if (config.error().kind == ErrorKind::not_found) {
+      return fail(ErrorKind::no_repository, "no repository at '" + backend->describe() +
+                                                "' (create one with 'bkp init')");
+    }
+    return config.propagate();
+  }
+  BKP_ASSIGN(auto credentials, read_credentials(ctx, Confirm::no));
+  std::optional<std::filesystem::path> catalog;
+  if (auto c = ctx.config.get("catalog"); c && !c->empty()) catalog = *c;
+  return repo::Repository::open(std::move(backend), credentials, catalog);
+}
+
+}  // namespace bkp::cli

@@ -1,0 +1,17 @@
+// Opening the repository a command names: location from -r/BKP_REPOSITORY/
+// config, credentials from a key file or a passphrase, catalog from config.
+#pragma once
+
+#include <memory>
+
+#include "context.hpp"
+#include "repo/repository.hpp"
+
+namespace bkp::cli {
+
+util::Result<repo::Credentials> read_credentials(const Context& ctx, Confirm confirm);
+util::Result<std::unique_ptr<repo::Repository>> open_repository(const Context& ctx);
+// The location, or a usage error that says how to give one.
+util::Result<std::string> repository_location(const Context& ctx);
+
+}  // namespace bkp::cli
