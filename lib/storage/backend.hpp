@@ -37,24 +37,31 @@ class Backend {
   // ErrorKind::not_found when the object does not exist.
   virtual util::Result<util::Bytes> get(std::string_view name) = 0;
   // Bytes [offset, offset+length); a range past the end is ErrorKind::corrupt
-  // (a short read must never pass for data).
+  // (a short read must never pass for data). A zero-length range is valid for
+  // 0 <= offset <= size and returns no bytes; offset > size is corrupt too.
   virtual util::Result<util::Bytes> get_range(std::string_view name, std::uint64_t offset,
                                               std::uint64_t length) = 0;
   virtual util::Result<ObjectInfo> stat(std::string_view name) = 0;
-  // Calls `fn` for every object whose name starts with `prefix`, in no
-  // particular order; stops and returns the error if `fn` fails.
+  // Calls `fn` for every object whose name starts with `prefix` (a plain
+  // string prefix: "data/a" matches "data/ab/x"; "" matches everything), each
+  // exactly once, in no particular order; stops and returns the error if `fn`
+  // fails. A prefix no valid name can start with lists nothing.
   virtual util::Status list(std::string_view prefix,
                             const std::function<util::Status(const ObjectInfo&)>& fn) = 0;
   // Removing an object that does not exist is not an error (idempotent).
   virtual util::Status remove(std::string_view name) = 0;
 };
 
-// Opens the backend for a location: "/path", "file:///path" (local) for now.
-// ErrorKind::usage for a location it cannot parse or a scheme not built in.
+// Opens the backend for a location: "/path", "relative/path" (made absolute),
+// "file:///path" (local) for now. Nothing is created or checked on disk.
+// ErrorKind::usage for an empty location, one it cannot parse, or a scheme
+// not built in ("s3://..." until that backend exists).
 util::Result<std::unique_ptr<Backend>> open_backend(std::string_view location);
 
 // Checks an object name: non-empty, relative, no "." or ".." segments, no
-// empty segments, no NUL. Backends reject bad names with ErrorKind::usage.
+// empty segments, no NUL, and not ending in a temporary-file suffix
+// (".tmp-" + 12 of [a-z0-9], see temp_name.hpp), so that every backend accepts
+// the same names. Backends reject bad names with ErrorKind::usage.
 bool valid_object_name(std::string_view name);
 
 }  // namespace bkp::storage

@@ -1,6 +1,9 @@
 // Local-directory backend: one file per object under the root directory.
 // Writes go to a temporary file, are fsynced, renamed (or linked, for
 // create-only), and the directory is fsynced. Files are 0600, dirs 0700.
+// A crash mid-write leaves only "<name>.tmp-XXXXXXXXXXXX", which is never
+// listed or served. Unlike a bucket, a directory cannot hold both "a" and
+// "a/b"; repository names never need that.
 #pragma once
 
 #include <filesystem>
