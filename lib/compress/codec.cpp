@@ -3,6 +3,7 @@
 #include <lz4.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <memory>
 
@@ -89,26 +90,30 @@ std::string_view codec_name(Codec c) {
 }
 
 std::optional<util::Bytes> compress(const Spec& spec, util::ByteView in) {
-  // Output capacity one byte short of the input: a codec that cannot beat
-  // the raw size fails fast instead of producing a useless larger result.
-  if (in.size() < 2) return std::nullopt;
-  util::Bytes out(in.size() - 1);
+  if (in.size() < 2) return std::nullopt;  // nothing can be smaller
+  // Both codecs run faster with a worst-case-sized output buffer (see
+  // zstd.h, lz4.h); a per-thread scratch buffer provides it, and the result
+  // is copied out at its exact size so callers hold no slack memory.
+  thread_local util::Bytes scratch;
   std::size_t n = 0;
   switch (spec.codec) {
     case Codec::none:
       return std::nullopt;
     case Codec::zstd: {
-      const std::size_t r = ZSTD_compressCCtx(cctx(), out.data(), out.size(), in.data(), in.size(),
-                                              effective_level(spec.level));
+      scratch.resize(std::max(scratch.size(), ZSTD_compressBound(in.size())));
+      const std::size_t r = ZSTD_compressCCtx(cctx(), scratch.data(), scratch.size(), in.data(),
+                                              in.size(), effective_level(spec.level));
       if (ZSTD_isError(r)) return std::nullopt;
       n = r;
       break;
     }
     case Codec::lz4: {
       if (in.size() > static_cast<std::size_t>(LZ4_MAX_INPUT_SIZE)) return std::nullopt;
+      const int bound = LZ4_compressBound(static_cast<int>(in.size()));
+      scratch.resize(std::max(scratch.size(), static_cast<std::size_t>(bound)));
       const int r = LZ4_compress_default(reinterpret_cast<const char*>(in.data()),
-                                         reinterpret_cast<char*>(out.data()),
-                                         static_cast<int>(in.size()), static_cast<int>(out.size()));
+                                         reinterpret_cast<char*>(scratch.data()),
+                                         static_cast<int>(in.size()), bound);
       if (r <= 0) return std::nullopt;
       n = static_cast<std::size_t>(r);
       break;
@@ -117,8 +122,7 @@ std::optional<util::Bytes> compress(const Spec& spec, util::ByteView in) {
       return std::nullopt;
   }
   if (n >= in.size()) return std::nullopt;
-  out.resize(n);
-  return out;
+  return util::Bytes(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(n));
 }
 
 util::Result<util::Bytes> decompress(Codec codec, util::ByteView in, std::size_t raw_size) {
