@@ -10,9 +10,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "util/result.hpp"
@@ -36,11 +38,11 @@ struct BlobLocation {
 // One row of `backups` (MISSION.md's schema in SQLite types). Times are
 // RFC 3339 UTC text; metadata is a JSON object as text.
 struct BackupRow {
-  std::string id;                 // snapshot id, 64 hex
-  std::string backup_type;        // full | incremental | differential
-  std::string database_name;      // the source name
-  std::string parent_backup_id;   // empty when none
-  std::string status = "pending"; // pending | running | completed | failed
+  std::string id;                  // snapshot id, 64 hex
+  std::string backup_type;         // full | incremental | differential
+  std::string database_name;       // the source name
+  std::string parent_backup_id;    // empty when none
+  std::string status = "pending";  // pending | running | completed | failed | partial
   std::int64_t size_bytes = 0;
   std::int64_t compressed_size_bytes = 0;
   bool encryption_enabled = true;
@@ -68,10 +70,14 @@ struct RecoveryJobRow {
   int progress = 0;                // 0..100
   std::string started_at;
   std::string completed_at;
-  std::string steps = "[]";        // JSON array as text
+  std::string steps = "[]";  // JSON array as text
   std::string error_message;
 };
 
+class Statement;  // internal to lib/catalog (statement.hpp)
+
+// One connection to the catalog. Not thread-safe: use one Catalog per thread
+// (several Catalogs, in one process or many, may share a file).
 class Catalog {
  public:
   // Opens or creates the file (0600, parent dirs 0700), enables WAL mode
@@ -86,14 +92,18 @@ class Catalog {
 
   int schema_version() const;
 
-  // Runs `fn` in one transaction (BEGIN IMMEDIATE); rolls back on error.
+  // Runs `fn` in one transaction (BEGIN IMMEDIATE); rolls back on error and
+  // returns fn's error. Nested calls become SAVEPOINTs: an inner error rolls
+  // back only the inner part, and the outer fn decides what to do with it.
   util::Status transaction(const std::function<util::Status()>& fn);
 
   // Key/value facts about the repository (id, format version, ...).
   util::Status set_meta(std::string_view key, std::string_view value);
   util::Result<std::optional<std::string>> get_meta(std::string_view key);
 
-  // Chunk index.
+  // Chunk index. add_blobs keeps the first location of an id already known
+  // (after a crash the same chunk may sit in two packs). for_each_blob's fn
+  // must not write to the blobs table.
   util::Result<std::optional<BlobLocation>> find_blob(const Id32& id);
   util::Status add_blobs(std::span<const BlobLocation> blobs);
   util::Status for_each_blob(const std::function<util::Status(const BlobLocation&)>& fn);
@@ -110,9 +120,11 @@ class Catalog {
   util::Result<std::optional<BackupRow>> get_backup(std::string_view id);
   // Newest first (created_at descending).
   util::Result<std::vector<BackupRow>> list_backups(const BackupFilter& filter = {});
+  // ErrorKind::not_found when there is no such row.
   util::Status delete_backup(std::string_view id);
 
-  // recovery_jobs
+  // recovery_jobs. insert returns the id (a new UUIDv4 when row.id is
+  // empty); update of an unknown id is ErrorKind::not_found. Newest first.
   util::Result<std::string> insert_recovery_job(const RecoveryJobRow& row);
   util::Status update_recovery_job(const RecoveryJobRow& row);
   util::Result<std::optional<RecoveryJobRow>> get_recovery_job(std::string_view id);
@@ -121,10 +133,15 @@ class Catalog {
   sqlite3* handle() { return db_; }
 
  private:
-  explicit Catalog(sqlite3* db) : db_(db) {}
+  explicit Catalog(sqlite3* db);
   util::Status migrate();
-  sqlite3* db_ = nullptr;
-};
+  util::Result<Statement*> cached(std::unique_ptr<Statement>& slot, std::string_view sql);
+  void close();
 
+  sqlite3* db_ = nullptr;
+  // Prepared once per connection: find_blob runs once per chunk of a backup.
+  std::unique_ptr<Statement> find_blob_stmt_;
+  std::unique_ptr<Statement> add_blob_stmt_;
+};
 
 }  // namespace bkp::catalog
