@@ -206,6 +206,14 @@ util::Result<std::vector<fs::path>> normalise_roots(const std::vector<fs::path>&
     auto abs = fs::absolute(p, ec).lexically_normal();
     if (ec) return fail(ErrorKind::usage, "bad path '" + p.string() + "'");
     if (abs.has_filename() == false && abs != abs.root_path()) abs = abs.parent_path();
+    // The parents of a root are recorded as directories, so a symlink among
+    // them is resolved ("/var/run/x", /var/run -> /run, is stored as
+    // "/run/x"); the root itself is taken as it is.
+    if (abs != abs.root_path()) {
+      auto parent = fs::canonical(abs.parent_path(), ec);
+      if (ec) return fail(ErrorKind::not_found, "'" + p.string() + "' does not exist");
+      abs = parent / abs.filename();
+    }
     if (!fs::exists(fs::symlink_status(abs, ec))) {
       return fail(ErrorKind::not_found, "'" + p.string() + "' does not exist");
     }
