@@ -88,7 +88,11 @@ class Archiver final : public sources::WalkVisitor {
   util::Status entry(const fs::path& path, const sources::Node& node) override {
     TreeNode out{node, {}, {}};
     if (node.type == sources::NodeType::file) {
-      BKP_TRY(file_content(path, out));
+      BKP_ASSIGN(bool stored, file_content(path, out));
+      // A file that could not be read is left out, as the walker leaves out
+      // what it cannot lstat: restoring it empty with its old metadata
+      // would look like a good copy.
+      if (!stored) return {};
     } else {
       ++counts["other"];
     }
@@ -135,9 +139,11 @@ class Archiver final : public sources::WalkVisitor {
     return id;
   }
 
-  util::Status file_content(const fs::path& path, TreeNode& out) {
+  // Fills out.content; false when the file could not be read (skipped).
+  util::Result<bool> file_content(const fs::path& path, TreeNode& out) {
     const auto& node = out.meta;
     total_bytes += node.size;
+    const char* kind = "files_new";
     if (auto& prev = stack_.back().previous) {
       const TreeNode* old = prev->find(node.name);
       if (old && unchanged(node, old->meta) &&
@@ -145,46 +151,51 @@ class Archiver final : public sources::WalkVisitor {
                       [&](const repo::BlobId& id) { return repo_.has_blob(id); })) {
         out.content = old->content;
         ++counts["files_unmodified"];
-        return {};
+        return true;
       }
-      ++counts[old ? "files_changed" : "files_new"];
-    } else {
-      ++counts["files_new"];
+      if (old) kind = "files_changed";
     }
     auto key = std::make_pair(node.device, node.inode);
     if (node.nlink > 1) {
       if (auto it = hardlinks_.find(key); it != hardlinks_.end()) {
         out.content = it->second;
-        return {};
+        ++counts[kind];
+        return true;
       }
     }
     auto reader = sources::open_for_backup(path, node);
     if (!reader) {
       skipped(path, reader.error());
-      out.meta.size = 0;
-      return {};
+      return false;
     }
+    // Only an error of the source skips the file; one of the repository
+    // (storage, catalog) stops the backup, even when it is an I/O error.
+    bool read_failed = false;
     auto stored = store_stream(
-        repo_, [&](std::uint8_t* buf, std::size_t cap) { return reader->read(buf, cap); },
-        Checksum::no, [&](std::size_t n) {
+        repo_,
+        [&](std::uint8_t* buf, std::size_t cap) {
+          auto n = reader->read(buf, cap);
+          if (!n) read_failed = true;
+          return n;
+        },
+        Checksum::no,
+        [&](std::size_t n) {
           bytes_read_ += n;
           report(path);
         });
     if (!stored) {
-      // A read error on the source skips the file; anything else (storage,
-      // catalog) stops the backup.
-      if (stored.error().kind != ErrorKind::io) return stored.propagate();
+      if (!read_failed) return stored.propagate();
       skipped(path, stored.error());
-      out.meta.size = 0;
-      return {};
+      return false;
     }
+    ++counts[kind];
     out.content = std::move(stored->chunks);
     if (stored->size != node.size || reader->changed_while_reading()) {
       warnings.push_back("file '" + path.string() + "' changed while being read");
       out.meta.size = stored->size;
     }
     if (node.nlink > 1) hardlinks_[key] = out.content;
-    return {};
+    return true;
   }
 
   void report(const fs::path& path) {
