@@ -278,19 +278,22 @@ util::Result<BackupReport> backup_files(repo::Repository& repo, const FileBackup
     BKP_ASSIGN(previous_root, decode_tree(bytes));
   }
 
+  const repo::WriteStats before = repo.write_stats();
   Archiver archiver(repo, progress);
   BKP_TRY(archiver.start(std::move(previous_root)));
   for (auto& root : roots) {
     BKP_TRY(archiver.navigate_to(root.parent_path()));
     if (root == root.root_path()) {
-      return fail(ErrorKind::usage, "backing up '/' as a whole is not supported yet; name its directories");
+      return fail(ErrorKind::usage,
+                  "backing up '/' as a whole is not supported yet; name its directories");
     }
     BKP_TRY(sources::walk({root}, options.walk, archiver));
   }
   BKP_ASSIGN(snap.tree, archiver.finish());
   BKP_TRY(repo.flush());
 
-  auto& w = repo.write_stats();
+  // The repository counts over its lifetime; this backup wrote the difference.
+  const auto w = written_since(before, repo.write_stats());
   snap.stats = {{"files_new", archiver.counts["files_new"]},
                 {"files_changed", archiver.counts["files_changed"]},
                 {"files_unmodified", archiver.counts["files_unmodified"]},

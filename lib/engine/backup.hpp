@@ -60,6 +60,10 @@ util::Result<BackupReport> backup_stream(repo::Repository& repo, const StreamBac
 util::Result<std::optional<repo::Snapshot>> find_parent(repo::Repository& repo,
                                                         const std::string& source, BackupType type);
 
+// What a repository wrote between two readings of its write_stats(), which
+// count over the repository's lifetime (several backups in one process).
+repo::WriteStats written_since(const repo::WriteStats& before, const repo::WriteStats& now);
+
 std::string hostname();
 std::string username();
 

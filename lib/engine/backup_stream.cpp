@@ -21,9 +21,12 @@ using util::fail;
 
 std::string_view backup_type_name(BackupType t) {
   switch (t) {
-    case BackupType::full: return "full";
-    case BackupType::incremental: return "incremental";
-    case BackupType::differential: return "differential";
+    case BackupType::full:
+      return "full";
+    case BackupType::incremental:
+      return "incremental";
+    case BackupType::differential:
+      return "differential";
   }
   return "full";
 }
@@ -33,6 +36,16 @@ std::optional<BackupType> parse_backup_type(std::string_view s) {
   if (s == "incremental") return BackupType::incremental;
   if (s == "differential") return BackupType::differential;
   return std::nullopt;
+}
+
+repo::WriteStats written_since(const repo::WriteStats& before, const repo::WriteStats& now) {
+  repo::WriteStats d;
+  d.blobs_new = now.blobs_new - before.blobs_new;
+  d.blobs_known = now.blobs_known - before.blobs_known;
+  d.raw_bytes_new = now.raw_bytes_new - before.raw_bytes_new;
+  d.stored_bytes_new = now.stored_bytes_new - before.stored_bytes_new;
+  d.packs_written = now.packs_written - before.packs_written;
+  return d;
 }
 
 std::string hostname() {
@@ -47,7 +60,8 @@ std::string username() {
 }
 
 util::Result<std::optional<repo::Snapshot>> find_parent(repo::Repository& repo,
-                                                        const std::string& source, BackupType type) {
+                                                        const std::string& source,
+                                                        BackupType type) {
   if (type == BackupType::full) return std::optional<repo::Snapshot>{};
   catalog::BackupFilter filter;
   filter.source = source;
@@ -67,7 +81,8 @@ util::Result<std::size_t> read_fd(int fd, std::uint8_t* buf, std::size_t cap) {
   for (;;) {
     ssize_t n = ::read(fd, buf, cap);
     if (n >= 0) return static_cast<std::size_t>(n);
-    if (errno != EINTR) return fail(ErrorKind::io, std::string("reading the stream: ") + std::strerror(errno));
+    if (errno != EINTR)
+      return fail(ErrorKind::io, std::string("reading the stream: ") + std::strerror(errno));
   }
 }
 
@@ -103,10 +118,12 @@ util::Result<BackupReport> backup_stream(repo::Repository& repo, const StreamBac
     snap.extra["command"] = options.command;
   }
 
+  const repo::WriteStats before = repo.write_stats();
   std::uint64_t done = 0;
   auto stored = store_stream(
       repo, [&](std::uint8_t* buf, std::size_t cap) { return read_fd(fd, buf, cap); },
-      Checksum::sha256, [&](std::size_t n) {
+      Checksum::sha256,
+      [&](std::size_t n) {
         done += n;
         if (progress) progress(BackupProgress{done, 1, options.name});
       });
@@ -138,7 +155,7 @@ util::Result<BackupReport> backup_stream(repo::Repository& repo, const StreamBac
   BKP_TRY(repo.save_blob(repo::BlobType::tree, bytes, snap.tree));
   BKP_TRY(repo.flush());
 
-  auto& w = repo.write_stats();
+  const auto w = written_since(before, repo.write_stats());
   snap.stats = {{"total_bytes", stored->size},
                 {"raw_bytes_new", w.raw_bytes_new},
                 {"stored_bytes_new", w.stored_bytes_new},
