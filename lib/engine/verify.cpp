@@ -1,5 +1,6 @@
 #include "engine/verify.hpp"
 
+#include <charconv>
 #include <map>
 #include <random>
 #include <unordered_map>
@@ -10,26 +11,40 @@
 
 namespace bkp::engine {
 
-using util::ErrorKind;
-using util::fail;
 using repo::BlobId;
 using repo::PackId;
+using util::ErrorKind;
+using util::fail;
+
+namespace {
+
+// The whole of `text` as a number, nothing before or after it.
+template <typename T>
+bool parse_number(std::string_view text, T& out) {
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, out);
+  return ec == std::errc() && ptr == end;
+}
+
+}  // namespace
 
 util::Status parse_subset(std::string_view text, VerifyOptions& o) {
   o.read_data = ReadData::subset;
-  std::string s(text);
-  try {
-    if (!s.empty() && s.back() == '%') {
-      o.percent = std::stod(s.substr(0, s.size() - 1));
-      if (o.percent > 0 && o.percent <= 100) return {};
-    } else if (auto slash = s.find('/'); slash != std::string::npos) {
-      o.part_n = static_cast<unsigned>(std::stoul(s.substr(0, slash)));
-      o.part_m = static_cast<unsigned>(std::stoul(s.substr(slash + 1)));
-      if (o.part_m > 0 && o.part_n >= 1 && o.part_n <= o.part_m) return {};
+  if (!text.empty() && text.back() == '%') {
+    if (parse_number(text.substr(0, text.size() - 1), o.percent) && o.percent > 0 &&
+        o.percent <= 100) {
+      return {};
     }
-  } catch (const std::exception&) {
+  } else if (auto slash = text.find('/'); slash != std::string_view::npos) {
+    if (parse_number(text.substr(0, slash), o.part_n) &&
+        parse_number(text.substr(slash + 1), o.part_m) && o.part_m > 0 && o.part_n >= 1 &&
+        o.part_n <= o.part_m) {
+      return {};
+    }
   }
-  return fail(ErrorKind::usage, "--read-data-subset takes N% (0 < N <= 100) or n/m (1 <= n <= m), not '" + s + "'");
+  return fail(ErrorKind::usage,
+              "--read-data-subset takes N% (0 < N <= 100) or n/m (1 <= n <= m), not '" +
+                  std::string(text) + "'");
 }
 
 namespace {
@@ -215,7 +230,8 @@ class Verifier {
     for (auto& b : blobs) {
       auto it = in_header.find(b.id);
       if (it == in_header.end() || it->second.offset != b.offset || it->second.length != b.length) {
-        problem("index and header of pack '" + name + "' disagree about blob " + util::to_hex(b.id));
+        problem("index and header of pack '" + name + "' disagree about blob " +
+                util::to_hex(b.id));
       }
     }
   }
@@ -228,13 +244,14 @@ class Verifier {
       if (!snap) continue;
       bool hit = damaged_blobs_.count(snap->tree) > 0;
       if (!hit) {
-        auto st = walk_tree(repo_, snap->tree,
-                            TreeVisitor{[&](const std::string&, const TreeNode& n) -> util::Result<Descend> {
-                                          for (auto& c : n.content) hit = hit || damaged_blobs_.count(c);
-                                          if (n.subtree && damaged_blobs_.count(*n.subtree)) hit = true;
-                                          return hit ? Descend::no : Descend::yes;
-                                        },
-                                        {}});
+        auto st = walk_tree(
+            repo_, snap->tree,
+            TreeVisitor{[&](const std::string&, const TreeNode& n) -> util::Result<Descend> {
+                          for (auto& c : n.content) hit = hit || damaged_blobs_.count(c);
+                          if (n.subtree && damaged_blobs_.count(*n.subtree)) hit = true;
+                          return hit ? Descend::no : Descend::yes;
+                        },
+                        {}});
         if (!st) hit = true;
       }
       if (hit) report.damaged_snapshots.insert(id);
