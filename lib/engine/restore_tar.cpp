@@ -44,7 +44,9 @@ struct EntryFree {
 util::Result<RestoreReport> restore_to_tar(repo::Repository& repo, const repo::Snapshot& snap,
                                            const RestoreFilter& filter, int fd) {
   std::unique_ptr<archive, ArchiveCloser> a(archive_write_new());
-  archive_write_set_format_pax_restricted(a.get());
+  // Full pax, not "restricted": restricted writes a plain ustar header for
+  // entries without xattrs or long names, and that keeps whole seconds only.
+  archive_write_set_format_pax(a.get());
   if (archive_write_open_fd(a.get(), fd) != ARCHIVE_OK) {
     return fail(ErrorKind::io, std::string("tar: ") + archive_error_string(a.get()));
   }
