@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "crypto/aead.hpp"
@@ -22,7 +24,8 @@ util::Bytes slot_binding(const std::string& id) { return util::to_bytes("bkp key
 
 util::Result<util::SecretBytes> slot_kek(const KeySlot& slot, const Credentials& c) {
   if (c.kind == SlotKind::key_file) {
-    if (c.secret.size() != crypto::key_size) return fail(ErrorKind::usage, "key file is not 32 bytes");
+    if (c.secret.size() != crypto::key_size)
+      return fail(ErrorKind::usage, "key file is not 32 bytes");
     return c.secret;
   }
   return crypto::derive_key(c.secret.chars(), slot.kdf);
@@ -68,7 +71,8 @@ util::Result<KeySlot> KeySlot::decode(util::ByteView bytes) {
     if (kind == "passphrase") {
       s.kind = SlotKind::passphrase;
       auto& k = j.at("kdf");
-      if (k.at("algorithm") != "argon2id") return fail(ErrorKind::corrupt, "unknown key derivation");
+      if (k.at("algorithm") != "argon2id")
+        return fail(ErrorKind::corrupt, "unknown key derivation");
       s.kdf.opslimit = k.at("opslimit").get<std::uint64_t>();
       s.kdf.memlimit = k.at("memlimit").get<std::uint64_t>();
       if (!util::from_hex(k.at("salt").get<std::string>(), s.kdf.salt))
@@ -127,8 +131,13 @@ util::Result<util::SecretBytes> read_key_file(const std::string& path) {
   if (!text) return fail(ErrorKind::usage, "key file: " + text.error().message);
   std::string_view t(*text);
   util::Bytes raw;
+  // Exactly the prefix, 64 hex digits and an optional newline: a file with
+  // more in it is not one bkp wrote, and guessing which part is the key
+  // could lock the user out later.
+  auto rest = t.substr(std::min(t.size(), kKeyFilePrefix.size() + 64));
   bool ok = t.substr(0, kKeyFilePrefix.size()) == kKeyFilePrefix &&
-            util::from_hex(t.substr(kKeyFilePrefix.size(), 64), raw) && raw.size() == 32;
+            util::from_hex(t.substr(kKeyFilePrefix.size(), 64), raw) && raw.size() == 32 &&
+            (rest.empty() || rest == "\n");
   util::wipe(text->data(), text->size());
   if (!ok) return fail(ErrorKind::usage, "'" + path + "' is not a bkp key file");
   util::SecretBytes key(raw);
