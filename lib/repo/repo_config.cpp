@@ -34,6 +34,10 @@ util::Result<RepoConfig> RepoConfig::decode(util::ByteView bytes) {
       return fail(ErrorKind::usage, "repository format " + std::to_string(c.version) +
                                         " is newer than this bkp understands; upgrade bkp");
     }
+    if (c.version < 1) {
+      return fail(ErrorKind::no_repository,
+                  "repository config is not valid: format version " + std::to_string(c.version));
+    }
     c.id = j.at("id").get<std::string>();
     c.created = j.value("created", "");
     auto& ch = j.at("chunker");
@@ -41,11 +45,18 @@ util::Result<RepoConfig> RepoConfig::decode(util::ByteView bytes) {
     c.chunker.min_size = ch.at("min_size").get<std::size_t>();
     c.chunker.avg_size = ch.at("avg_size").get<std::size_t>();
     c.chunker.max_size = ch.at("max_size").get<std::size_t>();
+    if (auto st = chunk::validate_params(c.chunker); !st) {
+      return fail(ErrorKind::corrupt, "repository config: " + st.error().message);
+    }
     BKP_ASSIGN(c.compression, compress::parse_spec(j.at("compression").get<std::string>()));
     c.pack_size = j.at("pack_size").get<std::size_t>();
+    if (c.pack_size == 0 || c.pack_size > kMaxPackSize) {
+      return fail(ErrorKind::corrupt, "repository config: pack size out of range");
+    }
     return c;
   } catch (const nlohmann::json::exception& e) {
-    return fail(ErrorKind::no_repository, std::string("repository config is not valid: ") + e.what());
+    return fail(ErrorKind::no_repository,
+                std::string("repository config is not valid: ") + e.what());
   }
 }
 

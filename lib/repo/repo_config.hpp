@@ -14,6 +14,9 @@ namespace bkp::repo {
 
 inline constexpr int kFormatVersion = 1;
 inline constexpr std::size_t kDefaultPackSize = 16 * 1024 * 1024;
+// Offsets inside a pack are 32-bit; a pack closes once it reaches pack_size,
+// so this leaves room for the last blob and the header.
+inline constexpr std::size_t kMaxPackSize = 1024 * 1024 * 1024;
 
 struct RepoConfig {
   int version = kFormatVersion;

@@ -45,8 +45,18 @@ fs::path default_catalog_path(const std::string& repo_id) {
   return fs::path(home ? home : "/tmp") / ".local" / "state" / "bkp" / (repo_id + ".db");
 }
 
-util::Result<std::string> Repository::init(storage::Backend& backend, const Credentials& credentials,
+util::Result<std::string> Repository::init(storage::Backend& backend,
+                                           const Credentials& credentials,
                                            const InitOptions& options) {
+  // Checked before anything is written: a config that the Chunker refuses
+  // would make the repository impossible to open.
+  if (auto st = chunk::validate_params(options.chunker); !st) {
+    return fail(ErrorKind::usage, "chunker parameters: " + st.error().message);
+  }
+  if (options.pack_size == 0 || options.pack_size > kMaxPackSize) {
+    return fail(ErrorKind::usage,
+                "pack size must be between 1 byte and " + std::to_string(kMaxPackSize) + " bytes");
+  }
   auto existing = backend.stat("config");
   if (existing) {
     return fail(ErrorKind::exists, "a repository already exists at '" + backend.describe() + "'");
