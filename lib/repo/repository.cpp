@@ -149,6 +149,10 @@ util::Result<std::unique_ptr<Repository>> Repository::open(
   auto keyring = Keyring::decode(plain);
   util::wipe(plain.data(), plain.size());
   if (!keyring) return keyring.propagate();
+  if (keyring->generation != newest) {
+    return fail(ErrorKind::verification,
+                "keyring '" + name + "' holds generation " + std::to_string(keyring->generation));
+  }
   repo->keyring_ = std::move(*keyring);
   if (repo->keyring_.config_digest != crypto::sha256(*config_bytes)) {
     return fail(ErrorKind::verification, "the repository config was modified");
