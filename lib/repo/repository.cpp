@@ -190,10 +190,15 @@ util::Result<bool> Repository::save_blob(BlobType type, util::ByteView data, con
     return false;
   }
   util::Bytes plain;
-  auto compressed = compress::compress(config_.compression, data);
+  // decompress() refuses raw sizes above max_raw_size (a hostile header must
+  // not make a reader allocate without bound), so a larger blob, such as the
+  // tree of a huge directory, is stored as is to stay readable.
+  std::optional<util::Bytes> compressed;
+  if (data.size() <= compress::max_raw_size)
+    compressed = compress::compress(config_.compression, data);
   plain.reserve(1 + (compressed ? compressed->size() : data.size()));
-  plain.push_back(static_cast<std::uint8_t>(compressed ? config_.compression.codec
-                                                       : compress::Codec::none));
+  plain.push_back(
+      static_cast<std::uint8_t>(compressed ? config_.compression.codec : compress::Codec::none));
   util::append(plain, compressed ? util::ByteView(*compressed) : data);
   auto& key = keyring_.current_key();
   auto sealed = seal_object(envelope_type(type), key.id, key.key, plain, id);
