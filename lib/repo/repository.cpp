@@ -219,7 +219,12 @@ util::Status Repository::write_pack(PackWriter& writer) {
   auto name = pack_object_name(finished.id);
   auto st = backend_->put(name, finished.bytes, storage::WriteMode::create_only);
   // The name is the content's hash: an existing object is this very pack.
-  if (!st && st.error().kind != ErrorKind::exists) return st;
+  if (!st && st.error().kind != ErrorKind::exists) {
+    // The blobs are gone with the writer: forget them, so that has_blob()
+    // does not report them and a later save stores them again.
+    for (auto& b : finished.blobs) unsealed_.erase(b.id);
+    return st;
+  }
   ++stats_.packs_written;
   IndexedPack indexed{finished.id, {}};
   for (auto& b : finished.blobs) {
