@@ -267,10 +267,13 @@ util::Result<util::Bytes> Repository::read_blob_at(const BlobLocation& loc) {
   auto name = pack_object_name(loc.pack);
   auto sealed = backend_->get_range(name, loc.offset, loc.length);
   if (!sealed) {
-    return fail(sealed.error().kind == ErrorKind::not_found ? ErrorKind::verification
-                                                            : sealed.error().kind,
-                "reading blob " + util::to_hex(loc.id) + " from pack '" + name +
-                    "': " + sealed.error().message);
+    // A missing pack, or one shorter than the index says, is data the
+    // repository lacks: a verification failure, not a local error.
+    auto kind = sealed.error().kind;
+    bool missing = kind == ErrorKind::not_found || kind == ErrorKind::corrupt;
+    return fail(missing ? ErrorKind::verification : kind, "reading blob " + util::to_hex(loc.id) +
+                                                              " from pack '" + name +
+                                                              "': " + sealed.error().message);
   }
   return decode_blob(loc, *sealed);
 }
