@@ -92,7 +92,7 @@ class Repository {
   util::Status flush();
   const WriteStats& write_stats() const { return stats_; }
 
-  // Writes the manifest (create-only) and its catalog row.
+  // Flushes, then writes the manifest (create-only) and its catalog row.
   util::Status save_snapshot(const Snapshot& snapshot);
   util::Result<Snapshot> load_snapshot(const std::string& id);
   // Brings the catalog up to date with storage: new index segments, new and

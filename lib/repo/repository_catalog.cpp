@@ -25,19 +25,26 @@ util::Status Repository::add_backup_row(const Snapshot& s) {
   row.storage_backend = std::string(backend_->kind());
   row.created_at = s.time;
   row.completed_at = s.completed;
-  nlohmann::json meta{{"source_kind", s.source_kind}, {"paths", s.paths},
-                      {"tags", s.tags},               {"hostname", s.hostname},
-                      {"username", s.username},       {"tree", util::to_hex(s.tree)},
-                      {"stats", s.stats},             {"extra", s.extra}};
+  nlohmann::json meta{{"source_kind", s.source_kind},
+                      {"paths", s.paths},
+                      {"tags", s.tags},
+                      {"hostname", s.hostname},
+                      {"username", s.username},
+                      {"tree", util::to_hex(s.tree)},
+                      {"stats", s.stats},
+                      {"extra", s.extra}};
   row.metadata = meta.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return catalog_->upsert_backup(row);
 }
 
 util::Status Repository::save_snapshot(const Snapshot& snapshot) {
+  // A snapshot exists only once everything it references is durable: make
+  // that hold here rather than trust every caller to flush first.
+  BKP_TRY(flush());
   auto& key = keyring_.current_key();
   auto name = snapshot.object_name();
-  auto sealed = seal_object(ObjectType::snapshot, key.id, key.key, snapshot.encode(),
-                            util::as_bytes(name));
+  auto sealed =
+      seal_object(ObjectType::snapshot, key.id, key.key, snapshot.encode(), util::as_bytes(name));
   BKP_TRY(backend_->put(name, sealed, storage::WriteMode::create_only));
   return add_backup_row(snapshot);
 }
@@ -70,7 +77,8 @@ util::Status Repository::sync_catalog() {
     BKP_TRY(catalog_->transaction([&]() -> util::Status {
       for (auto& p : packs) {
         std::vector<BlobLocation> locs;
-        for (auto& e : p.blobs) locs.push_back({e.id, e.type, p.id, e.offset, e.length, e.raw_length});
+        for (auto& e : p.blobs)
+          locs.push_back({e.id, e.type, p.id, e.offset, e.length, e.raw_length});
         BKP_TRY(catalog_->add_blobs(locs));
       }
       return catalog_->add_index_segment(name);
