@@ -26,6 +26,10 @@ util::Bytes encode_index(const std::vector<IndexedPack>& packs) {
 }
 
 util::Result<std::vector<IndexedPack>> decode_index(util::ByteView in) {
+  if (!in.empty() && in[0] > kIndexVersion) {
+    return fail(ErrorKind::usage, "index segment format " + std::to_string(in[0]) +
+                                      " is newer than this bkp understands; upgrade bkp");
+  }
   if (in.size() < 5 || in[0] != kIndexVersion) {
     return fail(ErrorKind::corrupt, "unknown index segment version");
   }

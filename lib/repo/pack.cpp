@@ -43,7 +43,8 @@ util::Bytes encode_pack_entries(const std::vector<PackHeaderEntry>& entries) {
   return out;
 }
 
-util::Result<std::vector<PackHeaderEntry>> decode_pack_entries(util::ByteView in, std::size_t& used) {
+util::Result<std::vector<PackHeaderEntry>> decode_pack_entries(util::ByteView in,
+                                                               std::size_t& used) {
   if (in.size() < 4) return fail(ErrorKind::corrupt, "blob list is truncated");
   std::uint32_t n = util::get_u32le(in.data());
   if ((in.size() - 4) / kEntrySize < n) return fail(ErrorKind::corrupt, "blob list is truncated");
@@ -100,6 +101,10 @@ util::Result<std::vector<PackHeaderEntry>> open_pack_header(util::ByteView envel
   const DataKey* key = keyring.find(h.key_id);
   if (!key) return fail(ErrorKind::verification, "pack header is sealed with an unknown key");
   BKP_ASSIGN(auto plain, open_object(ObjectType::pack_header, key->key, envelope, kHeaderBinding));
+  if (!plain.empty() && plain[0] > kPackHeaderVersion) {
+    return fail(ErrorKind::usage, "pack header format " + std::to_string(plain[0]) +
+                                      " is newer than this bkp understands; upgrade bkp");
+  }
   if (plain.empty() || plain[0] != kPackHeaderVersion) {
     return fail(ErrorKind::corrupt, "unknown pack header version");
   }
