@@ -164,8 +164,8 @@ util::Result<std::unique_ptr<Repository>> Repository::open(
   repo->catalog_ = std::make_unique<catalog::Catalog>(std::move(cat));
   BKP_ASSIGN(auto known_id, repo->catalog_->get_meta("repository_id"));
   if (known_id && *known_id != repo->config_.id) {
-    return fail(ErrorKind::usage, "catalog '" + repo->catalog_path_.string() +
-                                      "' belongs to another repository");
+    return fail(ErrorKind::usage,
+                "catalog '" + repo->catalog_path_.string() + "' belongs to another repository");
   }
   if (!known_id) BKP_TRY(repo->catalog_->set_meta("repository_id", repo->config_.id));
   repo->backend_ = std::move(backend);
@@ -247,7 +247,8 @@ util::Status Repository::write_index() {
   BKP_TRY(catalog_->transaction([&]() -> util::Status {
     for (auto& p : pending_index_) {
       std::vector<BlobLocation> locs;
-      for (auto& e : p.blobs) locs.push_back({e.id, e.type, p.id, e.offset, e.length, e.raw_length});
+      for (auto& e : p.blobs)
+        locs.push_back({e.id, e.type, p.id, e.offset, e.length, e.raw_length});
       BKP_TRY(catalog_->add_blobs(locs));
     }
     return catalog_->add_index_segment(name);
@@ -301,7 +302,8 @@ util::Result<util::Bytes> Repository::decode_blob(const BlobLocation& loc, util:
     if (!d) return damaged(d.error().message);
     data = std::move(*d);
   }
-  if (data.size() != loc.raw_length || blob_id(data) != loc.id) return damaged("content id mismatch");
+  if (data.size() != loc.raw_length || blob_id(data) != loc.id)
+    return damaged("content id mismatch");
   return data;
 }
 
