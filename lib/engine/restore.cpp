@@ -29,7 +29,11 @@ class DirectoryRestorer {
  public:
   DirectoryRestorer(repo::Repository& repo, const RestoreOptions& options,
                     const RestoreProgressFn& progress, RecoveryJob& job, std::uint64_t total)
-      : repo_(repo), opt_(options), progress_(progress), job_(job), total_(total),
+      : repo_(repo),
+        opt_(options),
+        progress_(progress),
+        job_(job),
+        total_(total),
         ownership_(::geteuid() == 0 ? sources::Ownership::restore : sources::Ownership::skip) {}
 
   RestoreReport report;
@@ -46,8 +50,12 @@ class DirectoryRestorer {
     BKP_ASSIGN(bool proceed, clear_existing(dst, node));
     if (!proceed) return Descend::no;
     switch (node.meta.type) {
-      case NodeType::file: BKP_TRY(restore_file(dst, node)); break;
-      case NodeType::symlink: BKP_TRY(sources::create_symlink(dst, node.meta)); break;
+      case NodeType::file:
+        BKP_TRY(restore_file(dst, node));
+        break;
+      case NodeType::symlink:
+        BKP_TRY(sources::create_symlink(dst, node.meta));
+        break;
       default: {
         auto st = sources::create_special(dst, node.meta);
         if (!st) {
@@ -113,6 +121,9 @@ class DirectoryRestorer {
         S_ISREG(st.st_mode) && static_cast<std::uint64_t>(st.st_size) == node.meta.size &&
         st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec == node.meta.mtime_ns) {
       ++report.skipped_existing;
+      // The file there is taken for this one: its other names link to it.
+      if (node.meta.nlink > 1)
+        links_.emplace(std::make_pair(node.meta.device, node.meta.inode), dst);
       return false;
     }
     if (::unlink(dst.c_str()) != 0) return fail(util::errno_error("removing", dst, errno));
@@ -175,13 +186,10 @@ util::Result<RestoreReport> restore_to_directory(repo::Repository& repo, const r
   job.step("restore", "snapshot " + snap.id + " to " + options.target.string());
   util::Status outcome = util::make_dirs(options.target, 0700);
   if (outcome) {
-    outcome = walk_tree(repo, snap.tree,
-                        TreeVisitor{[&](const std::string& p, const TreeNode& n) {
-                                      return restorer.enter(p, n);
-                                    },
-                                    [&](const std::string& p, const TreeNode& n) {
-                                      return restorer.leave(p, n);
-                                    }});
+    outcome = walk_tree(
+        repo, snap.tree,
+        TreeVisitor{[&](const std::string& p, const TreeNode& n) { return restorer.enter(p, n); },
+                    [&](const std::string& p, const TreeNode& n) { return restorer.leave(p, n); }});
   }
   job.step(outcome ? "done" : "failed", outcome ? "" : outcome.error().message);
   BKP_TRY(job.finish(outcome));
@@ -194,8 +202,8 @@ util::Status restore_to_stream(repo::Repository& repo, const repo::Snapshot& sna
                                const std::string& path, int fd) {
   BKP_ASSIGN(auto node, find_node(repo, snap.tree, path));
   if (node.meta.type != NodeType::file) {
-    return fail(ErrorKind::usage, "'" + path + "' is a " + sources::type_name(node.meta.type) +
-                                      ", not a file");
+    return fail(ErrorKind::usage,
+                "'" + path + "' is a " + sources::type_name(node.meta.type) + ", not a file");
   }
   return load_content(repo, node.content, [&](util::ByteView data) -> util::Status {
     std::size_t off = 0;
