@@ -13,21 +13,28 @@
 
 namespace bkp::engine {
 
+using sources::NodeType;
 using util::ErrorKind;
 using util::fail;
-using sources::NodeType;
 
 namespace {
 
 mode_t type_bits(NodeType t) {
   switch (t) {
-    case NodeType::file: return S_IFREG;
-    case NodeType::dir: return S_IFDIR;
-    case NodeType::symlink: return S_IFLNK;
-    case NodeType::chardev: return S_IFCHR;
-    case NodeType::blockdev: return S_IFBLK;
-    case NodeType::fifo: return S_IFIFO;
-    case NodeType::socket: return S_IFSOCK;
+    case NodeType::file:
+      return S_IFREG;
+    case NodeType::dir:
+      return S_IFDIR;
+    case NodeType::symlink:
+      return S_IFLNK;
+    case NodeType::chardev:
+      return S_IFCHR;
+    case NodeType::blockdev:
+      return S_IFBLK;
+    case NodeType::fifo:
+      return S_IFIFO;
+    case NodeType::socket:
+      return S_IFSOCK;
   }
   return S_IFREG;
 }
@@ -59,6 +66,13 @@ util::Result<RestoreReport> restore_to_tar(repo::Repository& repo, const repo::S
 
   auto add = [&](const std::string& path, const TreeNode& node) -> util::Status {
     const auto& m = node.meta;
+    if (m.type == NodeType::socket) {
+      // No tar format holds a socket, and libarchive refuses the entry;
+      // a directory restore skips them the same way.
+      report.warnings.push_back("'" + path + "': sockets cannot be archived, skipped");
+      report.partial = true;
+      return {};
+    }
     std::unique_ptr<archive_entry, EntryFree> e(archive_entry_new());
     std::string name = path.substr(1);
     archive_entry_set_pathname(e.get(), name.c_str());
@@ -74,7 +88,8 @@ util::Result<RestoreReport> restore_to_tar(repo::Repository& repo, const repo::S
     }
     bool write_data = false;
     if (m.type == NodeType::symlink) archive_entry_set_symlink(e.get(), m.link_target.c_str());
-    if (m.type == NodeType::chardev || m.type == NodeType::blockdev) archive_entry_set_rdev(e.get(), m.rdev);
+    if (m.type == NodeType::chardev || m.type == NodeType::blockdev)
+      archive_entry_set_rdev(e.get(), m.rdev);
     if (m.type == NodeType::file) {
       auto key = std::make_pair(m.device, m.inode);
       auto it = m.nlink > 1 ? links.find(key) : links.end();
@@ -102,21 +117,22 @@ util::Result<RestoreReport> restore_to_tar(repo::Repository& repo, const repo::S
     }));
     if (written != m.size) {
       return fail(ErrorKind::verification, "'" + path + "' has " + std::to_string(written) +
-                                               " bytes, the snapshot says " + std::to_string(m.size));
+                                               " bytes, the snapshot says " +
+                                               std::to_string(m.size));
     }
     report.bytes += written;
     return {};
   };
 
-  BKP_TRY(walk_tree(repo, snap.tree,
-                    TreeVisitor{[&](const std::string& p, const TreeNode& n) -> util::Result<Descend> {
-                                  bool selected = filter.selects(p);
-                                  if (selected) BKP_TRY(add(p, n));
-                                  if (n.meta.type != NodeType::dir) return Descend::no;
-                                  return selected || filter.may_contain(p) ? Descend::yes
-                                                                           : Descend::no;
-                                },
-                                {}}));
+  BKP_TRY(
+      walk_tree(repo, snap.tree,
+                TreeVisitor{[&](const std::string& p, const TreeNode& n) -> util::Result<Descend> {
+                              bool selected = filter.selects(p);
+                              if (selected) BKP_TRY(add(p, n));
+                              if (n.meta.type != NodeType::dir) return Descend::no;
+                              return selected || filter.may_contain(p) ? Descend::yes : Descend::no;
+                            },
+                            {}}));
   if (archive_write_close(a.get()) != ARCHIVE_OK) return tar_error("closing");
   return report;
 }
