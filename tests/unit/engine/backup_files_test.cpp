@@ -290,3 +290,72 @@ TEST_CASE("sockets are recorded but not restored", "[backup][restore]") {
   CHECK(read_text(under(f.root() / "restore", src / "file")) == "data");
   CHECK_FALSE(fs::exists(fs::symlink_status(under(f.root() / "restore", src / "sock"))));
 }
+
+TEST_CASE("a file whose read fails is skipped", "[backup]") {
+  RepoFixture f;
+  const fs::path src = f.root() / "src";
+  fs::create_directories(src);
+  write_file(src / "fine", "fine");
+  // Reading /proc/<pid>/mem at offset 0 fails with EIO: the open succeeds,
+  // the first read does not.
+  auto r = f.backup({"/proc/self/mem", src});
+  CHECK(r.partial);
+  const std::string mem = "/proc/" + std::to_string(::getpid()) + "/mem";
+  REQUIRE(r.warnings.size() == 1);
+  CHECK(r.warnings[0].find("skipped '" + mem + "': reading '" + mem + "'") == 0);
+  CHECK(r.warnings[0].find("Input/output error") != std::string::npos);
+  CHECK(r.snapshot.stats["partial"] == true);
+  CHECK(r.snapshot.stats["files_new"] == 1);
+  CHECK_FALSE(engine::find_node(f.repo(), r.snapshot.tree, mem).ok());
+  auto fine = engine::find_node(f.repo(), r.snapshot.tree, (src / "fine").string());
+  REQUIRE_OK(fine);
+}
+
+TEST_CASE("a storage failure ends the backup", "[backup]") {
+  RepoFixture f(small_options());
+  const fs::path src = f.root() / "src";
+  fs::create_directories(src);
+  write_file(src / "big", random_bytes(400 * 1024, 8));  // several packs
+  write_file(src / "small", "small");
+  // Packs go to "data/..": a file in its place makes every pack write fail.
+  REQUIRE(f.objects("data/").empty());
+  write_file(f.storage() / "data", "in the way");
+  engine::FileBackupOptions o;
+  o.paths = {src};
+  // Should the backup go on past the failure (as if the file could not be
+  // read), storage recovers: the end of the backup would succeed.
+  auto r = engine::backup_files(f.repo(), o, [&](const engine::BackupProgress& p) {
+    if (p.current == (src / "small").string()) fs::remove(f.storage() / "data");
+  });
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().kind == util::ErrorKind::io);
+  CHECK(f.objects("snapshots/").empty());
+  auto rows = f.repo().catalog().list_backups();
+  REQUIRE_OK(rows);
+  CHECK(rows->empty());
+}
+
+TEST_CASE("excludes and a symlink as a root", "[backup]") {
+  RepoFixture f;
+  const fs::path src = f.root() / "src";
+  fs::create_directories(src / "cache");
+  write_file(src / "keep.txt", "keep");
+  write_file(src / "drop.tmp", "drop");
+  write_file(src / "cache" / "x", "x");
+  fs::create_symlink(src, f.root() / "link-to-src");
+
+  engine::FileBackupOptions o;
+  o.paths = {src, f.root() / "link-to-src"};
+  o.walk.excludes = {"*.tmp", "cache/"};
+  auto r = engine::backup_files(f.repo(), o);
+  REQUIRE_OK(r);
+  const fs::path target = f.root() / "restore";
+  f.restore(r->snapshot, target);
+  CHECK(read_text(under(target, src / "keep.txt")) == "keep");
+  CHECK_FALSE(fs::exists(under(target, src / "drop.tmp")));
+  CHECK_FALSE(fs::exists(under(target, src / "cache")));
+  // The symlink root is a symlink, not what it points to.
+  auto link = under(target, f.root() / "link-to-src");
+  CHECK(fs::is_symlink(link));
+  CHECK(fs::read_symlink(link) == src);
+}

@@ -22,6 +22,9 @@ namespace {
 
 constexpr uid_t nobody = 65534;
 
+// In a coverage build, the child writes its counters before _exit.
+extern "C" void __gcov_dump(void) __attribute__((weak));
+
 // Runs `fn` as nobody in a child process; returns what it reports ("" for
 // success, otherwise what went wrong).
 std::string as_nobody(const std::function<std::string()>& fn) {
@@ -38,6 +41,7 @@ std::string as_nobody(const std::function<std::string()>& fn) {
       msg = fn();
     }
     ssize_t n = ::write(fds[1], msg.data(), msg.size());
+    if (__gcov_dump) __gcov_dump();
     ::_exit(n == static_cast<ssize_t>(msg.size()) ? 0 : 1);
   }
   ::close(fds[1]);

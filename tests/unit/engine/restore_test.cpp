@@ -290,3 +290,37 @@ TEST_CASE("recovery_jobs rows", "[restore][jobs]") {
     CHECK(bad_steps[1]["detail"] == failed.error().message);
   }
 }
+
+TEST_CASE("hard links across repeated restores", "[restore][overwrite]") {
+  RepoFixture f;
+  const fs::path src = f.root() / "src";
+  fs::create_directories(src / "sub");
+  write_file(src / "h1", "shared");
+  REQUIRE(::link((src / "h1").c_str(), (src / "sub" / "h2").c_str()) == 0);
+  auto snap = f.backup({src}).snapshot;
+  const fs::path target = f.root() / "restore";
+  const fs::path at = under(target, src);
+  f.restore(snap, target);
+
+  // The second name is lost; an if-changed restore, which leaves the
+  // first alone, links the second to it again.
+  fs::remove(at / "sub" / "h2");
+  auto r = restore_with(f, snap, target, {}, OverwritePolicy::if_changed);
+  CHECK(r.skipped_existing == 1);
+  struct stat a {
+  }, b{};
+  REQUIRE(::lstat((at / "h1").c_str(), &a) == 0);
+  REQUIRE(::lstat((at / "sub" / "h2").c_str(), &b) == 0);
+  CHECK(a.st_ino == b.st_ino);
+  CHECK(a.st_nlink == 2);
+  CHECK(compare_trees(src, at).empty());
+
+  SECTION("always rewrites both names as one file") {
+    auto again = restore_with(f, snap, target, {}, OverwritePolicy::always);
+    CHECK(again.skipped_existing == 0);
+    REQUIRE(::lstat((at / "h1").c_str(), &a) == 0);
+    REQUIRE(::lstat((at / "sub" / "h2").c_str(), &b) == 0);
+    CHECK(a.st_ino == b.st_ino);
+    CHECK(a.st_nlink == 2);
+  }
+}

@@ -145,6 +145,8 @@ TEST_CASE("diffing snapshots", "[snapshots][diff]") {
   write_file(src / "gone" / "inner" / "f", "f");
   write_file(src / "becomes-dir", "file");
   write_file(src / "xattr", "x");
+  write_file(src / "xattr-value", "x");
+  REQUIRE(::lsetxattr((src / "xattr-value").c_str(), "user.k", "1", 1, 0) == 0);
   REQUIRE(::symlink("target-a", (src / "link").c_str()) == 0);
   auto a = f.backup({src}).snapshot;
 
@@ -158,6 +160,7 @@ TEST_CASE("diffing snapshots", "[snapshots][diff]") {
   fs::remove(src / "becomes-dir");
   fs::create_directories(src / "becomes-dir");
   REQUIRE(::lsetxattr((src / "xattr").c_str(), "user.k", "v", 1, 0) == 0);
+  REQUIRE(::lsetxattr((src / "xattr-value").c_str(), "user.k", "2", 1, 0) == 0);
   fs::remove(src / "link");
   REQUIRE(::symlink("target-b", (src / "link").c_str()) == 0);
   auto b = f.backup({src}).snapshot;
@@ -172,6 +175,7 @@ TEST_CASE("diffing snapshots", "[snapshots][diff]") {
       "M " + p + "/modified",
       "U " + p + "/chmod",
       "U " + p + "/xattr",
+      "U " + p + "/xattr-value",
       "M " + p + "/link",
       "- " + p + "/removed",
       "- " + p + "/gone",

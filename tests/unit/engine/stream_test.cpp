@@ -118,6 +118,20 @@ TEST_CASE("a stream from a pipe", "[stream]") {
     restored_bytes(f.repo(), snap, "/", &st);
     REQUIRE_FALSE(st.ok());
     CHECK(st.error().kind == util::ErrorKind::usage);
+    restored_bytes(f.repo(), snap, "/dump.sql/below", &st);
+    REQUIRE_FALSE(st.ok());
+    CHECK(st.error().kind == util::ErrorKind::not_found);
+  }
+
+  SECTION("restore_to_stream of a directory") {
+    const fs::path dir = f.root() / "dir";
+    fs::create_directories(dir);
+    auto files = f.backup({dir}).snapshot;
+    util::Status st;
+    restored_bytes(f.repo(), files, dir.string(), &st);
+    REQUIRE_FALSE(st.ok());
+    CHECK(st.error().kind == util::ErrorKind::usage);
+    CHECK(st.error().message == "'" + dir.string() + "' is a dir, not a file");
   }
 
   SECTION("restore_to_stream to a closed descriptor fails") {

@@ -3,10 +3,14 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 
@@ -185,5 +189,38 @@ TEST_CASE("restore to a tar archive", "[restore][tar]") {
     ::close(fd);
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().kind == util::ErrorKind::verification);
+  }
+}
+
+TEST_CASE("special files in a tar archive", "[restore][tar]") {
+  RepoFixture f;
+  const fs::path src = f.root() / "src";
+  fs::create_directories(src);
+  write_file(src / "file", "file");
+  bool device = ::mknod((src / "null").c_str(), S_IFCHR | 0666, makedev(1, 3)) == 0;
+  int s = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  REQUIRE(s >= 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::string sock = (src / "sock").string();
+  REQUIRE(sock.size() < sizeof addr.sun_path);
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock.c_str());
+  REQUIRE(::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  ::close(s);
+  auto snap = f.backup({src}).snapshot;
+  const std::string base = src.relative_path().string();
+
+  // A socket cannot be archived: it is left out with a warning, as a
+  // directory restore does, and the rest is there.
+  auto report = to_tar(f, snap, {}, f.root() / "special.tar");
+  CHECK(report.partial);
+  REQUIRE(report.warnings.size() == 1);
+  CHECK(report.warnings[0].find(sock) != std::string::npos);
+  auto tar = read_tar(f.root() / "special.tar");
+  CHECK(tar.at(base + "/file").data == util::to_bytes("file"));
+  CHECK_FALSE(tar.count(base + "/sock"));
+  if (device) {
+    REQUIRE(tar.count(base + "/null"));
+    CHECK(tar.at(base + "/null").type == AE_IFCHR);
   }
 }

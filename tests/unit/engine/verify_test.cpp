@@ -199,6 +199,13 @@ TEST_CASE("damaged trees and a truncated pack", "[verify]") {
     CHECK(mentions(rd.problems, "pack '" + packs[0] + "' has no valid header"));
   }
 
+  SECTION("a damaged snapshot manifest") {
+    flip_byte(r.f.storage() / "snapshots" / r.sb.id, 40);
+    auto v = r.verify();
+    CHECK(mentions(v.problems, "snapshot " + r.sb.id));
+    CHECK(v.damaged_snapshots == std::set<std::string>{r.sb.id});
+  }
+
   SECTION("a blob the index lost") {
     auto packs = r.data_packs(r.sb, r.b / "file");
     auto id = repo::parse_pack_name(packs[0]);
