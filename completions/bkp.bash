@@ -1,35 +1,100 @@
 # bash completion for bkp. Kept in step with the command table by
 # tests/cli/docs_test.cpp: a command or long option missing here fails it.
 
+# Options that take a value: the word after them is not a command.
+_bkp_takes_value() {
+  case "$1" in
+    -r|--repo|--config|--password-file|--password-command|--key-file) return 0 ;;
+    --exclude|--exclude-file|--type|--tag|--source|--name|--compression) return 0 ;;
+    -t|--target|--include|--overwrite|--to-stdout|--format|-o|--output) return 0 ;;
+    --read-data-subset) return 0 ;;
+  esac
+  return 1
+}
+
 _bkp() {
   local cur prev words cword
   _init_completion || return
 
-  local global_opts="-r --repo --config --password-file --password-command -q --quiet -v --verbose --json --no-progress -h --help"
-  local commands="config help version"
+  local global_opts="-r --repo --config --password-file --password-command --key-file -q --quiet -v --verbose --json --no-progress -h --help"
+  local commands="backup catalog config diff help init ls restore snapshots verify version"
 
-  local cmd="" i
+  # The command and, for backup, catalog and config, its subcommand.
+  local cmd="" sub="" i after_dashdash=0
   for ((i = 1; i < cword; i++)); do
-    case "${words[i]}" in
-      -r|--repo|--config|--password-file|--password-command) ((i++)) ;;
-      -*) ;;
-      *) cmd="${words[i]}"; break ;;
-    esac
+    local w="${words[i]}"
+    if [[ -n "$sub" && "$w" == "--" ]]; then
+      after_dashdash=1
+      break
+    fi
+    if [[ "$w" == -* ]]; then
+      [[ "$w" != *=* ]] && _bkp_takes_value "$w" && ((i++))
+      continue
+    fi
+    if [[ -z "$cmd" ]]; then
+      cmd="$w"
+    elif [[ -z "$sub" && ("$cmd" == backup || "$cmd" == catalog || "$cmd" == config) ]]; then
+      sub="$w"
+    fi
   done
 
+  # backup stdin -- COMMAND ARGS...: complete the command, then its arguments.
+  if ((after_dashdash)); then
+    if ((i + 1 == cword)); then
+      COMPREPLY=($(compgen -c -- "$cur" | sort -u))
+    else
+      _filedir
+    fi
+    return
+  fi
+
   case "$prev" in
-    --config|--password-file) _filedir; return ;;
-    -r|--repo) _filedir -d; return ;;
-    --password-command) COMPREPLY=($(compgen -c -- "$cur")); return ;;
+    --config|--password-file|--key-file|--exclude-file) _filedir; return ;;
+    -r|--repo|-t|--target) _filedir -d; return ;;
+    -o|--output) _filedir; return ;;
+    --password-command) COMPREPLY=($(compgen -c -- "$cur" | sort -u)); return ;;
+    --type) COMPREPLY=($(compgen -W "full incremental differential" -- "$cur")); return ;;
+    --overwrite) COMPREPLY=($(compgen -W "never if-changed always" -- "$cur")); return ;;
+    --format) COMPREPLY=($(compgen -W "tar" -- "$cur")); return ;;
+    --compression) COMPREPLY=($(compgen -W "zstd zstd: lz4 none" -- "$cur")); return ;;
+    --read-data-subset) COMPREPLY=($(compgen -W "1/7 5% 10%" -- "$cur")); return ;;
+    --exclude|--include|--tag|--source|--name|--to-stdout) return ;;
   esac
 
-  local opts=""
+  local opts="" words_done=0
   case "$cmd" in
     "") COMPREPLY=($(compgen -W "$commands $global_opts" -- "$cur")); return ;;
-    config) opts="show --origin" ;;
-    help) opts="$commands" ;;
+    backup)
+      case "$sub" in
+        "") opts="files stdin" ;;
+        files)
+          opts="--exclude --exclude-file --one-file-system --type --tag --source"
+          if [[ "$cur" != -* ]]; then _filedir; return; fi
+          ;;
+        stdin) opts="--name --tag --" ;;
+      esac
+      ;;
+    catalog) [[ -z "$sub" ]] && opts="rebuild" ;;
+    config)
+      opts="--origin"
+      [[ -z "$sub" ]] && opts="show $opts"
+      ;;
+    diff) opts="latest" ;;
+    help) opts="$commands"; words_done=1 ;;
+    init)
+      opts="--compression --generate-key-file"
+      if [[ "$cur" != -* ]]; then _filedir -d; return; fi
+      ;;
+    ls) opts="-l --long latest" ;;
+    restore) opts="-t --target --include --exclude --overwrite --verify --to-stdout --format -o --output latest" ;;
+    snapshots) opts="--source --tag" ;;
+    verify) opts="--read-data --read-data-subset latest" ;;
     version) opts="--features" ;;
   esac
-  COMPREPLY=($(compgen -W "$opts $global_opts" -- "$cur"))
+  if ((words_done)); then
+    COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+  else
+    COMPREPLY=($(compgen -W "$opts $global_opts" -- "$cur"))
+  fi
 }
 complete -F _bkp bkp

@@ -1,27 +1,104 @@
 # fish completion for bkp. Kept in step with the command table by
 # tests/cli/docs_test.cpp.
 
-set -l commands config help version
+# backup stdin -- COMMAND ARGS...: complete COMMAND and its arguments as
+# fish would on a line of their own.
+function __bkp_after_dashdash
+    contains -- -- (commandline -opc)
+end
+function __bkp_complete_command
+    set -l tokens (commandline -opc)
+    set -l i (contains -i -- -- $tokens)
+    set -l rest $tokens[(math $i + 1)..-1]
+    complete -C (string join ' ' -- (string escape -- $rest) (commandline -ct))
+end
+
+set -l commands backup catalog config diff help init ls restore snapshots verify version
 complete -c bkp -f
+
+# Commands
+complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a backup -d 'back up files, or a stream from stdin or a command'
+complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a catalog -d 'rebuild the local catalog from the storage'
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a config -d 'show the effective configuration'
+complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a diff -d 'show what changed between two snapshots'
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a help -d 'show help for bkp or for one command'
+complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a init -d 'create a new repository'
+complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a ls -d 'list the files in a snapshot'
+complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a restore -d 'restore a snapshot'
+complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a snapshots -d 'list snapshots'
+complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a verify -d 'check the repository integrity'
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a version -d 'print the version and features'
 
 # Global options
-complete -c bkp -s r -l repo -r -d 'repository location'
+complete -c bkp -s r -l repo -x -a '(__fish_complete_directories)' -d 'repository location'
 complete -c bkp -l config -r -F -d 'configuration file'
 complete -c bkp -l password-file -r -F -d 'read the passphrase from a file'
-complete -c bkp -l password-command -r -d 'read the passphrase from a command'
+complete -c bkp -l password-command -x -a '(__fish_complete_command)' -d 'read the passphrase from a command'
+complete -c bkp -l key-file -r -F -d 'open the repository with a key file'
 complete -c bkp -s q -l quiet -d 'print nothing but errors'
 complete -c bkp -s v -l verbose -d 'more detail'
 complete -c bkp -l json -d 'one JSON object per line'
 complete -c bkp -l no-progress -d 'never draw progress bars'
 complete -c bkp -s h -l help -d 'show help'
 
-# config
-complete -c bkp -n '__fish_seen_subcommand_from config' -a show -d 'print the effective configuration'
+# backup files|stdin
+set -l backup_subs files stdin
+set -l in_files '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from files'
+set -l in_stdin '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from stdin'
+complete -c bkp -n "__fish_seen_subcommand_from backup; and not __fish_seen_subcommand_from $backup_subs" -a files -d 'back up file trees'
+complete -c bkp -n "__fish_seen_subcommand_from backup; and not __fish_seen_subcommand_from $backup_subs" -a stdin -d "back up standard input or a command's output"
+complete -c bkp -n $in_files -F -d 'file or directory to back up'
+complete -c bkp -n $in_files -l exclude -x -d 'leave out paths matching a glob'
+complete -c bkp -n $in_files -l exclude-file -r -F -d 'read exclude globs from a file'
+complete -c bkp -n $in_files -l one-file-system -d 'do not cross file-system boundaries'
+complete -c bkp -n $in_files -l type -x -a 'full incremental differential' -d 'backup type'
+complete -c bkp -n $in_files -l tag -x -d 'tag the snapshot'
+complete -c bkp -n $in_files -l source -x -d 'source name (default: host:paths)'
+complete -c bkp -n $in_stdin -l name -x -d 'file name the stream is stored and restored as'
+complete -c bkp -n $in_stdin -l tag -x -d 'tag the snapshot'
+complete -c bkp -n "$in_stdin; and __bkp_after_dashdash" -a '(__bkp_complete_command)'
+
+# catalog rebuild
+complete -c bkp -n '__fish_seen_subcommand_from catalog; and not __fish_seen_subcommand_from rebuild' -a rebuild -d 'recreate the local catalog from the storage'
+
+# config show
+complete -c bkp -n '__fish_seen_subcommand_from config; and not __fish_seen_subcommand_from show' -a show -d 'print the effective configuration'
 complete -c bkp -n '__fish_seen_subcommand_from config' -l origin -d 'say where each value came from'
+
+# diff
+complete -c bkp -n '__fish_seen_subcommand_from diff' -a latest -d 'the newest snapshot'
+
 # help
 complete -c bkp -n '__fish_seen_subcommand_from help' -a "$commands"
+
+# init
+complete -c bkp -n '__fish_seen_subcommand_from init' -a '(__fish_complete_directories)' -d 'where to create the repository'
+complete -c bkp -n '__fish_seen_subcommand_from init' -l compression -x -a 'zstd zstd:3 zstd:19 lz4 none' -d 'chunk compression'
+complete -c bkp -n '__fish_seen_subcommand_from init' -l generate-key-file -d 'create the --key-file and use it instead of a passphrase'
+
+# ls
+complete -c bkp -n '__fish_seen_subcommand_from ls' -a latest -d 'the newest snapshot'
+complete -c bkp -n '__fish_seen_subcommand_from ls' -s l -l long -d 'show mode, owner, size and time'
+
+# restore
+complete -c bkp -n '__fish_seen_subcommand_from restore' -a latest -d 'the newest snapshot'
+complete -c bkp -n '__fish_seen_subcommand_from restore' -s t -l target -x -a '(__fish_complete_directories)' -d 'directory to restore into'
+complete -c bkp -n '__fish_seen_subcommand_from restore' -l include -x -d 'restore only paths matching'
+complete -c bkp -n '__fish_seen_subcommand_from restore' -l exclude -x -d 'leave out paths matching'
+complete -c bkp -n '__fish_seen_subcommand_from restore' -l overwrite -x -a 'never if-changed always' -d 'what to do with existing files'
+complete -c bkp -n '__fish_seen_subcommand_from restore' -l verify -d 'read every restored file back and compare'
+complete -c bkp -n '__fish_seen_subcommand_from restore' -l to-stdout -x -d 'write one file to standard output'
+complete -c bkp -n '__fish_seen_subcommand_from restore' -l format -x -a tar -d 'write a tar archive instead of files'
+complete -c bkp -n '__fish_seen_subcommand_from restore' -s o -l output -r -F -d 'archive file for --format'
+
+# snapshots
+complete -c bkp -n '__fish_seen_subcommand_from snapshots' -l source -x -d 'only snapshots of this source'
+complete -c bkp -n '__fish_seen_subcommand_from snapshots' -l tag -x -d 'only snapshots with this tag'
+
+# verify
+complete -c bkp -n '__fish_seen_subcommand_from verify' -a latest -d 'the newest snapshot'
+complete -c bkp -n '__fish_seen_subcommand_from verify' -l read-data -d 'also read and check every stored byte'
+complete -c bkp -n '__fish_seen_subcommand_from verify' -l read-data-subset -x -a '5% 1/7' -d 'read only a part: N% or n/m'
+
 # version
 complete -c bkp -n '__fish_seen_subcommand_from version' -l features -d 'list compiled-in backends and sources'
