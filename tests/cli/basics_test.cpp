@@ -46,6 +46,8 @@ TEST_CASE("no command prints help and exits 2; help exits 0", "[cli]") {
   CHECK(none.out.find("Subcommands") != std::string::npos);
   auto help = cli.run({"help"});
   CHECK(help.status == 0);
+  CHECK(help.out.find("version") != std::string::npos);  // lists the commands
+  CHECK(help.out.find("--list-commands") == std::string::npos);
   auto h = cli.run({"help", "version"});
   CHECK(h.status == 0);
   CHECK(h.out.find("--features") != std::string::npos);

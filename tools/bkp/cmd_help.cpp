@@ -19,7 +19,8 @@ RunFn setup_help(CLI::App& sub) {
       return 0;
     }
     if (topic->empty()) {
-      std::cout << ctx.root->help();
+      // App::help() would describe the selected subcommand ('help' itself).
+      std::cout << ctx.root->get_formatter()->make_help(ctx.root, "", CLI::AppFormatMode::Normal);
       return 0;
     }
     if (!find_command(*topic)) {

@@ -16,6 +16,13 @@ std::string mode_string(const sources::Node& n) {
   std::string s(1, kTypes[static_cast<int>(n.type)]);
   const char* rwx = "rwxrwxrwx";
   for (int i = 0; i < 9; ++i) s += (n.mode & (0400u >> i)) ? rwx[i] : '-';
+  // setuid, setgid and sticky show in the execute columns, as ls(1) does.
+  auto special = [&](std::uint32_t bit, std::size_t col, char with_x, char without_x) {
+    if (n.mode & bit) s[col] = s[col] == 'x' ? with_x : without_x;
+  };
+  special(04000, 3, 's', 'S');
+  special(02000, 6, 's', 'S');
+  special(01000, 9, 't', 'T');
   return s;
 }
 
@@ -40,7 +47,7 @@ RunFn setup_ls(CLI::App& sub) {
       const auto& m = n.meta;
       if (ctx.out.json()) {
         nlohmann::json j{{"path", p},
-                         {"type", sources::type_name(m.type)},
+                         {"kind", sources::type_name(m.type)},
                          {"mode", m.mode},
                          {"uid", m.uid},
                          {"gid", m.gid},

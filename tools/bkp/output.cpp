@@ -22,7 +22,10 @@ void Output::data(std::string_view line) const {
 void Output::emit(std::string_view type, nlohmann::json object) const {
   nlohmann::ordered_json line;
   line["type"] = type;
-  for (auto& [k, v] : object.items()) line[k] = v;
+  // "type" names the kind of object and is never overwritten by a field.
+  for (auto& [k, v] : object.items()) {
+    if (k != "type") line[k] = v;
+  }
   std::cout << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
 }
 
