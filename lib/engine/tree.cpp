@@ -33,10 +33,12 @@ repo::BlobId id_of(const json& j) {
 
 json encode_node(const TreeNode& n) {
   const auto& m = n.meta;
-  json j{{"n", bin(m.name)},     {"t", static_cast<int>(m.type)}, {"m", m.mode},
-         {"u", m.uid},           {"g", m.gid},                    {"mt", m.mtime_ns},
-         {"at", m.atime_ns},     {"ct", m.ctime_ns},              {"i", m.inode},
-         {"d", m.device},        {"l", m.nlink}};
+  json j{{"n", bin(m.name)}, {"t", static_cast<int>(m.type)},
+         {"m", m.mode},      {"u", m.uid},
+         {"g", m.gid},       {"mt", m.mtime_ns},
+         {"at", m.atime_ns}, {"ct", m.ctime_ns},
+         {"i", m.inode},     {"d", m.device},
+         {"l", m.nlink}};
   if (!m.user.empty()) j["U"] = m.user;
   if (!m.group.empty()) j["G"] = m.group;
   if (m.type == sources::NodeType::file) j["s"] = m.size;
@@ -115,7 +117,21 @@ util::Result<Tree> decode_tree(util::ByteView cbor) {
       return fail(ErrorKind::usage, "tree format is newer than this bkp; upgrade bkp");
     }
     Tree t;
-    for (auto& n : j.at("nodes")) t.nodes.push_back(decode_node(n));
+    for (auto& n : j.at("nodes")) {
+      auto node = decode_node(n);
+      // Names become paths under a restore target: one component each, and
+      // strictly sorted (Tree::find relies on it; a duplicate would be
+      // restored twice).
+      const auto& name = node.meta.name;
+      if (name.empty() || name == "." || name == ".." ||
+          name.find_first_of(std::string_view("/\0", 2)) != std::string::npos) {
+        return fail(ErrorKind::corrupt, "tree is not valid: bad name '" + name + "'");
+      }
+      if (!t.nodes.empty() && !(t.nodes.back().meta.name < name)) {
+        return fail(ErrorKind::corrupt, "tree is not valid: '" + name + "' is out of order");
+      }
+      t.nodes.push_back(std::move(node));
+    }
     return t;
   } catch (const json::exception& e) {
     return fail(ErrorKind::corrupt, std::string("tree is not valid: ") + e.what());
