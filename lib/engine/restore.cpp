@@ -1,12 +1,14 @@
 // restore_to_directory: lays a snapshot down under a target directory with
 // its metadata; directories get theirs after their children, so restoring
 // the children does not disturb the directory's times.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <vector>
 
 #include "crypto/hash.hpp"
 #include "engine/content.hpp"
@@ -156,9 +158,26 @@ class DirectoryRestorer {
     return {};
   }
 
+  // Reads the file back in blocks (a restored file may be far larger than
+  // memory) and compares its hash with what was written.
   static util::Status verify_written(const fs::path& dst, const crypto::Digest& expected) {
-    BKP_ASSIGN(auto back, util::read_file(dst));
-    if (crypto::sha256(back) != expected) {
+    int fd = ::open(dst.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return fail(util::errno_error("verifying", dst, errno));
+    crypto::Sha256 back;
+    std::vector<std::uint8_t> buf(1 << 20);
+    for (;;) {
+      ssize_t n = ::read(fd, buf.data(), buf.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        int err = errno;
+        ::close(fd);
+        return fail(util::errno_error("verifying", dst, err));
+      }
+      if (n == 0) break;
+      back.update(util::ByteView(buf.data(), static_cast<std::size_t>(n)));
+    }
+    ::close(fd);
+    if (back.finish() != expected) {
       return fail(ErrorKind::verification, "'" + dst.string() + "' reads back differently");
     }
     return {};
