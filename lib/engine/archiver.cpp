@@ -142,7 +142,6 @@ class Archiver final : public sources::WalkVisitor {
   // Fills out.content; false when the file could not be read (skipped).
   util::Result<bool> file_content(const fs::path& path, TreeNode& out) {
     const auto& node = out.meta;
-    total_bytes += node.size;
     const char* kind = "files_new";
     if (auto& prev = stack_.back().previous) {
       const TreeNode* old = prev->find(node.name);
@@ -151,6 +150,7 @@ class Archiver final : public sources::WalkVisitor {
                       [&](const repo::BlobId& id) { return repo_.has_blob(id); })) {
         out.content = old->content;
         ++counts["files_unmodified"];
+        total_bytes += node.size;
         return true;
       }
       if (old) kind = "files_changed";
@@ -160,6 +160,7 @@ class Archiver final : public sources::WalkVisitor {
       if (auto it = hardlinks_.find(key); it != hardlinks_.end()) {
         out.content = it->second;
         ++counts[kind];
+        total_bytes += node.size;
         return true;
       }
     }
@@ -195,6 +196,7 @@ class Archiver final : public sources::WalkVisitor {
       out.meta.size = stored->size;
     }
     if (node.nlink > 1) hardlinks_[key] = out.content;
+    total_bytes += out.meta.size;  // what the snapshot holds, skipped files not
     return true;
   }
 
