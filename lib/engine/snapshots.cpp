@@ -41,7 +41,8 @@ util::Result<repo::Snapshot> resolve_snapshot(repo::Repository& repo, const std:
     return std::move(all.front());
   }
   if (spec.size() < 4 || spec.find_first_not_of("0123456789abcdef") != std::string::npos) {
-    return fail(ErrorKind::usage, "'" + spec + "' is not a snapshot id (use 4 or more hex digits, or 'latest')");
+    return fail(ErrorKind::usage,
+                "'" + spec + "' is not a snapshot id (use 4 or more hex digits, or 'latest')");
   }
   catalog::BackupFilter f;
   f.id_prefix = spec;
@@ -53,10 +54,14 @@ util::Result<repo::Snapshot> resolve_snapshot(repo::Repository& repo, const std:
 
 char change_symbol(Change c) {
   switch (c) {
-    case Change::added: return '+';
-    case Change::removed: return '-';
-    case Change::modified: return 'M';
-    case Change::metadata: return 'U';
+    case Change::added:
+      return '+';
+    case Change::removed:
+      return '-';
+    case Change::modified:
+      return 'M';
+    case Change::metadata:
+      return 'U';
   }
   return '?';
 }
@@ -79,18 +84,18 @@ void report_all(repo::Repository& repo, const TreeNode& n, const std::string& pa
                 const Out& out, util::Status& status) {
   out({c, path});
   if (!n.subtree || !status) return;
-  status = walk_tree(
-      repo, *n.subtree,
-      TreeVisitor{[&](const std::string& p, const TreeNode&) -> util::Result<Descend> {
-                    out({c, p});
-                    return Descend::yes;
-                  },
-                  {}},
-      path);
+  status =
+      walk_tree(repo, *n.subtree,
+                TreeVisitor{[&](const std::string& p, const TreeNode&) -> util::Result<Descend> {
+                              out({c, p});
+                              return Descend::yes;
+                            },
+                            {}},
+                path);
 }
 
-util::Status compare(repo::Repository& repo, const Tree& a, const Tree& b, const std::string& prefix,
-                     const Out& out) {
+util::Status compare(repo::Repository& repo, const Tree& a, const Tree& b,
+                     const std::string& prefix, const Out& out) {
   util::Status status;
   auto ia = a.nodes.begin(), ib = b.nodes.begin();
   while (status && (ia != a.nodes.end() || ib != b.nodes.end())) {
@@ -132,7 +137,8 @@ util::Status compare(repo::Repository& repo, const Tree& a, const Tree& b, const
 
 }  // namespace
 
-util::Status diff_snapshots(repo::Repository& repo, const repo::Snapshot& a, const repo::Snapshot& b,
+util::Status diff_snapshots(repo::Repository& repo, const repo::Snapshot& a,
+                            const repo::Snapshot& b,
                             const std::function<void(const DiffEntry&)>& out) {
   if (a.tree == b.tree) return {};
   BKP_ASSIGN(auto ta, load_tree(repo, a.tree));

@@ -10,7 +10,8 @@ using util::fail;
 util::Result<Tree> load_tree(repo::Repository& repo, const repo::BlobId& id) {
   BKP_ASSIGN(auto bytes, repo.load_blob(id));
   auto tree = decode_tree(bytes);
-  if (!tree) return fail(ErrorKind::verification, "tree " + util::to_hex(id) + ": " + tree.error().message);
+  if (!tree)
+    return fail(ErrorKind::verification, "tree " + util::to_hex(id) + ": " + tree.error().message);
   return tree;
 }
 
