@@ -115,6 +115,7 @@ TEST_CASE("unreadable files make a partial snapshot", "[backup][unprivileged]") 
     EXPECT(r->snapshot.stats["partial"] == true);
     EXPECT(r->snapshot.stats["warnings"] == 2);
     EXPECT(r->snapshot.stats["files_new"] == 1);
+    EXPECT(r->snapshot.stats["total_bytes"] == 22);  // the skipped file not counted
     auto row = (*opened)->catalog().get_backup(r->snapshot.id);
     EXPECT(row.ok() && row->has_value() && (*row)->status == "partial");
     // The id goes back to the parent through a second pipe.

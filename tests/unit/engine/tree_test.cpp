@@ -1,5 +1,7 @@
 // Tree blobs (CBOR codec), tree traversal, content storage and recovery
 // job rows, at the level of their own functions.
+#include <fcntl.h>
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -7,6 +9,7 @@
 
 #include "engine/content.hpp"
 #include "engine/recovery_job.hpp"
+#include "engine/restore.hpp"
 #include "engine/tree.hpp"
 #include "engine/tree_walk.hpp"
 #include "engine_fixture.hpp"
@@ -28,7 +31,7 @@ repo::BlobId id_of(std::uint8_t fill) {
 TreeNode full_node() {
   TreeNode n;
   auto& m = n.meta;
-  m.name = std::string("bin\0ary\xff", 8);
+  m.name = "bin\x01ary\xff";
   m.type = NodeType::file;
   m.mode = 04755;
   m.uid = 123456;
@@ -105,7 +108,7 @@ TEST_CASE("tree codec", "[tree]") {
   TreeNode link;
   link.meta.name = "link";
   link.meta.type = NodeType::symlink;
-  link.meta.link_target = std::string("../t\0x", 6);
+  link.meta.link_target = "../t\x01x";
   t.nodes.push_back(link);
   TreeNode dev;
   dev.meta.name = "null";
@@ -187,6 +190,97 @@ TEST_CASE("invalid tree blobs", "[tree]") {
         util::ErrorKind::corrupt);
   CHECK(bad(with([](auto& n) { n["u"] = "root"; })).kind == util::ErrorKind::corrupt);
   CHECK(bad(cbor({{"v", 1}, {"nodes", 5}})).kind == util::ErrorKind::corrupt);
+
+  // Names that are not one path component, and unsorted or repeated names.
+  auto named = [](std::string name) {
+    auto n = minimal_node();
+    n["n"] = nlohmann::json::binary(std::vector<std::uint8_t>(name.begin(), name.end()));
+    return n;
+  };
+  for (std::string name :
+       {std::string(), std::string("."), std::string(".."), std::string("../escape"),
+        std::string("a/b"), std::string("/"), std::string("a\0b", 3)}) {
+    INFO(name);
+    auto e = bad(cbor({{"v", 1}, {"nodes", {named(name)}}}));
+    CHECK(e.kind == util::ErrorKind::corrupt);
+    CHECK(e.message.find("bad name") != std::string::npos);
+  }
+  CHECK(bad(cbor({{"v", 1}, {"nodes", {named("b"), named("a")}}})).message.find("out of order") !=
+        std::string::npos);
+  CHECK(bad(cbor({{"v", 1}, {"nodes", {named("a"), named("a")}}})).message.find("out of order") !=
+        std::string::npos);
+  auto fine =
+      engine::decode_tree(cbor({{"v", 1}, {"nodes", {named("..."), named(".a"), named("a")}}}));
+  REQUIRE_OK(fine);
+  CHECK(fine->nodes.size() == 3);
+}
+
+namespace {
+
+// A snapshot whose root tree is `tree` (CBOR as given, not checked), for
+// what a damaged or hostile repository may hold.
+repo::Snapshot crafted_snapshot(RepoFixture& f, const nlohmann::json& tree) {
+  auto bytes = cbor(tree);
+  repo::Snapshot s;
+  s.id = repo::new_snapshot_id();
+  s.time = s.completed = "2024-01-01T00:00:00.000000Z";
+  s.source_kind = "files";
+  s.source_name = "crafted";
+  s.tree = f.repo().blob_id(bytes);
+  REQUIRE_OK(f.repo().save_blob(repo::BlobType::tree, bytes, s.tree));
+  REQUIRE_OK(f.repo().flush());
+  REQUIRE_OK(f.repo().save_snapshot(s));
+  return s;
+}
+
+nlohmann::json file_node(const std::string& name, std::uint64_t size,
+                         const std::vector<repo::BlobId>& chunks) {
+  auto n = minimal_node();
+  n["n"] = nlohmann::json::binary(std::vector<std::uint8_t>(name.begin(), name.end()));
+  n["s"] = size;
+  n["c"] = nlohmann::json::array();
+  for (auto& c : chunks)
+    n["c"].push_back(nlohmann::json::binary(std::vector<std::uint8_t>(c.begin(), c.end())));
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("restoring damaged or hostile trees", "[tree][restore]") {
+  RepoFixture f;
+  auto data = util::to_bytes("hello");
+  auto chunk = f.repo().blob_id(data);
+  REQUIRE_OK(f.repo().save_blob(repo::BlobType::data, data, chunk));
+
+  SECTION("a name that climbs out of the target") {
+    auto snap = crafted_snapshot(f, {{"v", 1}, {"nodes", {file_node("../escape", 5, {chunk})}}});
+    engine::RestoreOptions o;
+    o.target = f.root() / "t" / "inner";
+    auto r = engine::restore_to_directory(f.repo(), snap, o);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().kind == util::ErrorKind::verification);
+    CHECK_FALSE(fs::exists(f.root() / "t" / "escape"));
+    auto jobs = f.repo().catalog().list_recovery_jobs();
+    REQUIRE_OK(jobs);
+    REQUIRE(jobs->size() == 1);
+    CHECK(jobs->front().status == "failed");
+  }
+
+  SECTION("a file whose content is shorter than its size") {
+    auto snap = crafted_snapshot(f, {{"v", 1}, {"nodes", {file_node("short", 10, {chunk})}}});
+    engine::RestoreOptions o;
+    o.target = f.root() / "t";
+    auto r = engine::restore_to_directory(f.repo(), snap, o);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().kind == util::ErrorKind::corrupt);
+    int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    REQUIRE(null_fd >= 0);
+    auto tar = engine::restore_to_tar(f.repo(), snap, {}, null_fd);
+    ::close(null_fd);
+    REQUIRE_FALSE(tar.ok());
+    CHECK(tar.error().kind == util::ErrorKind::verification);
+    CHECK(tar.error().message == "'/short' has 5 bytes, the snapshot says 10");
+  }
 }
 
 TEST_CASE("walking a snapshot's trees", "[tree]") {
