@@ -30,7 +30,8 @@ struct DiffEntry {
   Change change;
   std::string path;
 };
-util::Status diff_snapshots(repo::Repository& repo, const repo::Snapshot& a, const repo::Snapshot& b,
+util::Status diff_snapshots(repo::Repository& repo, const repo::Snapshot& a,
+                            const repo::Snapshot& b,
                             const std::function<void(const DiffEntry&)>& out);
 
 }  // namespace bkp::engine

@@ -16,8 +16,8 @@ namespace bkp::engine {
 
 struct TreeNode {
   sources::Node meta;
-  std::vector<repo::BlobId> content;     // files: chunk ids in order
-  std::optional<repo::BlobId> subtree;   // directories
+  std::vector<repo::BlobId> content;    // files: chunk ids in order
+  std::optional<repo::BlobId> subtree;  // directories
 };
 
 struct Tree {
