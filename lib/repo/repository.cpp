@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <thread>
 
 #include "compress/codec.hpp"
 #include "crypto/aead.hpp"
@@ -189,6 +191,25 @@ util::Result<bool> Repository::save_blob(BlobType type, util::ByteView data, con
     ++stats_.blobs_known;
     return false;
   }
+  if (!sealer_) {
+    // The caller's thread reads, chunks and hashes; the workers compress and
+    // seal. A few jobs per worker keep them busy without holding much memory.
+    unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+    sealer_ = std::make_unique<SealPool>(threads, 2 * threads + 2,
+                                         [this](const SealJob& job) { return seal_blob(job); });
+  }
+  unsealed_[id] = type;
+  ++stats_.blobs_new;
+  stats_.raw_bytes_new += data.size();
+  sealer_->submit(SealJob{type, id, util::Bytes(data.begin(), data.end())});
+  BKP_TRY(collect_sealed(SealPool::Wait::none));
+  return true;
+}
+
+// Runs on worker threads: reads only the config and the keyring, which do
+// not change while blobs are being saved.
+SealedBlob Repository::seal_blob(const SealJob& job) const {
+  util::ByteView data = job.data;
   util::Bytes plain;
   // decompress() refuses raw sizes above max_raw_size (a hostile header must
   // not make a reader allocate without bound), so a larger blob, such as the
@@ -201,16 +222,26 @@ util::Result<bool> Repository::save_blob(BlobType type, util::ByteView data, con
       static_cast<std::uint8_t>(compressed ? config_.compression.codec : compress::Codec::none));
   util::append(plain, compressed ? util::ByteView(*compressed) : data);
   auto& key = keyring_.current_key();
-  auto sealed = seal_object(envelope_type(type), key.id, key.key, plain, id);
+  return SealedBlob{job.type, job.id, seal_object(envelope_type(job.type), key.id, key.key, plain, job.id),
+                    static_cast<std::uint32_t>(data.size())};
+}
 
-  PackWriter& writer = type == BlobType::tree ? tree_pack_ : data_pack_;
-  writer.add(type, id, sealed, static_cast<std::uint32_t>(data.size()));
-  unsealed_[id] = type;
-  ++stats_.blobs_new;
-  stats_.raw_bytes_new += data.size();
-  stats_.stored_bytes_new += sealed.size();
-  if (writer.size() >= config_.pack_size) BKP_TRY(write_pack(writer));
-  return true;
+util::Status Repository::collect_sealed(SealPool::Wait wait) {
+  if (!sealer_) return {};
+  auto sealed = sealer_->take(wait);
+  for (std::size_t i = 0; i < sealed.size(); ++i) {
+    auto& s = sealed[i];
+    PackWriter& writer = s.type == BlobType::tree ? tree_pack_ : data_pack_;
+    writer.add(s.type, s.id, s.sealed, s.raw_length);
+    stats_.stored_bytes_new += s.sealed.size();
+    if (writer.size() < config_.pack_size) continue;
+    if (auto st = write_pack(writer); !st) {
+      // The rest of this batch is lost with the error: forget it too.
+      for (std::size_t j = i + 1; j < sealed.size(); ++j) unsealed_.erase(sealed[j].id);
+      return st;
+    }
+  }
+  return {};
 }
 
 util::Status Repository::write_pack(PackWriter& writer) {
@@ -259,6 +290,7 @@ util::Status Repository::write_index() {
 }
 
 util::Status Repository::flush() {
+  BKP_TRY(collect_sealed(SealPool::Wait::all));
   BKP_TRY(write_pack(data_pack_));
   BKP_TRY(write_pack(tree_pack_));
   return write_index();

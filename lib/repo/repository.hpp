@@ -23,6 +23,7 @@
 #include "repo/key_slot.hpp"
 #include "repo/keyring.hpp"
 #include "repo/repo_config.hpp"
+#include "repo/seal_pool.hpp"
 #include "repo/snapshot.hpp"
 #include "storage/backend.hpp"
 
@@ -106,6 +107,8 @@ class Repository {
  private:
   Repository() = default;
   util::Status write_pack(PackWriter& writer);
+  SealedBlob seal_blob(const SealJob& job) const;
+  util::Status collect_sealed(SealPool::Wait wait);
   util::Status write_index();
   util::Status add_backup_row(const Snapshot& s);
   util::Result<util::Bytes> read_blob_at(const BlobLocation& loc);
@@ -125,6 +128,8 @@ class Repository {
   std::unordered_map<BlobId, BlobType, IdHash> unsealed_;
   std::vector<IndexedPack> pending_index_;
   WriteStats stats_;
+  // Last, so its threads stop before anything they read is destroyed.
+  std::unique_ptr<SealPool> sealer_;
 };
 
 }  // namespace bkp::repo

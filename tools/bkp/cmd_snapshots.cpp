@@ -16,8 +16,9 @@ RunFn setup_snapshots(CLI::App& sub) {
     if (auto st = repo.sync_catalog(); !st) return ctx.out.error(st.error());
     auto list = engine::list_snapshots(repo, *filter);
     if (!list) return ctx.out.error(list.error());
+    // Oldest first, like a log, so the newest is last (next to the prompt).
     if (ctx.out.json()) {
-      for (auto& s : *list) ctx.out.emit("snapshot", s.to_json());
+      for (auto it = list->rbegin(); it != list->rend(); ++it) ctx.out.emit("snapshot", it->to_json());
       return 0;
     }
     if (list->empty()) {
@@ -28,7 +29,6 @@ RunFn setup_snapshots(CLI::App& sub) {
     std::snprintf(line, sizeof line, "%-8s  %-19s  %-12s  %-10s  %s", "ID", "TIME", "TYPE", "SIZE",
                   "SOURCE");
     ctx.out.data(line);
-    // Oldest first, like a log, so the newest is next to the prompt.
     for (auto it = list->rbegin(); it != list->rend(); ++it) {
       auto& s = *it;
       std::string when = s.time.substr(0, 19);
