@@ -7,6 +7,7 @@
 #include "engine/backup.hpp"
 #include "engine/content.hpp"
 #include "engine/tree.hpp"
+#include "engine/tree_walk.hpp"
 #include "sources/files/reader.hpp"
 #include "util/time.hpp"
 
@@ -39,6 +40,22 @@ std::vector<std::string> components(const fs::path& p) {
   return out;
 }
 
+// The parent snapshot only saves reading unchanged files: a tree of it that
+// is missing or damaged means reading the files below it again, with a
+// warning, not failing every incremental backup until someone runs a full.
+// Errors of the storage itself (unreachable, no permission) still fail.
+util::Result<std::optional<Tree>> load_parent_tree(repo::Repository& repo, const repo::BlobId& id,
+                                                   const std::string& path,
+                                                   std::vector<std::string>& warnings) {
+  auto tree = load_tree(repo, id);
+  if (tree) return std::optional<Tree>(std::move(*tree));
+  auto kind = tree.error().kind;
+  if (kind != ErrorKind::verification && kind != ErrorKind::corrupt) return tree.propagate();
+  warnings.push_back("the parent snapshot's tree of '" + path + "' cannot be read (" +
+                     tree.error().message + "); reading its files again");
+  return std::optional<Tree>();
+}
+
 class Archiver final : public sources::WalkVisitor {
  public:
   Archiver(repo::Repository& repo, const ProgressFn& progress) : repo_(repo), progress_(progress) {}
@@ -69,7 +86,7 @@ class Archiver final : public sources::WalkVisitor {
     for (std::size_t i = common; i < want.size(); ++i) {
       at /= want[i];
       BKP_ASSIGN(auto meta, sources::stat_path(at));
-      BKP_TRY(open_dir(meta));
+      BKP_TRY(open_dir(at, meta));
     }
     return {};
   }
@@ -79,8 +96,8 @@ class Archiver final : public sources::WalkVisitor {
     return save_tree(stack_.back().tree);
   }
 
-  util::Status enter_dir(const fs::path&, const sources::Node& node) override {
-    return open_dir(node);
+  util::Status enter_dir(const fs::path& path, const sources::Node& node) override {
+    return open_dir(path, node);
   }
 
   util::Status leave_dir(const fs::path&, const sources::Node&) override { return close_dir(); }
@@ -108,13 +125,12 @@ class Archiver final : public sources::WalkVisitor {
   }
 
  private:
-  util::Status open_dir(const sources::Node& meta) {
+  util::Status open_dir(const fs::path& path, const sources::Node& meta) {
     std::optional<Tree> previous;
     if (auto& parent = stack_.back().previous) {
       const TreeNode* old = parent->find(meta.name);
       if (old && old->subtree) {
-        BKP_ASSIGN(auto bytes, repo_.load_blob(*old->subtree));
-        BKP_ASSIGN(previous, decode_tree(bytes));
+        BKP_ASSIGN(previous, load_parent_tree(repo_, *old->subtree, path.string(), warnings));
       }
     }
     stack_.push_back(Frame{meta, {}, std::move(previous)});
@@ -271,17 +287,15 @@ util::Result<BackupReport> backup_files(repo::Repository& repo, const FileBackup
   snap.tags = options.tags;
   snap.program_version = BKP_VERSION;
 
-  BKP_ASSIGN(auto parent, find_parent(repo, snap.source_name, options.type));
-  std::optional<Tree> previous_root;
-  snap.backup_type = std::string(backup_type_name(parent ? options.type : BackupType::full));
-  if (parent) {
-    snap.parent = parent->id;
-    BKP_ASSIGN(auto bytes, repo.load_blob(parent->tree));
-    BKP_ASSIGN(previous_root, decode_tree(bytes));
-  }
-
   const repo::WriteStats before = repo.write_stats();
   Archiver archiver(repo, progress);
+  BKP_ASSIGN(auto parent, find_parent(repo, snap.source_name, options.type));
+  std::optional<Tree> previous_root;
+  if (parent) {
+    BKP_ASSIGN(previous_root, load_parent_tree(repo, parent->tree, "/", archiver.warnings));
+  }
+  if (previous_root) snap.parent = parent->id;
+  snap.backup_type = std::string(backup_type_name(previous_root ? options.type : BackupType::full));
   BKP_TRY(archiver.start(std::move(previous_root)));
   for (auto& root : roots) {
     BKP_TRY(archiver.navigate_to(root.parent_path()));

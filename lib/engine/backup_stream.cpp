@@ -69,8 +69,12 @@ util::Result<std::optional<repo::Snapshot>> find_parent(repo::Repository& repo,
   for (auto& row : rows) {  // newest first
     if (row.status != "completed" && row.status != "partial") continue;
     if (type == BackupType::differential && row.backup_type != "full") continue;
-    BKP_ASSIGN(auto snap, repo.load_snapshot(row.id));
-    return std::optional<repo::Snapshot>(std::move(snap));
+    auto snap = repo.load_snapshot(row.id);
+    if (snap) return std::optional<repo::Snapshot>(std::move(*snap));
+    // A damaged manifest must not stop every later backup: compare with an
+    // older snapshot instead (verify reports the damage).
+    auto kind = snap.error().kind;
+    if (kind != ErrorKind::verification && kind != ErrorKind::corrupt) return snap.propagate();
   }
   return std::optional<repo::Snapshot>{};
 }
