@@ -266,3 +266,77 @@ TEST_CASE("a file that changes while it is read", "[backup]") {
   CHECK(again.snapshot.stats["files_changed"] == 1);
   CHECK(again.snapshot.stats["files_unmodified"] == 1);
 }
+
+namespace {
+
+void flip_byte(const fs::path& file, std::streamoff at) {
+  std::fstream io(file, std::ios::in | std::ios::out | std::ios::binary);
+  REQUIRE(io.good());
+  io.seekg(at);
+  char c = 0;
+  io.get(c);
+  io.seekp(at);
+  io.put(static_cast<char>(c ^ 0x40));
+  REQUIRE(io.good());
+}
+
+}  // namespace
+
+TEST_CASE("a damaged parent does not stop incremental backups", "[backup][incremental]") {
+  RepoFixture f;
+  const fs::path src = f.root() / "src";
+  fs::create_directories(src / "sub");
+  write_file(src / "top", "top");
+  write_file(src / "sub" / "file", "file");
+  auto s1 = f.backup({src}).snapshot;
+  auto s2 = f.backup({src}).snapshot;
+  REQUIRE(s2.parent == s1.id);
+
+  SECTION("a damaged manifest: the snapshot before it is the parent") {
+    flip_byte(f.storage() / "snapshots" / s2.id, 40);
+    auto s3 = f.backup({src});
+    CHECK(s3.snapshot.parent == s1.id);
+    CHECK(s3.snapshot.stats["files_unmodified"] == 2);
+    CHECK(s3.warnings.empty());
+  }
+
+  SECTION("a damaged subtree: the files below it are read again") {
+    auto sub = engine::find_node(f.repo(), s2.tree, (src / "sub").string());
+    REQUIRE_OK(sub);
+    auto loc = f.repo().catalog().find_blob(*sub->subtree);
+    REQUIRE_OK(loc);
+    REQUIRE(loc->has_value());
+    flip_byte(f.storage() / repo::pack_object_name((*loc)->pack), (*loc)->offset + 40);
+    // Changed, so that the new tree of "sub" is not the damaged blob (which
+    // deduplication would reference again).
+    change(src / "sub" / "file", "changed");
+    auto s3 = f.backup({src});
+    CHECK(s3.snapshot.parent == s2.id);
+    CHECK_FALSE(s3.partial);
+    REQUIRE(s3.warnings.size() == 1);
+    CHECK(s3.warnings[0].find("the parent snapshot's tree of '" + (src / "sub").string() +
+                              "' cannot be read") == 0);
+    CHECK(s3.snapshot.stats["files_unmodified"] == 1);
+    CHECK(s3.snapshot.stats["files_new"] == 1);  // no old tree to compare with
+    f.restore(s3.snapshot, f.root() / "restore");
+    CHECK(read_text(under(f.root() / "restore", src / "sub" / "file")) == "changed");
+  }
+
+  SECTION("a lost root tree: everything is read, as for a full") {
+    auto loc = f.repo().catalog().find_blob(s2.tree);
+    REQUIRE_OK(loc);
+    REQUIRE(loc->has_value());
+    // The pack is gone, and the catalog was told (as a repair does), so
+    // that the trees are stored again rather than deduplicated.
+    fs::remove(f.storage() / repo::pack_object_name((*loc)->pack));
+    REQUIRE_OK(f.repo().catalog().remove_pack((*loc)->pack));
+    auto s3 = f.backup({src});
+    CHECK(s3.snapshot.parent.empty());
+    CHECK(s3.snapshot.backup_type == "full");
+    REQUIRE(s3.warnings.size() == 1);
+    CHECK(s3.warnings[0].find("the parent snapshot's tree of '/' cannot be read") == 0);
+    CHECK(s3.snapshot.stats["files_new"] == 2);
+    f.restore(s3.snapshot, f.root() / "restore");
+    CHECK(compare_trees(src, under(f.root() / "restore", src)).empty());
+  }
+}
