@@ -52,9 +52,11 @@ class DirectoryRestorer {
     BKP_ASSIGN(bool proceed, clear_existing(dst, node));
     if (!proceed) return Descend::no;
     switch (node.meta.type) {
-      case NodeType::file:
-        BKP_TRY(restore_file(dst, node));
+      case NodeType::file: {
+        BKP_ASSIGN(bool restored, restore_file(dst, node));
+        if (!restored) return Descend::no;  // damaged: reported, nothing to apply metadata to
         break;
+      }
       case NodeType::symlink:
         BKP_TRY(sources::create_symlink(dst, node.meta));
         break;
@@ -132,16 +134,42 @@ class DirectoryRestorer {
     return true;
   }
 
-  util::Status restore_file(const fs::path& dst, const TreeNode& node) {
+  // False when the file's data is damaged: it is recorded in
+  // report.damaged and nothing is left at `dst`.
+  util::Result<bool> restore_file(const fs::path& dst, const TreeNode& node) {
     auto key = std::make_pair(node.meta.device, node.meta.inode);
     if (node.meta.nlink > 1) {
       if (auto it = links_.find(key); it != links_.end()) {
         ++report.files;
-        return sources::create_hardlink(dst, it->second);
+        BKP_TRY(sources::create_hardlink(dst, it->second));
+        return true;
       }
     }
+    // Content goes to a temporary name and is renamed into place only when
+    // complete: a file whose stored data turns out damaged never appears
+    // under its real name, empty or half-written.
+    fs::path tmp = dst.parent_path() / ("." + dst.filename().string() + ".bkp-partial");
+    auto st = write_content(tmp, node);
+    if (!st) {
+      ::unlink(tmp.c_str());
+      if (st.error().kind != ErrorKind::verification) return st.propagate();
+      // Damaged data: say so, and go on with the files that are intact.
+      report.damaged.push_back(dst.string() + ": " + st.error().message);
+      return false;
+    }
+    if (::rename(tmp.c_str(), dst.c_str()) != 0) {
+      int err = errno;
+      ::unlink(tmp.c_str());
+      return fail(util::errno_error("renaming into", dst, err));
+    }
+    ++report.files;
+    if (node.meta.nlink > 1) links_[key] = dst;
+    return true;
+  }
+
+  util::Status write_content(const fs::path& path, const TreeNode& node) {
     sources::FileWriter writer;
-    BKP_TRY(writer.open(dst));
+    BKP_TRY(writer.open(path));
     crypto::Sha256 written;
     BKP_TRY(load_content(repo_, node.content, [&](util::ByteView data) -> util::Status {
       BKP_TRY(writer.write(data));
@@ -152,9 +180,7 @@ class DirectoryRestorer {
       return {};
     }));
     BKP_TRY(writer.finish(node.meta.size, sources::Sync::no));
-    if (opt_.verify == VerifyWrites::yes) BKP_TRY(verify_written(dst, written.finish()));
-    ++report.files;
-    if (node.meta.nlink > 1) links_[key] = dst;
+    if (opt_.verify == VerifyWrites::yes) BKP_TRY(verify_written(path, written.finish()));
     return {};
   }
 
@@ -209,6 +235,12 @@ util::Result<RestoreReport> restore_to_directory(repo::Repository& repo, const r
         repo, snap.tree,
         TreeVisitor{[&](const std::string& p, const TreeNode& n) { return restorer.enter(p, n); },
                     [&](const std::string& p, const TreeNode& n) { return restorer.leave(p, n); }});
+  }
+  if (auto& damaged = restorer.report.damaged; outcome && !damaged.empty()) {
+    std::string msg = std::to_string(damaged.size()) +
+                      " file(s) not restored because their stored data is damaged or missing:";
+    for (auto& d : damaged) msg += "\n  " + d;
+    outcome = util::fail(ErrorKind::verification, msg);
   }
   job.step(outcome ? "done" : "failed", outcome ? "" : outcome.error().message);
   BKP_TRY(job.finish(outcome));

@@ -41,6 +41,7 @@ struct RestoreReport {
   std::string job_id;
   std::uint64_t files = 0, dirs = 0, others = 0, bytes = 0, skipped_existing = 0;
   std::vector<std::string> warnings;
+  std::vector<std::string> damaged;  // files skipped because their data is damaged
   bool partial = false;
 };
 

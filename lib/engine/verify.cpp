@@ -58,6 +58,7 @@ class Verifier {
 
   util::Status run() {
     BKP_TRY(repo_.sync_catalog());
+    for (auto& d : repo_.damaged_objects()) problem(d);
     BKP_TRY(list_packs());
     BKP_TRY(check_index());
     BKP_ASSIGN(auto ids, snapshot_ids());

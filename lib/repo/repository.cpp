@@ -19,10 +19,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Write an index segment after this many packs, so a crash loses at most
-// this much deduplication state (the packs themselves stay and prune
-// collects them), and memory for pending blobs stays bounded.
-constexpr std::size_t kPacksPerIndex = 64;
+// Write an index segment after this many packs (128 MiB), so a killed
+// backup loses little: the next one dedups against what was indexed, and
+// prune collects the unindexed rest. Also bounds memory for pending blobs.
+constexpr std::size_t kPacksPerIndex = 8;
 
 ObjectType envelope_type(BlobType t) {
   return t == BlobType::tree ? ObjectType::tree_blob : ObjectType::data_blob;

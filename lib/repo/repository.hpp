@@ -99,6 +99,9 @@ class Repository {
   // Brings the catalog up to date with storage: new index segments, new and
   // removed snapshots (other hosts may write to the same repository).
   util::Status sync_catalog();
+  // Index segments and snapshots the last sync_catalog() had to skip because
+  // they failed authentication or did not decode; verify reports them.
+  const std::vector<std::string>& damaged_objects() const { return damaged_; }
   // Drops the chunk index and backups rows and reads them back from storage.
   util::Status rebuild_catalog();
   // Reads and opens an encrypted object (index, snapshot) by name.
@@ -128,6 +131,7 @@ class Repository {
   std::unordered_map<BlobId, BlobType, IdHash> unsealed_;
   std::vector<IndexedPack> pending_index_;
   WriteStats stats_;
+  std::vector<std::string> damaged_;
   // Last, so its threads stop before anything they read is destroyed.
   std::unique_ptr<SealPool> sealer_;
 };

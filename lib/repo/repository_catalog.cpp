@@ -63,6 +63,7 @@ util::Result<Snapshot> Repository::load_snapshot(const std::string& id) {
 }
 
 util::Status Repository::sync_catalog() {
+  damaged_.clear();
   // Index segments written by other hosts (or by a run whose catalog was lost).
   std::vector<std::string> segments;
   BKP_TRY(backend_->list("index/", [&](const storage::ObjectInfo& o) {
@@ -72,10 +73,19 @@ util::Status Repository::sync_catalog() {
   for (auto& name : segments) {
     BKP_ASSIGN(bool known, catalog_->has_index_segment(name));
     if (known) continue;
-    BKP_ASSIGN(auto plain, load_object(ObjectType::index, name));
-    BKP_ASSIGN(auto packs, decode_index(plain));
+    auto plain = load_object(ObjectType::index, name);
+    util::Result<std::vector<IndexedPack>> packs =
+        plain ? decode_index(*plain) : util::Result<std::vector<IndexedPack>>(plain.propagate());
+    if (!packs) {
+      // One damaged segment must not stop every command: skip it (it is
+      // tried again next time) and let verify report it.
+      auto kind = packs.error().kind;
+      if (kind != ErrorKind::verification && kind != ErrorKind::corrupt) return packs.propagate();
+      damaged_.push_back("index segment '" + name + "': " + packs.error().message);
+      continue;
+    }
     BKP_TRY(catalog_->transaction([&]() -> util::Status {
-      for (auto& p : packs) {
+      for (auto& p : *packs) {
         std::vector<BlobLocation> locs;
         for (auto& e : p.blobs)
           locs.push_back({e.id, e.type, p.id, e.offset, e.length, e.raw_length});
@@ -104,7 +114,14 @@ util::Status Repository::sync_catalog() {
   for (auto& id : in_storage) {
     if (in_catalog.count(id)) continue;
     auto snap = load_snapshot(id);
-    if (!snap) return fail(snap.error().context("reading snapshot '" + id + "'"));
+    if (!snap) {
+      auto kind = snap.error().kind;
+      if (kind != ErrorKind::verification && kind != ErrorKind::corrupt) {
+        return fail(snap.error().context("reading snapshot '" + id + "'"));
+      }
+      damaged_.push_back("snapshot '" + id + "': " + snap.error().message);
+      continue;
+    }
     BKP_TRY(add_backup_row(*snap));
   }
   return {};
