@@ -8,6 +8,7 @@
 
 #include "crypto/aead.hpp"
 #include "crypto/hash.hpp"
+#include "repo/json_int.hpp"
 #include "util/fs.hpp"
 #include "util/time.hpp"
 
@@ -61,7 +62,7 @@ util::Bytes KeySlot::encode() const {
 util::Result<KeySlot> KeySlot::decode(util::ByteView bytes) {
   try {
     auto j = nlohmann::json::parse(util::as_chars(bytes));
-    if (j.at("version").get<int>() != 1) {
+    if (json_integer<int>(j.at("version"), "version") != 1) {
       return fail(ErrorKind::usage, "key slot format is newer than this bkp; upgrade bkp");
     }
     KeySlot s;
@@ -73,8 +74,8 @@ util::Result<KeySlot> KeySlot::decode(util::ByteView bytes) {
       auto& k = j.at("kdf");
       if (k.at("algorithm") != "argon2id")
         return fail(ErrorKind::corrupt, "unknown key derivation");
-      s.kdf.opslimit = k.at("opslimit").get<std::uint64_t>();
-      s.kdf.memlimit = k.at("memlimit").get<std::uint64_t>();
+      s.kdf.opslimit = json_integer<std::uint64_t>(k.at("opslimit"), "opslimit");
+      s.kdf.memlimit = json_integer<std::uint64_t>(k.at("memlimit"), "memlimit");
       if (!util::from_hex(k.at("salt").get<std::string>(), s.kdf.salt))
         return fail(ErrorKind::corrupt, "bad salt");
     } else if (kind == "key_file") {

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "repo/json_int.hpp"
+
 namespace bkp::repo {
 
 using util::ErrorKind;
@@ -29,7 +31,7 @@ util::Result<RepoConfig> RepoConfig::decode(util::ByteView bytes) {
       return fail(ErrorKind::no_repository, "not a bkp repository");
     }
     RepoConfig c;
-    c.version = j.at("version").get<int>();
+    c.version = json_integer<int>(j.at("version"), "version");
     if (c.version > kFormatVersion) {
       return fail(ErrorKind::usage, "repository format " + std::to_string(c.version) +
                                         " is newer than this bkp understands; upgrade bkp");
@@ -42,14 +44,14 @@ util::Result<RepoConfig> RepoConfig::decode(util::ByteView bytes) {
     c.created = j.value("created", "");
     auto& ch = j.at("chunker");
     if (ch.at("algorithm") != "fastcdc") return fail(ErrorKind::corrupt, "unknown chunker");
-    c.chunker.min_size = ch.at("min_size").get<std::size_t>();
-    c.chunker.avg_size = ch.at("avg_size").get<std::size_t>();
-    c.chunker.max_size = ch.at("max_size").get<std::size_t>();
+    c.chunker.min_size = json_integer<std::size_t>(ch.at("min_size"), "min_size");
+    c.chunker.avg_size = json_integer<std::size_t>(ch.at("avg_size"), "avg_size");
+    c.chunker.max_size = json_integer<std::size_t>(ch.at("max_size"), "max_size");
     if (auto st = chunk::validate_params(c.chunker); !st) {
       return fail(ErrorKind::corrupt, "repository config: " + st.error().message);
     }
     BKP_ASSIGN(c.compression, compress::parse_spec(j.at("compression").get<std::string>()));
-    c.pack_size = j.at("pack_size").get<std::size_t>();
+    c.pack_size = json_integer<std::size_t>(j.at("pack_size"), "pack_size");
     if (c.pack_size == 0 || c.pack_size > kMaxPackSize) {
       return fail(ErrorKind::corrupt, "repository config: pack size out of range");
     }

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "crypto/hash.hpp"
+#include "repo/json_int.hpp"
 
 namespace bkp::repo {
 
@@ -39,7 +40,7 @@ util::Bytes Snapshot::encode() const {
 util::Result<Snapshot> Snapshot::decode(util::ByteView cbor) {
   try {
     auto j = nlohmann::json::from_cbor(cbor.begin(), cbor.end());
-    if (j.at("version").get<int>() != 1) {
+    if (json_integer<int>(j.at("version"), "version") != 1) {
       return fail(ErrorKind::usage, "snapshot format is newer than this bkp; upgrade bkp");
     }
     Snapshot s;

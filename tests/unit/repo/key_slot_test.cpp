@@ -154,6 +154,24 @@ TEST_CASE("key slot: corrupted JSON is corrupt") {
     j["kind"] = "yubikey";
     expect_corrupt(j);
   }
+  // Found by fuzzing: nlohmann converted floats with static_cast (undefined
+  // behaviour out of range, silent truncation within).
+  SECTION("a float version is corrupt, however large") {
+    for (double v : {1.0, 1.5, 1e300, -1e300}) {
+      auto j = json;
+      j["version"] = v;
+      expect_corrupt(j);
+    }
+  }
+  SECTION("float or negative KDF limits are corrupt") {
+    for (auto field : {"opslimit", "memlimit"}) {
+      auto j = json;
+      j["kdf"][field] = 1.31e75;
+      expect_corrupt(j);
+      j["kdf"][field] = -1;
+      expect_corrupt(j);
+    }
+  }
   SECTION("newer version asks for an upgrade") {
     auto j = json;
     j["version"] = 2;

@@ -91,6 +91,12 @@ TEST_CASE("snapshot: bad manifests") {
     j["version"] = 2;
     CHECK(decode(j).error().kind == ErrorKind::usage);
   }
+  SECTION("a float version is corrupt, however large") {
+    for (double v : {1.0, 1e300, -1e300}) {
+      j["version"] = v;
+      CHECK(decode(j).error().kind == ErrorKind::corrupt);
+    }
+  }
   SECTION("missing required field") {
     j.erase("backup_type");
     CHECK(decode(j).error().kind == ErrorKind::corrupt);
