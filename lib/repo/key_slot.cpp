@@ -8,7 +8,7 @@
 
 #include "crypto/aead.hpp"
 #include "crypto/hash.hpp"
-#include "repo/json_int.hpp"
+#include "repo/json_read.hpp"
 #include "util/fs.hpp"
 #include "util/time.hpp"
 

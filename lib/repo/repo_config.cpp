@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "repo/json_int.hpp"
+#include "repo/json_read.hpp"
 
 namespace bkp::repo {
 

@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "crypto/hash.hpp"
-#include "repo/json_int.hpp"
+#include "repo/json_read.hpp"
 
 namespace bkp::repo {
 
@@ -39,7 +39,7 @@ util::Bytes Snapshot::encode() const {
 
 util::Result<Snapshot> Snapshot::decode(util::ByteView cbor) {
   try {
-    auto j = nlohmann::json::from_cbor(cbor.begin(), cbor.end());
+    auto j = parse_cbor(cbor);
     if (json_integer<int>(j.at("version"), "version") != 1) {
       return fail(ErrorKind::usage, "snapshot format is newer than this bkp; upgrade bkp");
     }

@@ -163,6 +163,11 @@ TEST_CASE("key slot: corrupted JSON is corrupt") {
       expect_corrupt(j);
     }
   }
+  SECTION("a deeply nested version is corrupt") {
+    auto r = decode("{\"version\": " + std::string(100000, '[') + std::string(100000, ']') + "}");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().kind == ErrorKind::corrupt);
+  }
   SECTION("float or negative KDF limits are corrupt") {
     for (auto field : {"opslimit", "memlimit"}) {
       auto j = json;

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "helpers.hpp"
+#include "repo/json_read.hpp"
 #include "repo/snapshot.hpp"
 
 using namespace bkp;
@@ -96,6 +97,32 @@ TEST_CASE("snapshot: bad manifests") {
       j["version"] = v;
       CHECK(decode(j).error().kind == ErrorKind::corrupt);
     }
+  }
+  // Found by fuzzing: nlohmann's CBOR reader recurses per level, and 10,000
+  // nested arrays (10 KB) overflowed the stack under ASan.
+  SECTION("deep nesting is corrupt, not a stack overflow") {
+    util::Bytes deep(200000, 0x81);  // array of one array of one ...
+    deep.push_back(0x00);
+    CHECK(repo::Snapshot::decode(deep).error().kind == ErrorKind::corrupt);
+    util::Bytes deep_maps;
+    for (int i = 0; i < 100000; ++i) {
+      for (std::uint8_t b : {0xa1, 0x61, 0x78}) deep_maps.push_back(b);  // {"x": ...
+    }
+    deep_maps.push_back(0x00);
+    CHECK(repo::Snapshot::decode(deep_maps).error().kind == ErrorKind::corrupt);
+  }
+  SECTION("nesting up to the limit is fine") {
+    auto nested = [](std::size_t levels) {
+      json v = json::array();
+      for (std::size_t i = 1; i < levels; ++i) v = json::array({v});
+      return v;
+    };
+    j["extra"] = nested(repo::kMaxCborDepth - 1);  // the manifest is a level too
+    auto ok = decode(j);
+    REQUIRE(ok.ok());
+    CHECK(ok->extra == j["extra"]);
+    j["extra"] = nested(repo::kMaxCborDepth);
+    CHECK(decode(j).error().kind == ErrorKind::corrupt);
   }
   SECTION("missing required field") {
     j.erase("backup_type");
