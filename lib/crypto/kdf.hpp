@@ -15,8 +15,8 @@ struct KdfParams {
   util::Bytes salt;            // 16 bytes (crypto_pwhash_SALTBYTES)
 };
 
-// Parameters for a new key slot: libsodium's MODERATE limits (3 passes,
-// 256 MiB) unless BKP_TEST_FAST_KDF is set in the environment, which the test
+// Parameters for a new key slot: Argon2id with 3 passes and 64 MiB (RFC 9106's
+// second recommended setting) unless BKP_TEST_FAST_KDF is set in the environment, which the test
 // suite uses to keep thousands of key derivations fast. Fresh random salt.
 KdfParams default_kdf_params();
 // Derives key_size bytes. Fails (ErrorKind::generic) when memory runs out.
