@@ -275,6 +275,7 @@ TEST_CASE("recovery_jobs rows", "[restore][jobs]") {
     o.target = f.root() / "restore2";
     auto failed = engine::restore_to_directory(f.repo(), s.snap, o);
     REQUIRE_FALSE(failed.ok());
+    INFO(failed.error().message);
     CHECK(failed.error().message.find(packs[0]) != std::string::npos);
     auto after = f.repo().catalog().list_recovery_jobs();
     REQUIRE_OK(after);

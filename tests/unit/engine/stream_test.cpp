@@ -219,6 +219,18 @@ TEST_CASE("a stream from a command", "[stream]") {
     CHECK(snapshot_rows(f.repo()) == 0);
   }
 
+  SECTION("a storage failure stops the command") {
+    RepoFixture small(small_options());
+    write_file(small.storage() / "data", "in the way");  // every pack write fails
+    engine::StreamBackupOptions o;
+    o.name = "endless";
+    o.command = {"/bin/sh", "-c", "exec cat /dev/urandom"};
+    auto r = engine::backup_stream(small.repo(), o);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message.find("storing 'data/") == 0);
+    CHECK(small.objects("snapshots/").empty());
+  }
+
   SECTION("a name is required and may not hold a slash") {
     engine::StreamBackupOptions o;
     o.command = {"/bin/true"};

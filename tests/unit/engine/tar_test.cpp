@@ -224,3 +224,31 @@ TEST_CASE("special files in a tar archive", "[restore][tar]") {
     CHECK(tar.at(base + "/null").type == AE_IFCHR);
   }
 }
+
+TEST_CASE("odd names in a tar archive", "[restore][tar]") {
+  RepoFixture f;
+  const fs::path src = f.root() / "src";
+  fs::create_directories(src);
+  const std::string long_name(200, 'n');
+  std::string long_target;
+  while (long_target.size() < 3000) long_target += "component/";
+  write_file(src / "\xff\xfe", "invalid utf-8");
+  write_file(src / "new\nline", "newline");
+  write_file(src / long_name, "long");
+  write_file(src / "caf\xc3\xa9", "utf-8");
+  REQUIRE(::symlink(long_target.c_str(), (src / "longlink").c_str()) == 0);
+  auto snap = f.backup({src}).snapshot;
+  const std::string base = src.relative_path().string();
+
+  auto report = to_tar(f, snap, {}, f.root() / "odd.tar");
+  CHECK(report.files == 4);
+  auto tar = read_tar(f.root() / "odd.tar");
+  REQUIRE(tar.count(base + "/\xff\xfe"));
+  CHECK(tar.at(base + "/\xff\xfe").data == util::to_bytes("invalid utf-8"));
+  REQUIRE(tar.count(base + "/new\nline"));
+  CHECK(tar.at(base + "/new\nline").data == util::to_bytes("newline"));
+  REQUIRE(tar.count(base + "/" + long_name));
+  REQUIRE(tar.count(base + "/caf\xc3\xa9"));
+  REQUIRE(tar.count(base + "/longlink"));
+  CHECK(tar.at(base + "/longlink").symlink == long_target);
+}

@@ -199,6 +199,17 @@ TEST_CASE("damaged trees and a truncated pack", "[verify]") {
     CHECK(mentions(rd.problems, "pack '" + packs[0] + "' has no valid header"));
   }
 
+  SECTION("a pack holding another pack's bytes") {
+    auto packs = r.data_packs(r.sb, r.b / "file");
+    REQUIRE(packs.size() >= 2);
+    fs::copy_file(r.f.storage() / packs[0], r.f.storage() / packs[1],
+                  fs::copy_options::overwrite_existing);
+    auto v = r.verify(ReadData::all);
+    CHECK(mentions(v.problems, "pack '" + packs[1] + "' does not match its hash"));
+    CHECK(mentions(v.problems, "index and header of pack '" + packs[1] + "' disagree"));
+    CHECK(v.damaged_snapshots == std::set<std::string>{r.sb.id, r.sb2.id});
+  }
+
   SECTION("a damaged snapshot manifest") {
     flip_byte(r.f.storage() / "snapshots" / r.sb.id, 40);
     auto v = r.verify();
