@@ -44,11 +44,19 @@ class DirectoryRestorer {
     bool selected = opt_.filter.selects(path);
     fs::path dst = opt_.target / fs::path(path).relative_path();
     if (node.meta.type == NodeType::dir) {
-      if (!selected && !opt_.filter.may_contain(path)) return Descend::no;
-      BKP_TRY(make_directory(dst, node));
+      if (!selected) {
+        if (!opt_.filter.may_contain(path)) return Descend::no;
+        // Made only once something below it is restored, so that a filter
+        // does not leave a skeleton of empty directories behind.
+        pending_.push_back(Pending{dst, node.meta, false});
+        return Descend::yes;
+      }
+      BKP_TRY(make_pending());
+      BKP_TRY(make_directory(dst, node.meta));
       return Descend::yes;
     }
     if (!selected) return Descend::no;
+    BKP_TRY(make_pending());
     BKP_ASSIGN(bool proceed, clear_existing(dst, node));
     if (!proceed) return Descend::no;
     switch (node.meta.type) {
@@ -76,8 +84,11 @@ class DirectoryRestorer {
   }
 
   util::Status leave(const std::string& path, const TreeNode& node) {
-    if (!opt_.filter.selects(path)) return {};
     fs::path dst = opt_.target / fs::path(path).relative_path();
+    if (!pending_.empty() && pending_.back().dst == dst) {
+      pending_.pop_back();  // not selected: no metadata, made or not
+      return {};
+    }
     ++report.dirs;
     return sources::apply_metadata(dst, node.meta, ownership_, report.warnings);
   }
@@ -94,7 +105,17 @@ class DirectoryRestorer {
     job_.progress(report.bytes, total_);
   }
 
-  util::Status make_directory(const fs::path& dst, const TreeNode& node) {
+  // Makes the unselected directories above what is about to be restored.
+  util::Status make_pending() {
+    for (auto& p : pending_) {
+      if (p.made) continue;
+      BKP_TRY(make_directory(p.dst, p.meta));
+      p.made = true;
+    }
+    return {};
+  }
+
+  util::Status make_directory(const fs::path& dst, const sources::Node& meta) {
     struct stat st {};
     if (::lstat(dst.c_str(), &st) == 0) {
       if (S_ISDIR(st.st_mode)) return {};
@@ -103,7 +124,7 @@ class DirectoryRestorer {
       }
       if (::unlink(dst.c_str()) != 0) return fail(util::errno_error("removing", dst, errno));
     }
-    return sources::create_dir(dst, node.meta);
+    return sources::create_dir(dst, meta);
   }
 
   // Makes room for `node` at `dst` as the overwrite policy says; false means
@@ -216,6 +237,12 @@ class DirectoryRestorer {
   std::uint64_t total_ = 0, items_ = 0;
   sources::Ownership ownership_;
   std::map<std::pair<std::uint64_t, std::uint64_t>, fs::path> links_;
+  struct Pending {
+    fs::path dst;
+    sources::Node meta;
+    bool made = false;
+  };
+  std::vector<Pending> pending_;  // unselected directories being walked, outermost first
 };
 
 }  // namespace

@@ -100,6 +100,14 @@ TEST_CASE("restore filters", "[restore][filter]") {
   SECTION("include by name, anywhere") {
     restore_with(f, s.snap, target, {{"*.txt"}, {}});
     CHECK(files_under(at) == Set{"docs/a.txt", "docs/deep/c.txt", "top.txt"});
+    CHECK_FALSE(fs::exists(at / "logs"));  // no empty directories left behind
+  }
+
+  SECTION("include by trailing components") {
+    restore_with(f, s.snap, target, {{"docs/*.txt"}, {}});
+    CHECK(files_under(at) == Set{"docs/a.txt"});
+    CHECK_FALSE(fs::exists(at / "logs"));
+    CHECK_FALSE(fs::exists(at / "docs" / "deep"));
   }
 
   SECTION("an anchored glob creates no unrelated directories") {
@@ -117,7 +125,10 @@ TEST_CASE("restore filters", "[restore][filter]") {
   SECTION("an include that matches nothing restores nothing") {
     auto r = restore_with(f, s.snap, target, {{"/no/such/path"}, {}});
     CHECK(r.files == 0);
-    CHECK(files_under(target).empty());
+    CHECK(fs::is_empty(target));
+    auto by_name = restore_with(f, s.snap, target, {{"*.nothing"}, {}});
+    CHECK(by_name.files == 0);
+    CHECK(fs::is_empty(target));
   }
 
   SECTION("filter rules") {
