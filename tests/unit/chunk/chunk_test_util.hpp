@@ -48,7 +48,7 @@ chunk::ReadFn buffer_reader(util::ByteView data, std::size_t& pos, Step step) {
              std::uint8_t* buf, std::size_t cap) mutable -> util::Result<std::size_t> {
     const std::size_t want = static_cast<std::size_t>(step(calls++));
     std::size_t n = std::min({cap, data.size() - pos, want});
-    std::memcpy(buf, data.data() + pos, n);
+    if (n) std::memcpy(buf, data.data() + pos, n);  // memcpy from null is UB even for 0 bytes
     pos += n;
     return n;
   };
