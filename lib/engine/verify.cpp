@@ -1,8 +1,13 @@
 #include "engine/verify.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <random>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -174,56 +179,102 @@ class Verifier {
     return std::uniform_real_distribution<double>(0, 100)(rng) < opt_.percent;
   }
 
+  // What reading one pack found; packs are read on several threads and
+  // their findings merged in pack order, so the report does not depend on
+  // scheduling.
+  struct PackCheck {
+    std::vector<std::string> problems;
+    std::vector<BlobId> damaged;
+    std::uint64_t bytes_read = 0, blobs_read = 0;
+    bool read = false;
+    std::optional<util::Error> fatal;  // the storage failed: stop verifying
+  };
+
   util::Status read_packs() {
     std::mt19937_64 rng{std::random_device{}()};
+    std::vector<std::pair<PackId, const std::vector<catalog::BlobLocation>*>> todo;
     for (auto& [pack, blobs] : indexed_packs_) {
-      if (!stored_packs_.count(pack) || !chosen(pack, rng)) continue;
-      BKP_TRY(read_pack(pack, blobs));
+      if (stored_packs_.count(pack) && chosen(pack, rng)) todo.emplace_back(pack, &blobs);
+    }
+    // Reading, hashing, decrypting and decompressing a pack is independent
+    // of every other pack: one worker per core, each holding one pack.
+    std::vector<PackCheck> results(todo.size());
+    std::atomic<std::size_t> next{0};
+    std::atomic<bool> stop{false};
+    std::mutex progress_mu;
+    std::uint64_t bytes_done = 0, packs_done = 0;
+    auto work = [&] {
+      for (std::size_t i; !stop && (i = next++) < todo.size();) {
+        results[i] = read_pack(todo[i].first, *todo[i].second);
+        if (results[i].fatal) stop = true;
+        std::lock_guard lock(progress_mu);
+        bytes_done += results[i].bytes_read;
+        packs_done += results[i].read;
+        if (progress_) progress_(bytes_done, packs_done);
+      }
+    };
+    unsigned threads = std::clamp<unsigned>(std::thread::hardware_concurrency(), 1, 8);
+    threads = static_cast<unsigned>(std::min<std::size_t>(threads, todo.size()));
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+    work();
+    for (auto& t : pool) t.join();
+    for (auto& r : results) {
+      if (r.fatal) return fail(*r.fatal);
+      for (auto& p : r.problems) problem(std::move(p));
+      damaged_blobs_.insert(r.damaged.begin(), r.damaged.end());
+      report.packs_read += r.read;
+      report.bytes_read += r.bytes_read;
+      report.blobs_read += r.blobs_read;
     }
     return {};
   }
 
-  util::Status read_pack(const PackId& pack, const std::vector<catalog::BlobLocation>& blobs) {
+  // Runs on worker threads: reads only the storage, the keyring and `blobs`.
+  PackCheck read_pack(const PackId& pack, const std::vector<catalog::BlobLocation>& blobs) const {
+    PackCheck out;
     auto name = repo::pack_object_name(pack);
     auto bytes = repo_.backend().get(name);
     if (!bytes) {
-      if (bytes.error().kind == ErrorKind::transient || bytes.error().kind == ErrorKind::auth)
-        return bytes.propagate();
-      problem("pack '" + name + "': " + bytes.error().message);
-      for (auto& b : blobs) damaged_blobs_.insert(b.id);
-      return {};
+      if (bytes.error().kind == ErrorKind::transient || bytes.error().kind == ErrorKind::auth) {
+        out.fatal = bytes.error();
+        return out;
+      }
+      out.problems.push_back("pack '" + name + "': " + bytes.error().message);
+      for (auto& b : blobs) out.damaged.push_back(b.id);
+      return out;
     }
-    ++report.packs_read;
-    report.bytes_read += bytes->size();
+    out.read = true;
+    out.bytes_read = bytes->size();
     if (crypto::sha256(*bytes) != pack) {
-      problem("pack '" + name + "' does not match its hash (damaged on storage)");
+      out.problems.push_back("pack '" + name + "' does not match its hash (damaged on storage)");
     }
-    check_pack_header(name, *bytes, blobs);
+    check_pack_header(name, *bytes, blobs, out.problems);
     for (auto& b : blobs) {
-      ++report.blobs_read;
+      ++out.blobs_read;
       if (std::uint64_t(b.offset) + b.length > bytes->size()) continue;  // reported already
       auto sealed = util::ByteView(*bytes).subspan(b.offset, b.length);
       auto data = repo_.decode_blob(b, sealed);
       if (!data) {
-        problem(data.error().message);
-        damaged_blobs_.insert(b.id);
+        out.problems.push_back(data.error().message);
+        out.damaged.push_back(b.id);
       }
     }
-    if (progress_) progress_(report.bytes_read, report.packs_read);
-    return {};
+    return out;
   }
 
   void check_pack_header(const std::string& name, const util::Bytes& bytes,
-                         const std::vector<catalog::BlobLocation>& blobs) {
+                         const std::vector<catalog::BlobLocation>& blobs,
+                         std::vector<std::string>& problems) const {
     auto len = repo::pack_header_length(bytes);
     if (!len || *len + 4 > bytes.size()) {
-      problem("pack '" + name + "' has no valid header");
+      problems.push_back("pack '" + name + "' has no valid header");
       return;
     }
     auto header = repo::open_pack_header(
         util::ByteView(bytes).subspan(bytes.size() - 4 - *len, *len), repo_.keyring());
     if (!header) {
-      problem("pack '" + name + "' header: " + header.error().message);
+      problems.push_back("pack '" + name + "' header: " + header.error().message);
       return;
     }
     std::map<BlobId, repo::PackHeaderEntry> in_header;
@@ -231,8 +282,8 @@ class Verifier {
     for (auto& b : blobs) {
       auto it = in_header.find(b.id);
       if (it == in_header.end() || it->second.offset != b.offset || it->second.length != b.length) {
-        problem("index and header of pack '" + name + "' disagree about blob " +
-                util::to_hex(b.id));
+        problems.push_back("index and header of pack '" + name + "' disagree about blob " +
+                           util::to_hex(b.id));
       }
     }
   }

@@ -23,6 +23,8 @@ struct ObjectInfo {
 // Create-only writes never replace an existing object (ErrorKind::exists).
 enum class WriteMode { overwrite, create_only };
 
+// Every method may be called from several threads at once (verify reads
+// packs in parallel; uploads will run several requests in flight).
 class Backend {
  public:
   virtual ~Backend() = default;
