@@ -1,6 +1,8 @@
 #include "storage/http_client.hpp"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
 
 #include <algorithm>
 #include <cctype>
@@ -125,18 +127,11 @@ bool loopback_host(std::string_view host) {
     host = host.substr(1, host.size() - 2);
   }
   std::string h = lower(host);
-  if (h == "localhost" || h == "::1" || h == "0:0:0:0:0:0:0:1") return true;
-  // 127.0.0.0/8: four decimal parts, the first 127.
-  if (h.rfind("127.", 0) != 0) return false;
-  int parts = 1;
-  for (char c : h.substr(4)) {
-    if (c == '.') {
-      ++parts;
-    } else if (!std::isdigit(static_cast<unsigned char>(c))) {
-      return false;
-    }
-  }
-  return parts == 4;
+  if (h == "localhost") return true;
+  in_addr v4{};
+  if (::inet_pton(AF_INET, h.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  return ::inet_pton(AF_INET6, h.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
 std::string redact_url(std::string_view url) {

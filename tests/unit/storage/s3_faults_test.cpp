@@ -1,0 +1,127 @@
+// The S3 backend against tests/servers/fault_s3.py, a double that fails on
+// cue: 500s then success are retried, 429 waits, 403 fails at once, a
+// truncated body or short range is never returned as data, and a refused
+// connection gives a transient error after the retries.
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <iostream>
+
+#include "script_server.hpp"
+#include "storage/http_client.hpp"
+#include "storage/s3.hpp"
+
+namespace bkp::test {
+
+namespace {
+
+using storage::S3Backend;
+using util::ErrorKind;
+
+const ScriptServer* fault_server() {
+  static std::string why;
+  static std::optional<ScriptServer> server = ScriptServer::start("fault_s3.py", {}, {}, why);
+  if (!server) std::cout << "BKP-SKIP: S3 fault tests need python3: " << why << "\n";
+  return server ? &*server : nullptr;
+}
+
+std::unique_ptr<S3Backend> open_fault(const std::string& endpoint, int attempts = 4) {
+  storage::S3Options o;
+  o.endpoint = endpoint;
+  o.credentials.access_key_id = "AKIDTEST";
+  o.credentials.secret_access_key = util::SecretBytes(util::as_bytes("secret"));
+  o.retry.max_attempts = attempts;
+  o.retry.base_delay = std::chrono::milliseconds(1);
+  o.retry.max_delay = std::chrono::milliseconds(5);
+  o.client.connect_timeout = std::chrono::milliseconds(2000);
+  auto b = S3Backend::open({"bucket", "p/"}, std::move(o));
+  REQUIRE(b.ok());
+  return std::move(*b);
+}
+
+long request_count(S3Backend& b, const std::string& key) {
+  auto r = b.send({"GET", "p/" + key, {{"count", ""}}, {}, {}});
+  REQUIRE(r.ok());
+  return std::stol(std::string(util::as_chars(r->body)));
+}
+
+}  // namespace
+
+TEST_CASE("s3 faults: 500 twice, then success, is retried", "[s3][faults]") {
+  const ScriptServer* server = fault_server();
+  if (server == nullptr) return;
+  auto b = open_fault(server->info()["endpoint"]);
+  REQUIRE(b->put("fail500-2-put", util::as_bytes("hello"), storage::WriteMode::overwrite).ok());
+  CHECK(request_count(*b, "fail500-2-put") == 3);
+  auto got = b->get("fail500-2-put");
+  REQUIRE(got.ok());
+  CHECK(util::as_chars(*got) == "hello");
+}
+
+TEST_CASE("s3 faults: 429 with Retry-After is retried", "[s3][faults]") {
+  const ScriptServer* server = fault_server();
+  if (server == nullptr) return;
+  auto b = open_fault(server->info()["endpoint"]);
+  REQUIRE(b->put("throttle-x", util::as_bytes("x"), storage::WriteMode::overwrite).ok());
+  CHECK(request_count(*b, "throttle-x") == 2);
+}
+
+TEST_CASE("s3 faults: a server that stays down gives up with a transient error", "[s3][faults]") {
+  const ScriptServer* server = fault_server();
+  if (server == nullptr) return;
+  auto b = open_fault(server->info()["endpoint"], 3);
+  auto r = b->get("always500-x");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().kind == ErrorKind::transient);
+  CHECK(r.error().message ==
+        "reading 'always500-x': HTTP 503 ServiceUnavailable: down for a while");
+  CHECK(request_count(*b, "always500-x") == 3);
+}
+
+TEST_CASE("s3 faults: 403 fails at once, without retries", "[s3][faults]") {
+  const ScriptServer* server = fault_server();
+  if (server == nullptr) return;
+  auto b = open_fault(server->info()["endpoint"]);
+  auto st = b->put("forbidden-x", util::as_bytes("x"), storage::WriteMode::overwrite);
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.error().kind == ErrorKind::auth);
+  CHECK(st.error().message.find("AccessDenied: Access Denied") != std::string::npos);
+  CHECK(request_count(*b, "forbidden-x") == 1);
+}
+
+TEST_CASE("s3 faults: a truncated body is an error, never data", "[s3][faults]") {
+  const ScriptServer* server = fault_server();
+  if (server == nullptr) return;
+  auto b = open_fault(server->info()["endpoint"], 2);
+  REQUIRE(b->put("truncate-x", util::Bytes(1000, 7), storage::WriteMode::overwrite).ok());
+  auto r = b->get("truncate-x");
+  REQUIRE_FALSE(r.ok());
+  INFO(r.error().message);
+  CHECK(r.error().kind == ErrorKind::transient);
+  CHECK(r.error().message.find("truncated") != std::string::npos);
+  CHECK(request_count(*b, "truncate-x") == 3);  // the put and two tries
+}
+
+TEST_CASE("s3 faults: a short ranged answer is corrupt", "[s3][faults]") {
+  const ScriptServer* server = fault_server();
+  if (server == nullptr) return;
+  auto b = open_fault(server->info()["endpoint"]);
+  REQUIRE(b->put("short-x", util::Bytes(100, 1), storage::WriteMode::overwrite).ok());
+  auto r = b->get_range("short-x", 10, 20);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().kind == ErrorKind::corrupt);
+  CHECK(r.error().message.find("'short-x'") != std::string::npos);
+}
+
+TEST_CASE("s3 faults: connection refused is transient, after the retries", "[s3][faults]") {
+  // Port 1 (tcpmux) has no listener on these machines.
+  auto b = open_fault("http://127.0.0.1:1", 2);
+  auto start = std::chrono::steady_clock::now();
+  auto r = b->stat("config");
+  REQUIRE_FALSE(r.ok());
+  INFO(r.error().message);
+  CHECK(r.error().kind == ErrorKind::transient);
+  CHECK(r.error().message.find("HEAD 'http://127.0.0.1:1/bucket/p/config'") != std::string::npos);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+}
+
+}  // namespace bkp::test
