@@ -23,6 +23,25 @@ std::string clean(std::string_view text) {
   return out;
 }
 
+// For answers without a body (HEAD), so the message still says something.
+std::string_view reason(long status) {
+  switch (status) {
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 409: return "Conflict";
+    case 412: return "Precondition Failed";
+    case 416: return "Range Not Satisfiable";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "";
+  }
+}
+
 }  // namespace
 
 ServiceError parse_service_error(util::ByteView body) {
@@ -48,11 +67,15 @@ util::ErrorKind kind_for_status(long status) {
 util::Error response_error(const Response& response, std::string_view what) {
   ServiceError service = parse_service_error(response.body);
   std::string message = std::string(what) + ": HTTP " + std::to_string(response.status);
-  if (!service.code.empty()) message += " " + service.code;
+  if (!service.code.empty()) {
+    message += " " + service.code;
+  } else if (auto r = reason(response.status); !r.empty()) {
+    message += " " + std::string(r);
+  }
   if (!service.message.empty()) message += ": " + service.message;
   auto kind = kind_for_status(response.status);
   if (kind == util::ErrorKind::auth) {
-    message += " (check the access key, secret key and region)";
+    message += " (the server refused the request: check the access key, secret key and region)";
   }
   return util::make_error(kind, std::move(message));
 }

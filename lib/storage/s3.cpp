@@ -245,8 +245,18 @@ util::Result<ObjectInfo> S3Backend::stat(std::string_view name) {
   if (response.status == 404) {
     return fail(ErrorKind::not_found, "reading " + quoted(name) + ": no such object");
   }
-  if (response.status != 200)
+  if (response.status == 401 || response.status == 403) {
+    // A HEAD answer has no body to say why; one byte by GET carries the
+    // service's error code (SignatureDoesNotMatch, AccessDenied, ...).
+    Call probe{"GET", key_of(name), {}, {{"Range", "bytes=0-0"}}, {}};
+    if (auto detail = send(probe);
+        detail.ok() && !detail->body.empty() && (detail->status == 401 || detail->status == 403)) {
+      response = std::move(*detail);
+    }
+  }
+  if (response.status != 200) {
     return fail(http::response_error(response, "inspecting " + quoted(name)));
+  }
   auto length = response.header("content-length");
   auto size = length ? parse_u64(*length) : std::nullopt;
   if (!size) {

@@ -83,7 +83,7 @@ TEST_CASE("http: the service's error code and message go into the error", "[http
   r.body = util::to_bytes("<html>not xml");
   e = http::response_error(r, "reading 'x'");
   CHECK(e.kind == ErrorKind::transient);
-  CHECK(e.message == "reading 'x': HTTP 500");
+  CHECK(e.message == "reading 'x': HTTP 500 Internal Server Error");
 
   auto parsed = http::parse_service_error(util::as_bytes(
       "<Error><Code>A</Code><Message>line\none" + std::string(400, 'x') + "</Message></Error>"));

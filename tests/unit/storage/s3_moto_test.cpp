@@ -109,6 +109,12 @@ TEST_CASE("s3 backend: a wrong secret fails at once with an auth error", "[s3][m
   auto got = b->get("config");
   REQUIRE_FALSE(got.ok());
   CHECK(got.error().kind == util::ErrorKind::auth);
+  // HEAD answers have no body; stat fetches the reason with a GET.
+  auto head = b->stat("config");
+  REQUIRE_FALSE(head.ok());
+  INFO(head.error().message);
+  CHECK(head.error().kind == util::ErrorKind::auth);
+  CHECK(head.error().message.find("'config': HTTP 403 SignatureDoesNotMatch") != std::string::npos);
   // An unknown access key is refused the same way.
   options = moto_options(*server);
   options.s3_access_key_id = "AKIAUNKNOWNKEY000000";

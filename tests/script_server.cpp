@@ -12,10 +12,12 @@ namespace bkp::test {
 
 namespace {
 
+// BKP_SOURCE_ROOT is set by `meson test` for the CLI tests; the compiled-in
+// path lets a test binary run alone.
 std::filesystem::path servers_dir() {
-  const char* env = std::getenv("BKP_TEST_DATA");
-  std::filesystem::path data = env && *env ? env : BKP_TEST_DATA_DIR;
-  return data.parent_path() / "servers";
+  const char* root = std::getenv("BKP_SOURCE_ROOT");
+  if (root != nullptr && *root != '\0') return std::filesystem::path(root) / "tests" / "servers";
+  return BKP_TEST_SERVERS_DIR;
 }
 
 }  // namespace
