@@ -31,20 +31,19 @@ RunFn setup_init(CLI::App& sub) {
     if (!backend) return ctx.out.error(backend.error());
 
     repo::InitOptions init;
-    auto spec = compress::parse_spec(
-        o->compression.empty() ? ctx.config.get("compression").value_or("zstd") : o->compression);
+    auto spec = compress::parse_spec(o->compression.empty() ? ctx.config.get("compression").value_or("zstd")
+                                                            : o->compression);
     if (!spec) return ctx.out.error(spec.error());
     init.compression = *spec;
 
     if (o->generate_key_file) {
       auto kf = ctx.config.get("key_file").value_or("");
       if (kf.empty()) {
-        return ctx.out.error(
-            util::make_error(util::ErrorKind::usage, "--generate-key-file needs --key-file FILE"));
+        return ctx.out.error(util::make_error(util::ErrorKind::usage,
+                                              "--generate-key-file needs --key-file FILE"));
       }
       if (auto st = repo::generate_key_file(kf); !st) return ctx.out.error(st.error());
-      ctx.out.info("generated key file '" + kf +
-                   "': keep a copy somewhere safe, without it "
+      ctx.out.info("generated key file '" + kf + "': keep a copy somewhere safe, without it "
                    "the repository cannot be opened");
     }
     auto credentials = read_credentials(ctx, Confirm::yes);
@@ -63,8 +62,7 @@ RunFn setup_init(CLI::App& sub) {
                             {"catalog", (*opened)->catalog_path().string()},
                             {"compression", compress::to_string(init.compression)}});
     } else {
-      ctx.out.info("created repository " + id->substr(0, 8) + " at '" +
-                   (*opened)->backend().describe() + "'");
+      ctx.out.info("created repository " + id->substr(0, 8) + " at '" + (*opened)->backend().describe() + "'");
       ctx.out.info("catalog: " + (*opened)->catalog_path().string());
     }
     return 0;
