@@ -69,7 +69,8 @@ class S3Backend final : public Backend {
     http::Headers headers;
     util::ByteView body;
   };
-  util::Result<http::Response> send(const Call& call);
+  // `attempts`, when given, receives how many tries it took.
+  util::Result<http::Response> send(const Call& call, int* attempts = nullptr);
 
  private:
   S3Backend(S3Location location, S3Options options, std::string scheme, std::string host,

@@ -10,6 +10,8 @@ The key's last segment picks a fault:
   forbidden-*   every request gets 403 AccessDenied
   truncate-*    GET declares the full length, sends half, and hangs up
   short-*       GET of a Range answers 206 with one byte less than asked
+  lostreply-*   the first PUT stores the object but answers 500
+PUT honours If-None-Match: * (412 when the object exists).
 GET /BUCKET/KEY?count= answers how many requests that path has seen.
 """
 import json
@@ -64,7 +66,11 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(403, error_xml("AccessDenied", "Access Denied"))
         if self.command == "PUT":
             with lock:
+                if self.headers.get("If-None-Match") == "*" and path in objects:
+                    return self.reply(412, error_xml("PreconditionFailed", "exists"))
                 objects[path] = body
+            if name.startswith("lostreply-") and n == 1:
+                return self.reply(500, error_xml("InternalError", "stored, reply lost"))
             return self.reply(200, b"", {"ETag": '"x"'})
         if self.command == "DELETE":
             with lock:

@@ -124,4 +124,21 @@ TEST_CASE("s3 faults: connection refused is transient, after the retries", "[s3]
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
 }
 
+TEST_CASE("s3 faults: a create-only put whose reply was lost still succeeds", "[s3][faults]") {
+  const ScriptServer* server = fault_server();
+  if (server == nullptr) return;
+  auto b = open_fault(server->info()["endpoint"]);
+  // The first attempt stores and answers 500; the retry meets 412 from our
+  // own object, which is no clash.
+  REQUIRE(b->put("lostreply-x", util::as_bytes("mine"), storage::WriteMode::create_only).ok());
+  CHECK(request_count(*b, "lostreply-x") == 3);  // two PUTs and the GET that compared
+  // Someone else's object under the name is still a clash, at once.
+  auto other = b->put("lostreply-x", util::as_bytes("theirs"), storage::WriteMode::create_only);
+  REQUIRE_FALSE(other.ok());
+  CHECK(other.error().kind == ErrorKind::exists);
+  auto got = b->get("lostreply-x");
+  REQUIRE(got.ok());
+  CHECK(util::as_chars(*got) == "mine");
+}
+
 }  // namespace bkp::test
