@@ -12,6 +12,10 @@ The key's last segment picks a fault:
   short-*       GET of a Range answers 206 with one byte less than asked
   lostreply-*   the first PUT stores the object but answers 500
 PUT honours If-None-Match: * (412 when the object exists).
+Multipart requests (?uploads, ?partNumber&uploadId, ?uploadId) are answered
+without storing anything; badpart-* rejects part 2 with 400, badcomplete-*
+answers completion with 200 and an <Error> body. DELETE ?uploadId (abort)
+is counted: GET /BUCKET/KEY?aborts= answers how many.
 GET /BUCKET/KEY?count= answers how many requests that path has seen.
 """
 import json
@@ -21,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 objects = {}
 counts = {}
+aborts = {}
 lock = threading.Lock()
 
 
@@ -53,8 +58,14 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 n = counts.get(path, 0)
             return self.reply(200, str(n).encode())
+        if query == "aborts=":
+            with lock:
+                n = aborts.get(path, 0)
+            return self.reply(200, str(n).encode())
         with lock:
             counts[path] = n = counts.get(path, 0) + 1
+        if "uploads=" in query or "uploadId=" in query:
+            return self.multipart(path, query)
         name = path.rsplit("/", 1)[-1]
         if name.startswith("fail500-") and n <= int(name.split("-")[1]):
             return self.reply(500, error_xml("InternalError", "try again"))
@@ -92,6 +103,23 @@ class Handler(BaseHTTPRequestHandler):
                 part = part[:-1]
             return self.reply(206, part)
         return self.reply(200, data, length=len(data))
+
+    def multipart(self, path, query):
+        name = path.rsplit("/", 1)[-1]
+        if self.command == "POST" and "uploads=" in query:
+            return self.reply(200, b"<InitiateMultipartUploadResult><UploadId>up-1</UploadId>"
+                                   b"</InitiateMultipartUploadResult>")
+        if self.command == "PUT":
+            if name.startswith("badpart-") and "partNumber=2&" in query:
+                return self.reply(400, error_xml("InvalidArgument", "part rejected"))
+            return self.reply(200, b"", {"ETag": '"etag"'})
+        if self.command == "DELETE":
+            with lock:
+                aborts[path] = aborts.get(path, 0) + 1
+            return self.reply(204)
+        if self.command == "POST" and name.startswith("badcomplete-"):
+            return self.reply(200, error_xml("InternalError", "completion failed late"))
+        return self.reply(200, b"<CompleteMultipartUploadResult/>")
 
     do_GET = do_PUT = do_HEAD = do_DELETE = do_POST = handle_any
 

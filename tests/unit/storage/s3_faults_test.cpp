@@ -26,6 +26,8 @@ const ScriptServer* fault_server() {
 
 std::unique_ptr<S3Backend> open_fault(const std::string& endpoint, int attempts = 4) {
   storage::S3Options o;
+  o.multipart_threshold = 1 << 20;
+  o.part_size = 5 << 20;
   o.endpoint = endpoint;
   o.credentials.access_key_id = "AKIDTEST";
   o.credentials.secret_access_key = util::SecretBytes(util::as_bytes("secret"));
@@ -38,8 +40,8 @@ std::unique_ptr<S3Backend> open_fault(const std::string& endpoint, int attempts 
   return std::move(*b);
 }
 
-long request_count(S3Backend& b, const std::string& key) {
-  auto r = b.send({"GET", "p/" + key, {{"count", ""}}, {}, {}});
+long request_count(S3Backend& b, const std::string& key, const char* what = "count") {
+  auto r = b.send({"GET", "p/" + key, {{what, ""}}, {}, {}});
   REQUIRE(r.ok());
   return std::stol(std::string(util::as_chars(r->body)));
 }
@@ -139,6 +141,30 @@ TEST_CASE("s3 faults: a create-only put whose reply was lost still succeeds", "[
   auto got = b->get("lostreply-x");
   REQUIRE(got.ok());
   CHECK(util::as_chars(*got) == "mine");
+}
+
+TEST_CASE("s3 faults: a failed multipart upload is aborted", "[s3][faults]") {
+  const ScriptServer* server = fault_server();
+  if (server == nullptr) return;
+  auto b = open_fault(server->info()["endpoint"]);
+  const util::Bytes big((6 << 20) + 1, 9);  // two parts of at least 5 MiB
+  auto st = b->put("badpart-x", big, storage::WriteMode::overwrite);
+  REQUIRE_FALSE(st.ok());
+  INFO(st.error().message);
+  CHECK(st.error().message.find("storing 'badpart-x': part 2") == 0);
+  CHECK(st.error().message.find("InvalidArgument") != std::string::npos);
+  CHECK(request_count(*b, "badpart-x", "aborts") == 1);
+
+  st = b->put("badcomplete-x", big, storage::WriteMode::overwrite);
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.error().message.find("completing upload") != std::string::npos);
+  CHECK(st.error().message.find("completion failed late") != std::string::npos);
+  CHECK(request_count(*b, "badcomplete-x", "aborts") == 1);
+
+  // A good one is completed, not aborted.
+  REQUIRE(b->put("good-x", big, storage::WriteMode::overwrite).ok());
+  CHECK(request_count(*b, "good-x", "aborts") == 0);
+  CHECK(request_count(*b, "good-x") == 4);  // initiate, two parts, complete
 }
 
 }  // namespace bkp::test
