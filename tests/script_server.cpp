@@ -37,6 +37,9 @@ std::optional<ScriptServer> ScriptServer::start(const std::string& script,
   argv.insert(argv.end(), args.begin(), args.end());
   util::SpawnOptions opts;
   opts.stderr_mode = util::SpawnOptions::Stderr::null;
+  // Held open and never written: the script exits at end of file, so it
+  // does not outlive a test that crashes.
+  opts.stdin_mode = util::SpawnOptions::Stdin::pipe;
   opts.env["PYTHONDONTWRITEBYTECODE"] = "1";
   auto child = util::Child::spawn(argv, opts);
   REQUIRE(child.ok());

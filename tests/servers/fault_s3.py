@@ -19,6 +19,7 @@ is counted: GET /BUCKET/KEY?aborts= answers how many.
 GET /BUCKET/KEY?count= answers how many requests that path has seen.
 """
 import json
+import os
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -124,7 +125,20 @@ class Handler(BaseHTTPRequestHandler):
     do_GET = do_PUT = do_HEAD = do_DELETE = do_POST = handle_any
 
 
+def exit_with_parent():
+    """Ends this server when the test that started it goes away without
+    stopping it (a crash skips its destructor): the test holds our stdin
+    open and never writes, so end of file means it is gone."""
+
+    def watch():
+        sys.stdin.buffer.read()
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main():
+    exit_with_parent()
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     print(json.dumps({"endpoint": f"http://127.0.0.1:{server.server_port}"}), flush=True)

@@ -17,6 +17,7 @@ the query put in canonical form (sorted, RFC 3986 encoded), which is what
 AWS does.
 """
 import json
+import os
 import sys
 import threading
 from urllib.parse import quote, unquote
@@ -66,7 +67,20 @@ class RawTarget:
         return self.app(environ, start_response)
 
 
+def exit_with_parent():
+    """Ends this server when the test that started it goes away without
+    stopping it (a crash skips its destructor): the test holds our stdin
+    open and never writes, so end of file means it is gone."""
+
+    def watch():
+        sys.stdin.buffer.read()
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main():
+    exit_with_parent()
     buckets = sys.argv[1:]
     app = DomainDispatcherApplication(create_backend_app)
     server = make_server("127.0.0.1", 0, RawTarget(app), threaded=True)
