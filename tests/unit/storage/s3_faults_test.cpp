@@ -9,6 +9,8 @@
 #include "script_server.hpp"
 #include "storage/http_client.hpp"
 #include "storage/s3.hpp"
+#include "storage/sigv4.hpp"
+#include "util/subprocess.hpp"
 
 namespace bkp::test {
 
@@ -165,6 +167,57 @@ TEST_CASE("s3 faults: a failed multipart upload is aborted", "[s3][faults]") {
   REQUIRE(b->put("good-x", big, storage::WriteMode::overwrite).ok());
   CHECK(request_count(*b, "good-x", "aborts") == 0);
   CHECK(request_count(*b, "good-x") == 4);  // initiate, two parts, complete
+}
+
+TEST_CASE("sigv4: the same signatures as curl --aws-sigv4, a second signer", "[sigv4][curl]") {
+  const ScriptServer* server = fault_server();
+  if (server == nullptr) return;
+  if (auto v = util::run_capture({"curl", "--version"}); !v.ok() || v->status != 0) {
+    std::cout << "BKP-SKIP: curl not found, no cross-check of the signer\n";
+    return;
+  }
+  const std::string endpoint = server->info()["endpoint"];
+  const std::string host = endpoint.substr(std::string("http://").size());
+  const std::string empty_sha = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+  struct Case {
+    std::string path;  // as sent, encoded once
+    storage::sigv4::QueryParams query;
+  };
+  const std::vector<Case> cases = {
+      {"/bucket/config", {}},
+      {"/bucket/p/sp%20ace/a%2Bb%3Dc%2520d%26e%3Ff", {}},
+      {"/bucket/%C3%BCnic%C3%B8de/%23hash~tilde%3Bsemi%3Acolon%40at", {}},
+      {"/bucket", {{"list-type", "2"}, {"prefix", "p/data/a b+c"}}},
+      {"/bucket", {{"prefix", "x"}, {"continuation-token", "1/a+b=="}, {"list-type", "2"}}},
+  };
+  for (const auto& c : cases) {
+    const std::string query = storage::sigv4::canonical_query(c.query);
+    const std::string url = endpoint + c.path + (query.empty() ? "" : "?" + query);
+    INFO(url);
+    auto run = util::run_capture(
+        {"curl", "-s", "-v", "-o", "/dev/null", "--aws-sigv4", "aws:amz:us-east-1:s3", "--user",
+         "AKIAIOSFODNN7EXAMPLE:wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "-H",
+         "x-amz-date: 20130524T000000Z", "-H", "x-amz-content-sha256: " + empty_sha, url});
+    REQUIRE(run.ok());
+    auto at = run->err.find("Signature=");
+    REQUIRE(at != std::string::npos);
+    const std::string theirs = run->err.substr(at + 10, 64);
+
+    storage::sigv4::RequestToSign r;
+    r.method = "GET";
+    r.canonical_uri = c.path;
+    r.query = c.query;
+    r.headers = {
+        {"host", host}, {"x-amz-date", "20130524T000000Z"}, {"x-amz-content-sha256", empty_sha}};
+    r.payload_sha256 = empty_sha;
+    r.amz_date = "20130524T000000Z";
+    r.region = "us-east-1";
+    storage::sigv4::Credentials creds;
+    creds.access_key_id = "AKIAIOSFODNN7EXAMPLE";
+    creds.secret_access_key =
+        util::SecretBytes(util::as_bytes("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"));
+    CHECK(storage::sigv4::sign(r, creds).signature == theirs);
+  }
 }
 
 }  // namespace bkp::test
