@@ -63,6 +63,26 @@ std::optional<std::uint64_t> parse_u64(std::string_view text) {
   return v;
 }
 
+// The "url" encoding of ListObjectsV2 answers: %XX escapes, and AWS writes
+// a space as '+' (a '+' itself comes as %2B).
+std::string url_decode(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '+') {
+      out.push_back(' ');
+    } else if (c == '%' && i + 2 < text.size() &&
+               std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+               std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      out.push_back(static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 util::Result<S3Location> parse_s3_location(std::string_view location) {
@@ -284,7 +304,13 @@ util::Status S3Backend::list(std::string_view prefix,
   const std::string what = "listing " + quoted(prefix);
   std::string token;
   for (;;) {
-    Call call{"GET", "", {{"list-type", "2"}, {"prefix", key_of(prefix)}}, {}, {}};
+    // encoding-type=url: keys come percent-encoded, so names with characters
+    // XML 1.0 cannot carry (control characters) still list.
+    Call call{"GET",
+              "",
+              {{"list-type", "2"}, {"prefix", key_of(prefix)}, {"encoding-type", "url"}},
+              {},
+              {}};
     if (!token.empty()) call.query.emplace_back("continuation-token", token);
     BKP_ASSIGN(auto response, send(call));
     if (response.status != 200) return fail(http::response_error(response, what));
@@ -294,10 +320,12 @@ util::Status S3Backend::list(std::string_view prefix,
     }
     pugi::xml_node result = doc.child("ListBucketResult");
     if (!result) return fail(ErrorKind::generic, what + ": no ListBucketResult in the answer");
+    const bool url_encoded = std::string_view(result.child_value("EncodingType")) == "url";
     for (pugi::xml_node item : result.children("Contents")) {
-      std::string_view key = item.child_value("Key");
+      std::string key = item.child_value("Key");
+      if (url_encoded) key = url_decode(key);
       if (key.substr(0, location_.prefix.size()) != location_.prefix) continue;
-      std::string name(key.substr(location_.prefix.size()));
+      std::string name = key.substr(location_.prefix.size());
       // Objects bkp could not have written (other tools' files) are not ours.
       if (!valid_object_name(name)) continue;
       auto size = parse_u64(item.child_value("Size"));
