@@ -4,7 +4,7 @@
 # Options that take a value: the word after them is not a command.
 _bkp_takes_value() {
   case "$1" in
-    -r|--repo|--config|--password-file|--password-command|--key-file) return 0 ;;
+    -r|--repo|--config|--password-file|--password-command|--key-file|--s3-endpoint) return 0 ;;
     --exclude|--exclude-file|--type|--tag|--source|--name|--compression) return 0 ;;
     -t|--target|--include|--overwrite|--to-stdout|--format|-o|--output) return 0 ;;
     --read-data-subset) return 0 ;;
@@ -16,7 +16,7 @@ _bkp() {
   local cur prev words cword
   _init_completion || return
 
-  local global_opts="-r --repo --config --password-file --password-command --key-file -q --quiet -v --verbose --json --no-progress -h --help"
+  local global_opts="-r --repo --config --password-file --password-command --key-file --s3-endpoint --insecure-http -q --quiet -v --verbose --json --no-progress -h --help"
   local commands="backup catalog config diff help init ls restore snapshots verify version"
 
   # The command and, for backup, catalog and config, its subcommand.

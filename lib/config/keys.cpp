@@ -9,7 +9,7 @@ namespace {
 using enum ValueType;
 
 // Keep sorted by key; docs and `config show` print in this order.
-constexpr std::array<KeyInfo, 8> kKeys{{
+constexpr std::array<KeyInfo, 16> kKeys{{
     {"catalog", "BKP_CATALOG", "", path, "",
      "SQLite catalog file (default: $XDG_STATE_HOME/bkp/<repository id>.db, "
      "else /var/lib/bkp/ for root, ~/.local/state/bkp/ for others)"},
@@ -18,6 +18,9 @@ constexpr std::array<KeyInfo, 8> kKeys{{
      "(BACKUP_COMPRESSION_ENABLED=false means none)"},
     {"encryption.algorithm", "BKP_ENCRYPTION_ALGORITHM", "ENCRYPTION_ALGORITHM", string,
      "aes-256-gcm", "object encryption; aes-256-gcm is the only algorithm"},
+    {"insecure_http", "BKP_INSECURE_HTTP", "", boolean, "false",
+     "allow plain http to storage endpoints that are not loopback addresses (credentials and "
+     "data then cross the network unencrypted)"},
     {"key_file", "BKP_KEY_FILE", "", path, "",
      "key file that opens the repository instead of a passphrase (see bkp init --key-file)"},
     {"password_command", "BKP_PASSWORD_COMMAND", "", string, "",
@@ -27,7 +30,23 @@ constexpr std::array<KeyInfo, 8> kKeys{{
     {"progress", "BKP_PROGRESS", "", boolean, "true",
      "show progress bars when standard error is a terminal"},
     {"repository", "BKP_REPOSITORY", "", string, "",
-     "repository location: a path or file:///path"},
+     "repository location: a path, file:///path or s3://bucket/prefix"},
+    {"s3.access_key_id", "BKP_S3_ACCESS_KEY_ID", "S3_ACCESS_KEY_ID", string, "",
+     "S3 access key id (else AWS_ACCESS_KEY_ID)"},
+    {"s3.addressing", "BKP_S3_ADDRESSING", "", string, "auto",
+     "S3 bucket addressing: auto (virtual-host style on AWS, path style elsewhere), path or "
+     "virtual"},
+    {"s3.endpoint", "BKP_S3_ENDPOINT", "S3_ENDPOINT", string, "",
+     "S3-compatible endpoint URL, e.g. http://127.0.0.1:9000 (else AWS_ENDPOINT_URL_S3, "
+     "AWS_ENDPOINT_URL, then AWS itself)"},
+    {"s3.multipart_threshold", "BKP_S3_MULTIPART_THRESHOLD", "", integer, "67108864",
+     "objects larger than this many bytes are uploaded in parts"},
+    {"s3.region", "BKP_S3_REGION", "S3_REGION", string, "",
+     "S3 region for signing (else AWS_REGION, AWS_DEFAULT_REGION, then us-east-1)"},
+    {"s3.secret_access_key", "BKP_S3_SECRET_ACCESS_KEY", "S3_SECRET_ACCESS_KEY", string, "",
+     "S3 secret access key (else AWS_SECRET_ACCESS_KEY)", Sensitivity::secret},
+    {"s3.session_token", "BKP_S3_SESSION_TOKEN", "", string, "",
+     "S3 session token for temporary credentials (else AWS_SESSION_TOKEN)", Sensitivity::secret},
 }};
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <string>
 
+#include "bkp_build_config.hpp"
 #include "storage/local.hpp"
 #include "storage/temp_name.hpp"
 
@@ -72,7 +73,14 @@ util::Result<std::unique_ptr<Backend>> open_local(std::string_view path_text,
 
 }  // namespace
 
-util::Result<std::unique_ptr<Backend>> open_backend(std::string_view location) {
+#if BKP_HAVE_S3
+// s3_open.cpp
+util::Result<std::unique_ptr<Backend>> open_s3_backend(std::string_view location,
+                                                       const BackendOptions& options);
+#endif
+
+util::Result<std::unique_ptr<Backend>> open_backend(std::string_view location,
+                                                    const BackendOptions& options) {
   if (location.empty()) {
     return fail(ErrorKind::usage, "no repository given: use -r/--repo or BKP_REPOSITORY");
   }
@@ -90,6 +98,11 @@ util::Result<std::unique_ptr<Backend>> open_backend(std::string_view location) {
     }
     return open_local(rest, location);
   }
+#if BKP_HAVE_S3
+  if (scheme == "s3") return open_s3_backend(location, options);
+#else
+  (void)options;
+#endif
   return fail(ErrorKind::usage, "storage backend '" + scheme + "' is not built into this bkp");
 }
 

@@ -54,11 +54,27 @@ class Backend {
   virtual util::Status remove(std::string_view name) = 0;
 };
 
+// Settings for the cloud backends, from the configuration (s3.* keys).
+// Empty fields fall back to the environment (AWS_* and the S3_* names of
+// MISSION.md) and then to the defaults; credentials never come from the
+// command line.
+struct BackendOptions {
+  std::string s3_endpoint;       // e.g. "http://127.0.0.1:9000"; AWS when empty
+  std::string s3_region;         // default us-east-1
+  std::string s3_addressing;     // "", "auto", "path" or "virtual"
+  std::string s3_access_key_id;  // else AWS_ACCESS_KEY_ID / S3_ACCESS_KEY_ID
+  std::string s3_secret_access_key;
+  std::string s3_session_token;              // else AWS_SESSION_TOKEN
+  std::uint64_t s3_multipart_threshold = 0;  // bytes; 0 means 64 MiB
+  bool insecure_http = false;                // allow plain http to non-loopback hosts
+};
+
 // Opens the backend for a location: "/path", "relative/path" (made absolute),
-// "file:///path" (local) for now. Nothing is created or checked on disk.
-// ErrorKind::usage for an empty location, one it cannot parse, or a scheme
-// not built in ("s3://..." until that backend exists).
-util::Result<std::unique_ptr<Backend>> open_backend(std::string_view location);
+// "file:///path" (local), "s3://bucket/prefix" (when built with S3). Nothing
+// is created or checked. ErrorKind::usage for an empty location, one it
+// cannot parse, a scheme not built in, or missing cloud credentials.
+util::Result<std::unique_ptr<Backend>> open_backend(std::string_view location,
+                                                    const BackendOptions& options = {});
 
 // Checks an object name: non-empty, relative, no "." or ".." segments, no
 // empty segments, no NUL, and not ending in a temporary-file suffix

@@ -15,7 +15,8 @@ struct InitOptions {
 
 RunFn setup_init(CLI::App& sub) {
   auto o = std::make_shared<InitOptions>();
-  sub.add_option("location", o->location, "where to create it: a path or file:///path (or -r)");
+  sub.add_option("location", o->location,
+                 "where to create it: a path, file:///path or s3://bucket/prefix (or -r)");
   sub.add_option("--compression", o->compression,
                  "zstd (default), zstd:LEVEL, lz4 or none (config 'compression')");
   sub.add_flag("--generate-key-file", o->generate_key_file,
@@ -26,7 +27,7 @@ RunFn setup_init(CLI::App& sub) {
     }
     auto location = repository_location(ctx);
     if (!location) return ctx.out.error(location.error());
-    auto backend = storage::open_backend(*location);
+    auto backend = open_storage(ctx, *location);
     if (!backend) return ctx.out.error(backend.error());
 
     repo::InitOptions init;

@@ -21,6 +21,8 @@ struct GlobalOptions {
   std::string password_file;
   std::string password_command;
   std::string key_file;
+  std::string s3_endpoint;
+  bool insecure_http = false;
   bool quiet = false;
   int verbose = 0;
   bool json = false;

@@ -27,6 +27,12 @@ void add_global_options(CLI::App& app, GlobalOptions& g) {
       ->group(grp);
   app.add_option("--key-file", g.key_file, "open the repository with a key file (env BKP_KEY_FILE)")
       ->group(grp);
+  app.add_option("--s3-endpoint", g.s3_endpoint,
+                 "URL of an S3-compatible service (env BKP_S3_ENDPOINT)")
+      ->group(grp);
+  app.add_flag("--insecure-http", g.insecure_http,
+               "allow plain http to storage that is not on this machine (env BKP_INSECURE_HTTP)")
+      ->group(grp);
   app.add_flag("-q,--quiet", g.quiet, "print nothing but errors")->group(grp);
   app.add_flag("-v,--verbose", g.verbose, "more detail; repeat for more")->group(grp);
   app.add_flag("--json", g.json, "one JSON object per line on stdout")->group(grp);
@@ -44,6 +50,10 @@ void apply_overrides(Context& ctx) {
     ctx.config.set("password_command", g.password_command, Origin::command_line,
                    "--password-command");
   if (!g.key_file.empty()) ctx.config.set("key_file", g.key_file, Origin::command_line, "--key-file");
+  if (!g.s3_endpoint.empty())
+    ctx.config.set("s3.endpoint", g.s3_endpoint, Origin::command_line, "--s3-endpoint");
+  if (g.insecure_http)
+    ctx.config.set("insecure_http", "true", Origin::command_line, "--insecure-http");
   if (g.no_progress) ctx.config.set("progress", "false", Origin::command_line, "--no-progress");
   ctx.out.format = g.json ? Format::json : Format::text;
   ctx.out.quiet = g.quiet;

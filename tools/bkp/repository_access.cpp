@@ -1,5 +1,7 @@
 #include "repository_access.hpp"
 
+#include <charconv>
+
 namespace bkp::cli {
 
 using util::ErrorKind;
@@ -12,6 +14,30 @@ util::Result<std::string> repository_location(const Context& ctx) {
                 "no repository given: use -r/--repo, BKP_REPOSITORY or 'repository' in bkp.toml");
   }
   return loc;
+}
+
+util::Result<std::unique_ptr<storage::Backend>> open_storage(const Context& ctx,
+                                                             const std::string& location) {
+  storage::BackendOptions o;
+  o.s3_endpoint = ctx.config.get("s3.endpoint").value_or("");
+  o.s3_region = ctx.config.get("s3.region").value_or("");
+  o.s3_addressing = ctx.config.get("s3.addressing").value_or("");
+  o.s3_access_key_id = ctx.config.get("s3.access_key_id").value_or("");
+  o.s3_secret_access_key = ctx.config.get("s3.secret_access_key").value_or("");
+  o.s3_session_token = ctx.config.get("s3.session_token").value_or("");
+  o.insecure_http = ctx.config.get_bool("insecure_http");
+  if (auto t = ctx.config.get("s3.multipart_threshold"); t && !t->empty()) {
+    std::uint64_t v = 0;
+    auto [ptr, ec] = std::from_chars(t->data(), t->data() + t->size(), v);
+    if (ec != std::errc{} || ptr != t->data() + t->size() || v < (std::uint64_t{5} << 20)) {
+      return fail(ErrorKind::usage,
+                  "s3.multipart_threshold must be a number of bytes of at "
+                  "least 5242880 (5 MiB), not '" +
+                      *t + "'");
+    }
+    o.s3_multipart_threshold = v;
+  }
+  return storage::open_backend(location, o);
 }
 
 util::Result<repo::Credentials> read_credentials(const Context& ctx, Confirm confirm) {
@@ -28,7 +54,7 @@ util::Result<repo::Credentials> read_credentials(const Context& ctx, Confirm con
 
 util::Result<std::unique_ptr<repo::Repository>> open_repository(const Context& ctx) {
   BKP_ASSIGN(auto location, repository_location(ctx));
-  BKP_ASSIGN(auto backend, storage::open_backend(location));
+  BKP_ASSIGN(auto backend, open_storage(ctx, location));
   // Say "no repository" before asking for a passphrase that cannot help.
   auto config = backend->stat("config");
   if (!config) {

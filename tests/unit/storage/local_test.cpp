@@ -207,7 +207,7 @@ TEST_CASE("open_backend parses locations", "[storage][local]") {
     CHECK(b.error().message == message);
   };
   usage("", "no repository given: use -r/--repo or BKP_REPOSITORY");
-  usage("s3://bucket/prefix", "storage backend 's3' is not built into this bkp");
+  usage("swift://bucket/prefix", "storage backend 'swift' is not built into this bkp");
   usage("azure://container", "storage backend 'azure' is not built into this bkp");
   usage("gs://bucket", "storage backend 'gs' is not built into this bkp");
   usage("HTTPS://host/x", "storage backend 'https' is not built into this bkp");

@@ -1,0 +1,350 @@
+#include "storage/s3.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <ctime>
+#include <pugixml.hpp>
+
+#include "storage/http_error.hpp"
+
+namespace bkp::storage {
+
+using util::ErrorKind;
+using util::fail;
+
+namespace {
+
+std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+util::Status check_name(std::string_view action, std::string_view name) {
+  if (valid_object_name(name)) return {};
+  return fail(ErrorKind::usage,
+              std::string(action) + " " + quoted(name) +
+                  ": invalid object name (names are relative '/'-separated paths without empty, "
+                  "'.' or '..' segments, NUL bytes or a '.tmp-' temporary suffix)");
+}
+
+std::string amz_now() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  return buf;
+}
+
+// Bucket names usable as a DNS label: lowercase letters, digits, '-', no dots
+// (a dot breaks the TLS wildcard certificate of virtual-host addressing).
+bool host_safe_bucket(std::string_view bucket) {
+  if (bucket.empty() || bucket.front() == '-' || bucket.back() == '-') return false;
+  for (char c : bucket) {
+    if (!(std::islower(static_cast<unsigned char>(c)) ||
+          std::isdigit(static_cast<unsigned char>(c)) || c == '-')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool valid_bucket(std::string_view bucket) {
+  if (bucket.size() < 3 || bucket.size() > 63) return false;
+  for (char c : bucket) {
+    auto u = static_cast<unsigned char>(c);
+    if (!(std::islower(u) || std::isdigit(u) || c == '-' || c == '.' || c == '_')) return false;
+  }
+  return true;
+}
+
+std::optional<std::uint64_t> parse_u64(std::string_view text) {
+  std::uint64_t v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc{} || ptr != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+// The "url" encoding of ListObjectsV2 answers: %XX escapes, and AWS writes
+// a space as '+' (a '+' itself comes as %2B).
+std::string url_decode(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '+') {
+      out.push_back(' ');
+    } else if (c == '%' && i + 2 < text.size() &&
+               std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+               std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      out.push_back(static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+util::Result<S3Location> parse_s3_location(std::string_view location) {
+  constexpr std::string_view scheme = "s3://";
+  auto bad = [&](std::string_view why) {
+    return fail(ErrorKind::usage,
+                "opening repository " + quoted(location) + ": " + std::string(why));
+  };
+  if (location.size() < scheme.size() || location.substr(0, scheme.size()) != scheme) {
+    return bad("an S3 location looks like s3://bucket/prefix");
+  }
+  std::string_view rest = location.substr(scheme.size());
+  auto slash = rest.find('/');
+  S3Location out;
+  out.bucket = std::string(rest.substr(0, slash));
+  if (!valid_bucket(out.bucket)) {
+    return bad("invalid bucket name (3 to 63 of lowercase letters, digits, '-', '.')");
+  }
+  std::string prefix(slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1));
+  while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+  if (!prefix.empty()) {
+    if (!valid_object_name(prefix)) return bad("invalid prefix");
+    prefix.push_back('/');
+  }
+  out.prefix = std::move(prefix);
+  return out;
+}
+
+util::Result<std::unique_ptr<S3Backend>> S3Backend::open(S3Location location, S3Options options) {
+  if (options.region.empty()) options.region = "us-east-1";
+  bool aws = options.endpoint.empty();
+  std::string endpoint = aws ? "https://s3." + options.region + ".amazonaws.com" : options.endpoint;
+  while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+  {
+    http::Client probe(options.client);
+    BKP_TRY(probe.check_url(endpoint + "/"));
+  }
+  if (endpoint.find_first_of("?#") != std::string::npos) {
+    return fail(ErrorKind::usage, "S3 endpoint " + quoted(http::redact_url(endpoint)) +
+                                      ": an endpoint has no query or fragment");
+  }
+  if (options.credentials.access_key_id.empty() || options.credentials.secret_access_key.empty()) {
+    return fail(ErrorKind::usage,
+                "opening " + quoted("s3://" + location.bucket) +
+                    ": no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or "
+                    "S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY)");
+  }
+  if (options.part_size < (std::uint64_t{5} << 20)) options.part_size = std::uint64_t{5} << 20;
+  auto sep = endpoint.find("://");
+  std::string scheme = endpoint.substr(0, sep);
+  std::string authority = endpoint.substr(sep + 3);
+  std::string base_path;
+  if (auto p = authority.find('/'); p != std::string::npos) {
+    base_path = authority.substr(p);
+    authority.resize(p);
+  }
+  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto addressing = options.addressing.value_or(
+      aws && host_safe_bucket(location.bucket) ? S3Addressing::virtual_host : S3Addressing::path);
+  if (addressing == S3Addressing::virtual_host) {
+    authority = location.bucket + "." + authority;
+  } else {
+    base_path += "/" + location.bucket;
+  }
+  return std::unique_ptr<S3Backend>(new S3Backend(std::move(location), std::move(options),
+                                                  std::move(scheme), std::move(authority),
+                                                  std::move(base_path)));
+}
+
+S3Backend::S3Backend(S3Location location, S3Options options, std::string scheme, std::string host,
+                     std::string base_path)
+    : location_(std::move(location)),
+      options_(std::move(options)),
+      scheme_(std::move(scheme)),
+      host_(std::move(host)),
+      base_path_(std::move(base_path)),
+      client_(options_.client) {}
+
+S3Backend::~S3Backend() = default;
+
+std::string S3Backend::describe() const {
+  std::string out = "s3://" + location_.bucket + "/" + location_.prefix;
+  if (!out.empty() && out.back() == '/') out.pop_back();
+  if (!options_.endpoint.empty()) out += " at " + http::redact_url(options_.endpoint);
+  return out;
+}
+
+util::Result<http::Response> S3Backend::send(const Call& call, int* attempts) {
+  const std::string path = base_path_ + "/" + sigv4::uri_encode(call.key, sigv4::EncodeSlash::no);
+  const std::string query = sigv4::canonical_query(call.query);
+  const std::string url = scheme_ + "://" + host_ + path + (query.empty() ? "" : "?" + query);
+  const std::string payload = sigv4::payload_hash(call.body);
+  int tries = 0;
+  if (attempts == nullptr) attempts = &tries;
+  *attempts = 0;
+  return http::with_retries(options_.retry, [&]() -> util::Result<http::Response> {
+    ++*attempts;
+    http::Request request;
+    request.method = call.method;
+    request.url = url;
+    request.body = call.body;
+    request.headers = call.headers;
+    const std::string date = amz_now();
+    request.headers.emplace_back("host", host_);
+    request.headers.emplace_back("x-amz-date", date);
+    request.headers.emplace_back("x-amz-content-sha256", payload);
+    if (!options_.credentials.session_token.empty()) {
+      request.headers.emplace_back("x-amz-security-token", options_.credentials.session_token);
+    }
+    sigv4::RequestToSign to_sign;
+    to_sign.method = call.method;
+    to_sign.canonical_uri = path;
+    to_sign.query = call.query;
+    to_sign.headers = request.headers;
+    to_sign.payload_sha256 = payload;
+    to_sign.amz_date = date;
+    to_sign.region = options_.region;
+    request.headers.emplace_back("authorization",
+                                 sigv4::sign(to_sign, options_.credentials).authorization);
+    return client_.perform(request);
+  });
+}
+
+util::Status S3Backend::put(std::string_view name, util::ByteView data, WriteMode mode) {
+  BKP_TRY(check_name("storing", name));
+  if (data.size() > options_.multipart_threshold) return put_multipart(name, data, mode);
+  Call call{"PUT", key_of(name), {}, {}, data};
+  if (mode == WriteMode::create_only) call.headers.emplace_back("If-None-Match", "*");
+  int attempts = 0;
+  BKP_ASSIGN(auto response, send(call, &attempts));
+  if (response.status == 200) return {};
+  if (response.status == 412 && mode == WriteMode::create_only) {
+    // After a retry, the 412 may answer our own first attempt, which landed
+    // although its response was lost: then the object is ours, not a clash.
+    if (attempts > 1) {
+      if (auto stored = get(name);
+          stored.ok() && std::equal(stored->begin(), stored->end(), data.begin(), data.end())) {
+        return {};
+      }
+    }
+    return fail(ErrorKind::exists, "storing " + quoted(name) + ": object exists");
+  }
+  return fail(http::response_error(response, "storing " + quoted(name)));
+}
+
+util::Result<util::Bytes> S3Backend::get(std::string_view name) {
+  BKP_TRY(check_name("reading", name));
+  BKP_ASSIGN(auto response, send({"GET", key_of(name), {}, {}, {}}));
+  if (response.status == 200) return std::move(response.body);
+  if (response.status == 404) {
+    return fail(ErrorKind::not_found, "reading " + quoted(name) + ": no such object");
+  }
+  return fail(http::response_error(response, "reading " + quoted(name)));
+}
+
+util::Result<util::Bytes> S3Backend::get_range(std::string_view name, std::uint64_t offset,
+                                               std::uint64_t length) {
+  BKP_TRY(check_name("reading", name));
+  const std::string what = "reading " + quoted(name);
+  auto past_end = [&](std::string_view detail) {
+    return fail(ErrorKind::corrupt, what + ": range " + std::to_string(offset) + "+" +
+                                        std::to_string(length) + " " + std::string(detail));
+  };
+  if (length > UINT64_MAX - offset) return past_end("overflows");
+  if (length == 0) {
+    // HTTP has no empty range; the object's size decides.
+    BKP_ASSIGN(auto info, stat(name));
+    if (offset > info.size) return past_end("starts past the end");
+    return util::Bytes{};
+  }
+  Call call{"GET", key_of(name), {}, {}, {}};
+  call.headers.emplace_back(
+      "Range", "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1));
+  BKP_ASSIGN(auto response, send(call));
+  if (response.status == 404) return fail(ErrorKind::not_found, what + ": no such object");
+  if (response.status == 416) return past_end("is past the end of the object");
+  if (response.status == 200) {
+    // A server that ignores Range sends the whole object: cut it here.
+    if (offset + length > response.body.size()) return past_end("is past the end of the object");
+    auto first = response.body.begin() + static_cast<std::ptrdiff_t>(offset);
+    return util::Bytes(first, first + static_cast<std::ptrdiff_t>(length));
+  }
+  if (response.status != 206) return fail(http::response_error(response, what));
+  if (response.body.size() != length) {
+    return past_end("is past the end of the object (got " + std::to_string(response.body.size()) +
+                    " bytes)");
+  }
+  return std::move(response.body);
+}
+
+util::Result<ObjectInfo> S3Backend::stat(std::string_view name) {
+  BKP_TRY(check_name("inspecting", name));
+  BKP_ASSIGN(auto response, send({"HEAD", key_of(name), {}, {}, {}}));
+  if (response.status == 404) {
+    return fail(ErrorKind::not_found, "reading " + quoted(name) + ": no such object");
+  }
+  if (response.status == 401 || response.status == 403) {
+    // A HEAD answer has no body to say why; one byte by GET carries the
+    // service's error code (SignatureDoesNotMatch, AccessDenied, ...).
+    Call probe{"GET", key_of(name), {}, {{"Range", "bytes=0-0"}}, {}};
+    if (auto detail = send(probe);
+        detail.ok() && !detail->body.empty() && (detail->status == 401 || detail->status == 403)) {
+      response = std::move(*detail);
+    }
+  }
+  if (response.status != 200) {
+    return fail(http::response_error(response, "inspecting " + quoted(name)));
+  }
+  auto length = response.header("content-length");
+  auto size = length ? parse_u64(*length) : std::nullopt;
+  if (!size) {
+    return fail(ErrorKind::generic, "inspecting " + quoted(name) + ": no valid Content-Length");
+  }
+  return ObjectInfo{std::string(name), *size};
+}
+
+util::Status S3Backend::list(std::string_view prefix,
+                             const std::function<util::Status(const ObjectInfo&)>& fn) {
+  const std::string what = "listing " + quoted(prefix);
+  std::string token;
+  for (;;) {
+    // encoding-type=url: keys come percent-encoded, so names with characters
+    // XML 1.0 cannot carry (control characters) still list.
+    Call call{"GET",
+              "",
+              {{"list-type", "2"}, {"prefix", key_of(prefix)}, {"encoding-type", "url"}},
+              {},
+              {}};
+    if (!token.empty()) call.query.emplace_back("continuation-token", token);
+    BKP_ASSIGN(auto response, send(call));
+    if (response.status != 200) return fail(http::response_error(response, what));
+    pugi::xml_document doc;
+    if (!doc.load_buffer(response.body.data(), response.body.size())) {
+      return fail(ErrorKind::generic, what + ": the server's answer is not XML");
+    }
+    pugi::xml_node result = doc.child("ListBucketResult");
+    if (!result) return fail(ErrorKind::generic, what + ": no ListBucketResult in the answer");
+    const bool url_encoded = std::string_view(result.child_value("EncodingType")) == "url";
+    for (pugi::xml_node item : result.children("Contents")) {
+      std::string key = item.child_value("Key");
+      if (url_encoded) key = url_decode(key);
+      if (key.substr(0, location_.prefix.size()) != location_.prefix) continue;
+      std::string name = key.substr(location_.prefix.size());
+      // Objects bkp could not have written (other tools' files) are not ours.
+      if (!valid_object_name(name)) continue;
+      auto size = parse_u64(item.child_value("Size"));
+      if (!size) return fail(ErrorKind::generic, what + ": invalid size for " + quoted(name));
+      BKP_TRY(fn(ObjectInfo{std::move(name), *size}));
+    }
+    if (std::string_view(result.child_value("IsTruncated")) != "true") return {};
+    token = result.child_value("NextContinuationToken");
+    if (token.empty()) {
+      return fail(ErrorKind::generic, what + ": truncated listing without a continuation token");
+    }
+  }
+}
+
+util::Status S3Backend::remove(std::string_view name) {
+  BKP_TRY(check_name("removing", name));
+  BKP_ASSIGN(auto response, send({"DELETE", key_of(name), {}, {}, {}}));
+  if (response.status == 204 || response.status == 200 || response.status == 404) return {};
+  return fail(http::response_error(response, "removing " + quoted(name)));
+}
+
+}  // namespace bkp::storage
