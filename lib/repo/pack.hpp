@@ -35,12 +35,16 @@ struct PackHeaderEntry {
 
 // Count (u32le) then one 45-byte record per blob.
 util::Bytes encode_pack_entries(const std::vector<PackHeaderEntry>& entries);
-util::Result<std::vector<PackHeaderEntry>> decode_pack_entries(util::ByteView in, std::size_t& used);
+util::Result<std::vector<PackHeaderEntry>> decode_pack_entries(util::ByteView in,
+                                                               std::size_t& used);
 
 class PackWriter {
  public:
   // Appends an already sealed blob.
   void add(BlobType type, const BlobId& id, util::ByteView sealed, std::uint32_t raw_length);
+  // Room for `n` bytes, so a growing pack is never copied (pages not yet
+  // written cost no memory).
+  void reserve(std::size_t n) { bytes_.reserve(n); }
   std::size_t size() const { return bytes_.size(); }
   std::size_t count() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }

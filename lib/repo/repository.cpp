@@ -23,6 +23,8 @@ namespace {
 // backup loses little: the next one dedups against what was indexed, and
 // prune collects the unindexed rest. Also bounds memory for pending blobs.
 constexpr std::size_t kPacksPerIndex = 8;
+// Chunks handed to the sealing workers and not yet collected.
+constexpr std::size_t kSealQueueBytes = 16u << 20;
 
 ObjectType envelope_type(BlobType t) {
   return t == BlobType::tree ? ObjectType::tree_blob : ObjectType::data_blob;
@@ -202,9 +204,9 @@ util::Result<bool> Repository::save_blob(BlobType type, util::ByteView data, con
   }
   if (!sealer_) {
     // The caller's thread reads, chunks and hashes; the workers compress and
-    // seal. A few jobs per worker keep them busy without holding much memory.
+    // seal. 32 MiB in flight keeps them busy without holding much memory.
     unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
-    sealer_ = std::make_unique<SealPool>(threads, 2 * threads + 2,
+    sealer_ = std::make_unique<SealPool>(threads, kSealQueueBytes,
                                          [this](const SealJob& job) { return seal_blob(job); });
   }
   unsealed_[id] = type;
@@ -242,6 +244,8 @@ util::Status Repository::collect_sealed(SealPool::Wait wait) {
   for (std::size_t i = 0; i < sealed.size(); ++i) {
     auto& s = sealed[i];
     PackWriter& writer = s.type == BlobType::tree ? tree_pack_ : data_pack_;
+    // A pack ends with the blob that takes it past pack_size, plus its header.
+    if (writer.empty()) writer.reserve(config_.pack_size + s.sealed.size() + (1u << 20));
     writer.add(s.type, s.id, s.sealed, s.raw_length);
     stats_.stored_bytes_new += s.sealed.size();
     if (writer.size() < config_.pack_size) continue;
@@ -256,24 +260,35 @@ util::Status Repository::collect_sealed(SealPool::Wait wait) {
 
 util::Status Repository::write_pack(PackWriter& writer) {
   if (writer.empty()) return {};
-  auto finished = writer.finish(keyring_.current_key());
-  auto name = pack_object_name(finished.id);
-  auto st = backend_->put(name, finished.bytes, storage::WriteMode::create_only);
-  // The name is the content's hash: an existing object is this very pack.
-  if (!st && st.error().kind != ErrorKind::exists) {
-    // The blobs are gone with the writer: forget them, so that has_blob()
-    // does not report them and a later save stores them again.
-    for (auto& b : finished.blobs) unsealed_.erase(b.id);
-    return st;
+  // One pack written while the next fills: both cores stay busy with
+  // reading, chunking and sealing, and memory stays at a few packs.
+  if (!uploader_) uploader_ = std::make_unique<PackUploader>(*backend_, 2);
+  uploader_->submit(writer, keyring_.current_key());
+  return collect_stored(PackUploader::Wait::none);
+}
+
+// Packs become known here, on the caller's thread, only once stored.
+util::Status Repository::collect_stored(PackUploader::Wait wait) {
+  if (!uploader_) return {};
+  util::Status first_error;
+  for (auto& stored : uploader_->take(wait)) {
+    if (!stored.status) {
+      // The blobs are gone with the pack: forget them, so that has_blob()
+      // does not report them and a later save stores them again.
+      for (auto& b : stored.blobs) unsealed_.erase(b.id);
+      if (first_error.ok()) first_error = stored.status;
+      continue;
+    }
+    ++stats_.packs_written;
+    IndexedPack indexed{stored.id, {}};
+    for (auto& b : stored.blobs) {
+      unsealed_.erase(b.id);
+      pending_[b.id] = b;
+      indexed.blobs.push_back({b.type, b.id, b.offset, b.length, b.raw_length});
+    }
+    pending_index_.push_back(std::move(indexed));
   }
-  ++stats_.packs_written;
-  IndexedPack indexed{finished.id, {}};
-  for (auto& b : finished.blobs) {
-    unsealed_.erase(b.id);
-    pending_[b.id] = b;
-    indexed.blobs.push_back({b.type, b.id, b.offset, b.length, b.raw_length});
-  }
-  pending_index_.push_back(std::move(indexed));
+  BKP_TRY(first_error);
   if (pending_index_.size() >= kPacksPerIndex) BKP_TRY(write_index());
   return {};
 }
@@ -303,6 +318,7 @@ util::Status Repository::flush() {
   BKP_TRY(collect_sealed(SealPool::Wait::all));
   BKP_TRY(write_pack(data_pack_));
   BKP_TRY(write_pack(tree_pack_));
+  BKP_TRY(collect_stored(PackUploader::Wait::all));
   return write_index();
 }
 

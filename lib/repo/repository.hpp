@@ -22,6 +22,7 @@
 #include "repo/index_segment.hpp"
 #include "repo/key_slot.hpp"
 #include "repo/keyring.hpp"
+#include "repo/pack_uploader.hpp"
 #include "repo/repo_config.hpp"
 #include "repo/seal_pool.hpp"
 #include "repo/snapshot.hpp"
@@ -114,6 +115,7 @@ class Repository {
  private:
   Repository() = default;
   util::Status write_pack(PackWriter& writer);
+  util::Status collect_stored(PackUploader::Wait wait);
   SealedBlob seal_blob(const SealJob& job) const;
   util::Status collect_sealed(SealPool::Wait wait);
   util::Status write_index();
@@ -136,8 +138,9 @@ class Repository {
   std::vector<IndexedPack> pending_index_;
   WriteStats stats_;
   std::vector<std::string> damaged_;
-  // Last, so its threads stop before anything they read is destroyed.
+  // Last, so their threads stop before anything they use is destroyed.
   std::unique_ptr<SealPool> sealer_;
+  std::unique_ptr<PackUploader> uploader_;
 };
 
 }  // namespace bkp::repo

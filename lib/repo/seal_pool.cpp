@@ -2,8 +2,8 @@
 
 namespace bkp::repo {
 
-SealPool::SealPool(unsigned threads, std::size_t max_in_flight, SealFn fn)
-    : fn_(std::move(fn)), max_in_flight_(std::max<std::size_t>(1, max_in_flight)) {
+SealPool::SealPool(unsigned threads, std::size_t max_in_flight_bytes, SealFn fn)
+    : fn_(std::move(fn)), max_bytes_(std::max<std::size_t>(1, max_in_flight_bytes)) {
   for (unsigned i = 0; i < std::max(1u, threads); ++i) threads_.emplace_back([this] { work(); });
 }
 
@@ -18,8 +18,13 @@ SealPool::~SealPool() {
 
 void SealPool::submit(SealJob job) {
   std::unique_lock lock(mu_);
-  slot_free_.wait(lock, [&] { return in_flight_ < max_in_flight_; });
+  if (in_flight_ > 0 && in_flight_bytes_ + job.data.size() > max_bytes_) {
+    submitter_waiting_ = true;
+    slot_free_.wait(lock, [&] { return in_flight_ == 0 || in_flight_bytes_ <= max_bytes_ / 2; });
+    submitter_waiting_ = false;
+  }
   ++in_flight_;
+  in_flight_bytes_ += job.data.size();
   jobs_.push_back(std::move(job));
   job_ready_.notify_one();
 }
@@ -43,13 +48,18 @@ void SealPool::work() {
       jobs_.pop_front();
     }
     SealedBlob sealed = fn_(job);
+    bool wake_submitter = false, all_done = false;
     {
       std::lock_guard lock(mu_);
-      done_.push_back(std::move(sealed));
       --in_flight_;
+      in_flight_bytes_ -= job.data.size();
+      done_.push_back(std::move(sealed));
+      wake_submitter =
+          submitter_waiting_ && (in_flight_ == 0 || in_flight_bytes_ <= max_bytes_ / 2);
+      all_done = in_flight_ == 0;
     }
-    slot_free_.notify_one();
-    all_done_.notify_all();
+    if (wake_submitter) slot_free_.notify_one();
+    if (all_done) all_done_.notify_all();
   }
 }
 

@@ -1,7 +1,7 @@
 // Compression and encryption of blobs on worker threads, so a backup uses
 // every core: the caller reads, chunks and hashes; workers compress and
-// seal; the caller collects sealed blobs into packs and does all I/O. The
-// queue is bounded, so memory stays within max_in_flight chunks.
+// seal; the caller collects sealed blobs into packs. The queue is bounded
+// in bytes, so memory stays within max_in_flight_bytes of chunks.
 #pragma once
 
 #include <condition_variable>
@@ -32,12 +32,15 @@ struct SealedBlob {
 class SealPool {
  public:
   using SealFn = std::function<SealedBlob(const SealJob&)>;
-  SealPool(unsigned threads, std::size_t max_in_flight, SealFn fn);
+  SealPool(unsigned threads, std::size_t max_in_flight_bytes, SealFn fn);
   ~SealPool();
   SealPool(const SealPool&) = delete;
   SealPool& operator=(const SealPool&) = delete;
 
-  // Blocks while max_in_flight jobs are queued or running.
+  // Blocks while max_in_flight_bytes are queued or being sealed; once it
+  // blocks, it waits until half of that is done (a waiting caller woken for
+  // every blob was a context switch per chunk). A job larger than the bound
+  // still runs, alone.
   void submit(SealJob job);
   // The blobs sealed so far; with Wait::all, first waits for every job.
   enum class Wait { none, all };
@@ -46,12 +49,14 @@ class SealPool {
  private:
   void work();
   SealFn fn_;
-  std::size_t max_in_flight_;
+  std::size_t max_bytes_;
   std::mutex mu_;
   std::condition_variable job_ready_, slot_free_, all_done_;
   std::deque<SealJob> jobs_;
   std::vector<SealedBlob> done_;
-  std::size_t in_flight_ = 0;  // queued + running
+  std::size_t in_flight_ = 0;        // jobs queued + running
+  std::size_t in_flight_bytes_ = 0;  // their data
+  bool submitter_waiting_ = false;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };

@@ -315,7 +315,9 @@ TEST_CASE("a storage failure ends the backup", "[backup]") {
   RepoFixture f(small_options());
   const fs::path src = f.root() / "src";
   fs::create_directories(src);
-  write_file(src / "big", random_bytes(400 * 1024, 8));  // several packs
+  // More than the sealing queue (16 MiB) and the pack writer's queue hold,
+  // so pack writes must have failed, and been reported, before "small".
+  write_file(src / "big", random_bytes(20 << 20, 8));
   write_file(src / "small", "small");
   // Packs go to "data/..": a file in its place makes every pack write fail.
   REQUIRE(f.objects("data/").empty());
