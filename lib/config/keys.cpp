@@ -9,7 +9,7 @@ namespace {
 using enum ValueType;
 
 // Keep sorted by key; docs and `config show` print in this order.
-constexpr std::array<KeyInfo, 8> kKeys{{
+constexpr std::array<KeyInfo, 9> kKeys{{
     {"catalog", "BKP_CATALOG", "", path, "",
      "SQLite catalog file (default: $XDG_STATE_HOME/bkp/<repository id>.db, "
      "else /var/lib/bkp/ for root, ~/.local/state/bkp/ for others)"},
@@ -18,6 +18,8 @@ constexpr std::array<KeyInfo, 8> kKeys{{
      "(BACKUP_COMPRESSION_ENABLED=false means none)"},
     {"encryption.algorithm", "BKP_ENCRYPTION_ALGORITHM", "ENCRYPTION_ALGORITHM", string,
      "aes-256-gcm", "object encryption; aes-256-gcm is the only algorithm"},
+    {"key_command", "BKP_KEY_COMMAND", "", string, "",
+     "command (run without a shell) whose standard output is a key that opens the repository"},
     {"key_file", "BKP_KEY_FILE", "", path, "",
      "key file that opens the repository instead of a passphrase (see bkp init --key-file)"},
     {"password_command", "BKP_PASSWORD_COMMAND", "", string, "",

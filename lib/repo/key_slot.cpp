@@ -130,20 +130,51 @@ util::Status generate_key_file(const std::string& path) {
 util::Result<util::SecretBytes> read_key_file(const std::string& path) {
   auto text = util::read_text_file(path);
   if (!text) return fail(ErrorKind::usage, "key file: " + text.error().message);
-  std::string_view t(*text);
-  util::Bytes raw;
-  // Exactly the prefix, 64 hex digits and an optional newline: a file with
-  // more in it is not one bkp wrote, and guessing which part is the key
-  // could lock the user out later.
-  auto rest = t.substr(std::min(t.size(), kKeyFilePrefix.size() + 64));
-  bool ok = t.substr(0, kKeyFilePrefix.size()) == kKeyFilePrefix &&
-            util::from_hex(t.substr(kKeyFilePrefix.size(), 64), raw) && raw.size() == 32 &&
-            (rest.empty() || rest == "\n");
+  auto key = parse_key_text(*text, "'" + path + "'");
   util::wipe(text->data(), text->size());
-  if (!ok) return fail(ErrorKind::usage, "'" + path + "' is not a bkp key file");
+  return key;
+}
+
+util::Result<util::SecretBytes> parse_key_text(std::string_view t, const std::string& what) {
+  // Exactly the prefix (optional), 64 hex digits and an optional newline:
+  // anything else is not a key bkp wrote, and guessing which part is the key
+  // could lock the user out later.
+  if (t.substr(0, kKeyFilePrefix.size()) == kKeyFilePrefix) t.remove_prefix(kKeyFilePrefix.size());
+  util::Bytes raw;
+  auto rest = t.substr(std::min<std::size_t>(t.size(), 64));
+  bool ok =
+      util::from_hex(t.substr(0, 64), raw) && raw.size() == 32 && (rest.empty() || rest == "\n");
+  if (!ok) {
+    util::wipe(raw.data(), raw.size());
+    return fail(ErrorKind::usage, what + " is not a bkp key");
+  }
   util::SecretBytes key(raw);
   util::wipe(raw.data(), raw.size());
   return key;
+}
+
+std::string_view role_name(Role role) {
+  switch (role) {
+    case Role::admin:
+      return "admin";
+    case Role::backup:
+      return "backup";
+    case Role::restore:
+      return "restore";
+  }
+  return "backup";
+}
+
+util::Result<Role> parse_role(std::string_view name) {
+  for (Role r : {Role::admin, Role::backup, Role::restore})
+    if (role_name(r) == name) return r;
+  return fail(ErrorKind::usage,
+              "unknown role '" + std::string(name) + "': use admin, backup or restore");
+}
+
+Role KeySlot::role_value() const {
+  auto r = parse_role(role);
+  return r ? *r : Role::backup;
 }
 
 }  // namespace bkp::repo

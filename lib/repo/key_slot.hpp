@@ -15,6 +15,13 @@ namespace bkp::repo {
 
 enum class SlotKind { passphrase, key_file };
 
+// What a slot may do. admin: everything; restore: read everything, delete
+// nothing (prune, forget, key changes refuse it); backup: add snapshots only.
+enum class Role { admin, backup, restore };
+std::string_view role_name(Role role);
+// ErrorKind::usage for a name that is not a role.
+util::Result<Role> parse_role(std::string_view name);
+
 // What the user brings to unlock a repository.
 struct Credentials {
   SlotKind kind = SlotKind::passphrase;
@@ -32,6 +39,9 @@ struct KeySlot {
   std::string username;
 
   std::string object_name() const { return "keys/" + id; }
+  // The slot's role; an unknown role string (a newer bkp's) counts as the
+  // least privileged one, backup.
+  Role role_value() const;
   util::Bytes encode() const;
   static util::Result<KeySlot> decode(util::ByteView json);
 };
@@ -46,5 +56,9 @@ util::Result<util::SecretBytes> unwrap_slot(const KeySlot& slot, const Credentia
 // never overwriting), or reads one.
 util::Status generate_key_file(const std::string& path);
 util::Result<util::SecretBytes> read_key_file(const std::string& path);
+// The key in the text of a key file, or in a key command's output: the key
+// file form, or just 64 hex digits; one trailing newline is allowed.
+// ErrorKind::usage otherwise; `what` names the source in the message.
+util::Result<util::SecretBytes> parse_key_text(std::string_view text, const std::string& what);
 
 }  // namespace bkp::repo

@@ -138,24 +138,9 @@ util::Result<std::unique_ptr<Repository>> Repository::open(
                                           backend->describe() + "' opens with it");
   }
 
-  // The newest keyring generation is the current one.
-  std::uint64_t newest = 0;
-  BKP_TRY(backend->list("keyring/", [&](const storage::ObjectInfo& o) {
-    if (auto g = keyring_generation(o.name); g && *g > newest) newest = *g;
-    return util::Status{};
-  }));
-  if (newest == 0) return fail(ErrorKind::verification, "the repository has no keyring");
-  auto name = keyring_object_name(newest);
-  BKP_ASSIGN(auto sealed, backend->get(name));
-  BKP_ASSIGN(auto plain, open_object(ObjectType::keyring, *master, sealed, util::as_bytes(name)));
-  auto keyring = Keyring::decode(plain);
-  util::wipe(plain.data(), plain.size());
-  if (!keyring) return keyring.propagate();
-  if (keyring->generation != newest) {
-    return fail(ErrorKind::verification,
-                "keyring '" + name + "' holds generation " + std::to_string(keyring->generation));
-  }
-  repo->keyring_ = std::move(*keyring);
+  BKP_ASSIGN(auto keyring, read_newest_keyring(*backend, *master));
+  repo->master_ = std::move(*master);
+  repo->keyring_ = std::move(keyring);
   if (repo->keyring_.config_digest != crypto::sha256(*config_bytes)) {
     return fail(ErrorKind::verification, "the repository config was modified");
   }
@@ -319,7 +304,7 @@ util::Result<util::Bytes> Repository::decode_blob(const BlobLocation& loc, util:
   };
   auto header = peek_envelope(sealed);
   if (!header) return damaged(header.error().message);
-  const DataKey* key = keyring_.find(header->key_id);
+  const DataKey* key = find_key(header->key_id);
   if (!key) return damaged("sealed with an unknown key");
   auto plain = open_object(envelope_type(loc.type), key->key, sealed, loc.id);
   if (!plain) return damaged(plain.error().message);
@@ -353,7 +338,7 @@ util::Result<util::Bytes> Repository::load_object(ObjectType type, const std::st
   BKP_ASSIGN(auto sealed, backend_->get(name));
   auto header = peek_envelope(sealed);
   if (!header) return fail(header.error().context("object '" + name + "'"));
-  const DataKey* key = keyring_.find(header->key_id);
+  const DataKey* key = find_key(header->key_id);
   if (!key) return fail(ErrorKind::verification, "object '" + name + "' uses an unknown key");
   auto plain = open_object(type, key->key, sealed, util::as_bytes(name));
   if (!plain) return fail(plain.error().context("object '" + name + "'"));

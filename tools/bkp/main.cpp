@@ -27,6 +27,10 @@ void add_global_options(CLI::App& app, GlobalOptions& g) {
       ->group(grp);
   app.add_option("--key-file", g.key_file, "open the repository with a key file (env BKP_KEY_FILE)")
       ->group(grp);
+  app.add_option("--key-command", g.key_command,
+                 "run CMD (no shell) and open the repository with the key it prints "
+                 "(env BKP_KEY_COMMAND)")
+      ->group(grp);
   app.add_flag("-q,--quiet", g.quiet, "print nothing but errors")->group(grp);
   app.add_flag("-v,--verbose", g.verbose, "more detail; repeat for more")->group(grp);
   app.add_flag("--json", g.json, "one JSON object per line on stdout")->group(grp);
@@ -44,6 +48,8 @@ void apply_overrides(Context& ctx) {
     ctx.config.set("password_command", g.password_command, Origin::command_line,
                    "--password-command");
   if (!g.key_file.empty()) ctx.config.set("key_file", g.key_file, Origin::command_line, "--key-file");
+  if (!g.key_command.empty())
+    ctx.config.set("key_command", g.key_command, Origin::command_line, "--key-command");
   if (g.no_progress) ctx.config.set("progress", "false", Origin::command_line, "--no-progress");
   ctx.out.format = g.json ? Format::json : Format::text;
   ctx.out.quiet = g.quiet;
