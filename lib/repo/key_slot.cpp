@@ -42,7 +42,7 @@ std::string get_host() {
 
 util::Bytes KeySlot::encode() const {
   nlohmann::ordered_json j;
-  j["version"] = 1;
+  j["version"] = version;
   j["id"] = id;
   j["role"] = role;
   j["kind"] = kind == SlotKind::passphrase ? "passphrase" : "key_file";
@@ -52,7 +52,8 @@ util::Bytes KeySlot::encode() const {
                 {"memlimit", kdf.memlimit},
                 {"salt", util::to_hex(kdf.salt)}};
   }
-  j["wrapped_master_key"] = util::to_hex(wrapped);
+  j[holds_writer_keyring() ? "wrapped_writer_keyring" : "wrapped_master_key"] =
+      util::to_hex(wrapped);
   j["created"] = created;
   j["hostname"] = hostname;
   j["username"] = username;
@@ -62,10 +63,12 @@ util::Bytes KeySlot::encode() const {
 util::Result<KeySlot> KeySlot::decode(util::ByteView bytes) {
   try {
     auto j = nlohmann::json::parse(util::as_chars(bytes));
-    if (json_integer<int>(j.at("version"), "version") != 1) {
+    auto version = json_integer<int>(j.at("version"), "version");
+    if (version != 1 && version != 2) {
       return fail(ErrorKind::usage, "key slot format is newer than this bkp; upgrade bkp");
     }
     KeySlot s;
+    s.version = version;
     s.id = j.at("id").get<std::string>();
     s.role = j.at("role").get<std::string>();
     auto kind = j.at("kind").get<std::string>();
@@ -83,7 +86,10 @@ util::Result<KeySlot> KeySlot::decode(util::ByteView bytes) {
     } else {
       return fail(ErrorKind::corrupt, "unknown key slot kind '" + kind + "'");
     }
-    if (!util::from_hex(j.at("wrapped_master_key").get<std::string>(), s.wrapped))
+    if (version == 2 && s.role != "backup")
+      return fail(ErrorKind::corrupt, "a version 2 key slot must have role backup");
+    auto field = version == 2 ? "wrapped_writer_keyring" : "wrapped_master_key";
+    if (!util::from_hex(j.at(field).get<std::string>(), s.wrapped))
       return fail(ErrorKind::corrupt, "bad wrapped key");
     s.created = j.value("created", "");
     s.hostname = j.value("hostname", "");
@@ -106,6 +112,13 @@ util::Result<KeySlot> make_slot(const Credentials& c, const util::SecretBytes& m
   slot.created = util::now_rfc3339();
   slot.hostname = get_host();
   if (const char* u = ::getenv("USER")) slot.username = u;
+  return slot;
+}
+
+util::Result<KeySlot> make_writer_slot(const Credentials& c,
+                                       const util::SecretBytes& writer_keyring) {
+  BKP_ASSIGN(auto slot, make_slot(c, writer_keyring, "backup"));
+  slot.version = 2;
   return slot;
 }
 

@@ -33,7 +33,10 @@ struct KeySlot {
   std::string role = "admin";
   SlotKind kind = SlotKind::passphrase;
   crypto::KdfParams kdf;  // passphrase slots only
-  util::Bytes wrapped;    // sealed master key
+  // Version 1 slots wrap the master key; version 2 slots (role backup)
+  // wrap a WriterKeyring instead (doc/repository-format.md, write-only keys).
+  int version = 1;
+  util::Bytes wrapped;  // sealed master key, or sealed writer keyring
   std::string created;
   std::string hostname;
   std::string username;
@@ -42,6 +45,7 @@ struct KeySlot {
   // The slot's role; an unknown role string (a newer bkp's) counts as the
   // least privileged one, backup.
   Role role_value() const;
+  bool holds_writer_keyring() const { return version == 2; }
   util::Bytes encode() const;
   static util::Result<KeySlot> decode(util::ByteView json);
 };
@@ -49,7 +53,11 @@ struct KeySlot {
 // A new slot holding `master_key`, openable with `credentials`.
 util::Result<KeySlot> make_slot(const Credentials& credentials, const util::SecretBytes& master_key,
                                 std::string role);
-// The master key, or ErrorKind::wrong_key when the credentials do not open it.
+// A new backup slot holding `writer_keyring` (WriterKeyring::encode()).
+util::Result<KeySlot> make_writer_slot(const Credentials& credentials,
+                                       const util::SecretBytes& writer_keyring);
+// The master key (or, for a version 2 slot, the writer keyring), or
+// ErrorKind::wrong_key when the credentials do not open it.
 util::Result<util::SecretBytes> unwrap_slot(const KeySlot& slot, const Credentials& credentials);
 
 // Key files hold "bkp-key-v1 <64 hex digits>\n". Generates one (0600,

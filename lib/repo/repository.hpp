@@ -140,6 +140,11 @@ class Repository {
   // call this).
   util::Status may_manage_keys() const;
   util::Status may_delete() const;
+  // True for a backup slot: it holds no key that opens stored data.
+  bool is_writer() const { return slot_.holds_writer_keyring(); }
+  // ErrorKind::permission for a backup slot: for commands that must read
+  // what is stored (verify), so they stop with one clear message.
+  util::Status may_read(const std::string& what) const;
 
  private:
   Repository() = default;
@@ -149,6 +154,13 @@ class Repository {
   util::Status write_index();
   util::Status add_backup_row(const Snapshot& s);
   util::Result<util::Bytes> read_blob_at(const BlobLocation& loc);
+  // Backup slots: writes "sessions/<key id>" once, before the first object
+  // sealed with the session key.
+  util::Status publish_session_key();
+  util::Error cannot_read(const std::string& what) const;
+  static DataKey new_data_key();
+  util::Result<Keyring> write_next_generation(const util::SecretBytes& master,
+                                              const std::function<void(Keyring&)>& change);
   // The newest keyring generation that opens with `master` (an older one
   // only while a rewrap is unfinished: see repository_keys.cpp).
   static util::Result<Keyring> read_newest_keyring(storage::Backend& backend,
@@ -163,6 +175,7 @@ class Repository {
   // pointers into it stay valid while it grows.
   std::mutex newer_keys_mutex_;
   std::deque<DataKey> newer_keys_;
+  bool session_published_ = false;
   std::unique_ptr<catalog::Catalog> catalog_;
   std::optional<chunk::Chunker> chunker_;
   std::filesystem::path catalog_path_;

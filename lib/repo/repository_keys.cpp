@@ -78,8 +78,35 @@ util::Result<Keyring> Repository::read_newest_keyring(storage::Backend& backend,
   return fail(ErrorKind::verification, "the repository has no keyring");
 }
 
+DataKey Repository::new_data_key() {
+  DataKey dk;
+  crypto::random_fill(dk.id.data(), dk.id.size());
+  dk.key = crypto::random_secret(crypto::key_size);
+  dk.created_ns = util::now_ns();
+  return dk;
+}
+
+util::Error Repository::cannot_read(const std::string& what) const {
+  return util::make_error(ErrorKind::permission,
+                          "cannot read " + what + ": key slot '" + slot_.id +
+                              "' has role 'backup', which adds snapshots but reads nothing back; "
+                              "use an admin or restore slot");
+}
+
+util::Status Repository::publish_session_key() {
+  if (!is_writer() || session_published_) return {};
+  auto& key = keyring_.current_key();
+  auto name = session_object_name(key.id);
+  auto st = backend_->put(name, seal_session_key(key, keyring_.box->public_key),
+                          storage::WriteMode::create_only);
+  if (!st) return fail(st.error().context("writing '" + name + "'"));
+  session_published_ = true;
+  return {};
+}
+
 const DataKey* Repository::find_key(const KeyId& id) {
   if (const DataKey* k = keyring_.find(id)) return k;
+  if (is_writer()) return nullptr;  // no master key: nothing more to learn
   std::lock_guard lock(newer_keys_mutex_);
   auto known = [&]() -> const DataKey* {
     for (auto& k : newer_keys_)
@@ -96,13 +123,27 @@ const DataKey* Repository::find_key(const KeyId& id) {
                             [&](const DataKey& n) { return n.id == k.id; });
     if (!have) newer_keys_.push_back(k);
   }
-  return known();
+  if (const DataKey* k = known()) return k;
+  // A backup session's key, sealed to the keyring's public key.
+  const auto& box = newest->box ? newest->box : keyring_.box;
+  if (!box || box->secret_key.empty()) return nullptr;
+  auto sealed = backend_->get(session_object_name(id));
+  if (!sealed) return nullptr;
+  auto session = open_session_key(*box, id, *sealed);
+  if (!session) return nullptr;
+  newer_keys_.push_back(std::move(*session));
+  return &newer_keys_.back();
 }
 
 util::Status Repository::may_manage_keys() const {
   if (slot_.role_value() == Role::admin) return {};
   return fail(ErrorKind::permission, "key slot '" + slot_.id + "' has role '" + slot_.role +
                                          "': only an admin slot may change keys");
+}
+
+util::Status Repository::may_read(const std::string& what) const {
+  if (!is_writer()) return {};
+  return fail(cannot_read(what));
 }
 
 util::Status Repository::may_delete() const {
@@ -136,10 +177,6 @@ util::Result<std::vector<KeySlot>> Repository::list_key_slots() {
 
 util::Result<KeySlot> Repository::add_key_slot(const Credentials& credentials, Role role) {
   BKP_TRY(may_manage_keys());
-  if (role == Role::backup) {
-    return fail(ErrorKind::usage,
-                "backup slots are not supported yet: they must not hold the master key");
-  }
   // The same secret in two slots would make which one opens depend on
   // listing order.
   BKP_ASSIGN(auto existing, list_key_slots());
@@ -150,7 +187,19 @@ util::Result<KeySlot> Repository::add_key_slot(const Credentials& credentials, R
                   "this passphrase or key already opens key slot '" + s.id + "'");
     }
   }
-  BKP_ASSIGN(auto slot, make_slot(credentials, master_, std::string(role_name(role))));
+  KeySlot slot;
+  if (role == Role::backup) {
+    // The first backup slot gives the keyring its key pair and index key
+    // (keyring version 2), in a new generation.
+    if (!keyring_.box) {
+      BKP_ASSIGN(keyring_, write_next_generation(master_, [](Keyring& next) {
+                   if (!next.box) next.add_writer_keys();
+                 }));
+    }
+    BKP_ASSIGN(slot, make_writer_slot(credentials, WriterKeyring::from(keyring_).encode()));
+  } else {
+    BKP_ASSIGN(slot, make_slot(credentials, master_, std::string(role_name(role))));
+  }
   auto st = backend_->put(slot.object_name(), slot.encode(), storage::WriteMode::create_only);
   if (!st) return fail(st.error().context("writing key slot '" + slot.object_name() + "'"));
   return slot;
@@ -192,30 +241,13 @@ util::Result<Repository::Rotation> Repository::rotate_keys(
     if (!st) return fail(st.error().context("writing key slot '" + slot.object_name() + "'"));
     result.new_slot = std::move(slot);
   }
-  // Another process may rotate at the same moment: the generation is
-  // written create-only, so one of the two loses and tries again on top of
-  // the winner's keyring (keeping its keys).
-  std::optional<Keyring> written;
-  for (int attempt = 0; attempt < 5 && !written; ++attempt) {
-    BKP_ASSIGN(auto next, read_newest_keyring(*backend_, master_));
-    BKP_ASSIGN(auto gens, keyring_generations(*backend_));
-    next.generation = (gens.empty() ? next.generation : gens.front()) + 1;
-    DataKey dk;
-    crypto::random_fill(dk.id.data(), dk.id.size());
-    dk.key = crypto::random_secret(crypto::key_size);
-    dk.created_ns = util::now_ns();
-    next.current = dk.id;
-    next.data_keys.push_back(std::move(dk));
-    auto st = put_keyring(*backend_, next, master);
-    if (!st && st.error().kind == ErrorKind::exists) continue;
-    if (!st) return fail(st.error().context("writing '" + next.object_name() + "'"));
-    written = std::move(next);
-  }
-  if (!written) {
-    return fail(ErrorKind::locked, "another process keeps rotating the keys; try again later");
-  }
-  result.new_key = written->current;
-  result.generation = written->generation;
+  BKP_ASSIGN(auto written, write_next_generation(master, [](Keyring& next) {
+               DataKey dk = new_data_key();
+               next.current = dk.id;
+               next.data_keys.push_back(std::move(dk));
+             }));
+  result.new_key = written.current;
+  result.generation = written.generation;
 
   if (rewrap) {
     // Every slot but the new one holds the old master key: the old secrets
@@ -224,6 +256,7 @@ util::Result<Repository::Rotation> Repository::rotate_keys(
     BKP_ASSIGN(auto slots, list_key_slots());
     for (auto& s : slots) {
       if (s.id == result.new_slot->id) continue;
+      if (s.holds_writer_keyring()) continue;  // holds no master key
       if (auto st = backend_->remove(s.object_name()); !st) {
         result.cleanup_errors.push_back("removing '" + s.object_name() +
                                         "': " + st.error().message);
@@ -233,7 +266,7 @@ util::Result<Repository::Rotation> Repository::rotate_keys(
     }
     BKP_ASSIGN(auto gens, keyring_generations(*backend_));
     for (auto g : gens) {
-      if (g >= written->generation) continue;
+      if (g >= written.generation) continue;
       auto name = keyring_object_name(g);
       if (auto st = backend_->remove(name); !st)
         result.cleanup_errors.push_back("removing '" + name + "': " + st.error().message);
@@ -243,8 +276,26 @@ util::Result<Repository::Rotation> Repository::rotate_keys(
   }
   // Nothing seals in this process while keys change (no backup runs in the
   // same process), so the keyring can be replaced in place.
-  keyring_ = std::move(*written);
+  keyring_ = std::move(written);
   return result;
+}
+
+util::Result<Keyring> Repository::write_next_generation(
+    const util::SecretBytes& master, const std::function<void(Keyring&)>& change) {
+  // Another process may rotate at the same moment: the generation is
+  // written create-only, so one of the two loses and tries again on top of
+  // the winner's keyring (keeping its keys).
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    BKP_ASSIGN(auto next, read_newest_keyring(*backend_, master_));
+    BKP_ASSIGN(auto gens, keyring_generations(*backend_));
+    next.generation = (gens.empty() ? next.generation : gens.front()) + 1;
+    change(next);
+    auto st = put_keyring(*backend_, next, master);
+    if (!st && st.error().kind == ErrorKind::exists) continue;
+    if (!st) return fail(st.error().context("writing '" + next.object_name() + "'"));
+    return next;
+  }
+  return fail(ErrorKind::locked, "another process keeps rotating the keys; try again later");
 }
 
 }  // namespace bkp::repo

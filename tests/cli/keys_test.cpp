@@ -165,7 +165,6 @@ TEST_CASE("keys add refuses bad input", "[cli][keys]") {
     CHECK_THAT(r.err, Catch::Contains(msg));
   };
   bad({"keys", "add", "--role", "root", "--new-password-file", pw2}, 2, "root");
-  bad({"keys", "add", "--role", "backup", "--new-password-file", pw2}, 2, "not supported yet");
   bad({"keys", "add", "--new-password-file", pw2, "--new-key-file", "x"}, 2, "only one of");
   bad({"keys", "add", "--generate-key-file"}, 2, "needs --new-key-file");
   bad({"keys", "add", "--new-key-file", (f.dir / "missing.key").string()}, 2, "key file");
@@ -291,4 +290,69 @@ TEST_CASE("keys rotate --rewrap: the old secret stops working", "[cli][keys]") {
   CHECK(rs.status == 0);
   CHECK(f.run_as({"--password-file", pw2}, {"verify", "--read-data"}).status == 0);
   CHECK(f.run({"keys", "rotate", "--rewrap", "--generate-key-file"}).status == 12);
+}
+
+TEST_CASE("a backup-only host writes snapshots it cannot read", "[cli][keys]") {
+  KeysFixture f;
+  auto kf = (f.dir / "backup.key").string();
+  auto id = f.added_id(f.run(
+      {"keys", "add", "--role", "backup", "--new-key-file", kf, "--generate-key-file", "--json"}));
+  CHECK(f.slots().size() == 2);
+  std::vector<std::string> as_backup{"--key-file", kf};
+
+  auto b1 = f.run_as(as_backup, {"backup", "files", f.src.string(), "--json"});
+  INFO(b1.err);
+  REQUIRE(b1.status == 0);
+  auto snap1 = json::parse(b1.out)["snapshot"].get<std::string>();
+  // An incremental cannot read its parent: it reads every file again, and
+  // deduplication stores nothing new.
+  auto b2 =
+      f.run_as(as_backup, {"backup", "files", f.src.string(), "--type", "incremental", "--json"});
+  INFO(b2.err);
+  REQUIRE(b2.status == 0);
+  auto j2 = json::parse(b2.out);
+  auto snap2 = j2["snapshot"].get<std::string>();
+  CHECK(j2.dump().find("\"blobs_new\":0") == std::string::npos);  // the new tree only
+  CHECK(fs::exists(f.repo / "sessions"));
+
+  // Nothing reads back with the backup key: restore, ls, verify (exit 1,
+  // kind permission).
+  for (auto args :
+       std::vector<std::vector<std::string>>{{"restore", snap1, "-t", (f.dir / "nope").string()},
+                                             {"ls", snap1},
+                                             {"verify"},
+                                             {"verify", "--read-data"},
+                                             {"diff", snap1, snap2},
+                                             {"keys", "rotate"},
+                                             {"keys", "remove", id}}) {
+    auto r = f.run_as(as_backup, args);
+    INFO(args[0] << " " << r.err);
+    CHECK(r.status == 1);
+    CHECK_THAT(r.err, Catch::Contains("role 'backup'"));
+  }
+  CHECK_FALSE(fs::exists(f.dir / "nope" / fs::relative(f.src, "/") / "a.txt"));
+
+  // The admin restores both, bit for bit, and the repository verifies.
+  for (auto& snap : {snap1, snap2}) {
+    auto target = f.dir / ("out-" + snap.substr(0, 8));
+    auto rs = f.run({"restore", snap, "-t", target.string(), "--verify"});
+    INFO(rs.err);
+    REQUIRE(rs.status == 0);
+    auto b = bkp::util::read_text_file(target / fs::relative(f.src, "/") / "b.txt");
+    REQUIRE(b.ok());
+    CHECK(*b == std::string(100000, 'b'));
+    auto a = bkp::util::read_text_file(target / fs::relative(f.src, "/") / "a.txt");
+    REQUIRE(a.ok());
+    CHECK(*a == "hello\n");
+  }
+  auto v = f.run({"verify", "--read-data"});
+  INFO(v.err);
+  CHECK(v.status == 0);
+  // The backup slot survives a rewrap: it holds no master key.
+  auto pw2 = (f.dir / "pw2").string();
+  REQUIRE(f.run({"keys", "rotate", "--rewrap", "--new-password-file", pw2}).status == 0);
+  CHECK(f.run_as(as_backup, {"backup", "files", f.src.string()}).status == 0);
+  auto ls = f.run_as({"--password-file", pw2}, {"snapshots", "--json"});
+  REQUIRE(ls.status == 0);
+  CHECK(f.lines(ls.out).size() == 3);
 }

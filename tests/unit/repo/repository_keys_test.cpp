@@ -105,11 +105,6 @@ TEST_CASE("keys: add, list and remove slots") {
     REQUIRE_FALSE(pass.ok());
     CHECK(pass.error().kind == ErrorKind::exists);
   }
-  SECTION("backup slots wait for write-only keys") {
-    auto b = r->add_key_slot(key_credentials(9), Role::backup);
-    REQUIRE_FALSE(b.ok());
-    CHECK(b.error().kind == ErrorKind::usage);
-  }
   SECTION("a restore slot may not change keys or delete") {
     auto& rr = **restorer;
     auto add = rr.add_key_slot(key_credentials(8), Role::admin);
