@@ -105,6 +105,9 @@ class Catalog {
   // (after a crash the same chunk may sit in two packs). for_each_blob's fn
   // must not write to the blobs table.
   util::Result<std::optional<BlobLocation>> find_blob(const Id32& id);
+  // Whether each id is in the chunk index, in one read transaction (much
+  // cheaper than find_blob per id: see blobs.cpp).
+  util::Result<std::vector<bool>> has_blobs(std::span<const Id32> ids);
   util::Status add_blobs(std::span<const BlobLocation> blobs);
   util::Status for_each_blob(const std::function<util::Status(const BlobLocation&)>& fn);
   util::Result<std::uint64_t> blob_count();

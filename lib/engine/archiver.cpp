@@ -3,12 +3,14 @@
 // parent snapshot (incremental and differential).
 #include <algorithm>
 #include <map>
+#include <unordered_set>
 
 #include "engine/backup.hpp"
 #include "engine/content.hpp"
 #include "engine/tree.hpp"
 #include "engine/tree_walk.hpp"
 #include "sources/files/reader.hpp"
+#include "sources/files/walk_ahead.hpp"
 #include "util/time.hpp"
 
 #include "bkp_build_config.hpp"
@@ -25,7 +27,23 @@ struct Frame {
   sources::Node meta;
   Tree tree;
   std::optional<Tree> previous;  // the same directory in the parent snapshot
+  // Chunks of `previous`'s files that the repository no longer has (lost,
+  // or removed since): a file using one is read again. Usually empty.
+  std::unordered_set<repo::BlobId, repo::IdHash> missing;
 };
+
+// The chunks of `tree`'s files that `repo` lacks, asked in one batch.
+std::unordered_set<repo::BlobId, repo::IdHash> missing_chunks(repo::Repository& repo,
+                                                              const Tree& tree) {
+  std::vector<repo::BlobId> ids;
+  for (auto& n : tree.nodes) ids.insert(ids.end(), n.content.begin(), n.content.end());
+  auto present = repo.has_blobs(ids);
+  std::unordered_set<repo::BlobId, repo::IdHash> missing;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (!present[i]) missing.insert(ids[i]);
+  }
+  return missing;
+}
 
 bool unchanged(const sources::Node& a, const sources::Node& b) {
   return a.type == sources::NodeType::file && b.type == a.type && a.size == b.size &&
@@ -68,7 +86,9 @@ class Archiver final : public sources::WalkVisitor {
   util::Status start(std::optional<Tree> previous_root) {
     BKP_ASSIGN(auto root, sources::stat_path("/"));
     root.name.clear();
-    stack_.push_back(Frame{root, {}, std::move(previous_root)});
+    auto missing = previous_root ? missing_chunks(repo_, *previous_root)
+                                 : std::unordered_set<repo::BlobId, repo::IdHash>{};
+    stack_.push_back(Frame{root, {}, std::move(previous_root), std::move(missing)});
     return {};
   }
 
@@ -133,7 +153,9 @@ class Archiver final : public sources::WalkVisitor {
         BKP_ASSIGN(previous, load_parent_tree(repo_, *old->subtree, path.string(), warnings));
       }
     }
-    stack_.push_back(Frame{meta, {}, std::move(previous)});
+    auto missing = previous ? missing_chunks(repo_, *previous)
+                            : std::unordered_set<repo::BlobId, repo::IdHash>{};
+    stack_.push_back(Frame{meta, {}, std::move(previous), std::move(missing)});
     ++counts["dirs"];
     return {};
   }
@@ -160,10 +182,11 @@ class Archiver final : public sources::WalkVisitor {
     const auto& node = out.meta;
     const char* kind = "files_new";
     if (auto& prev = stack_.back().previous) {
+      const auto& missing = stack_.back().missing;
       const TreeNode* old = prev->find(node.name);
       if (old && unchanged(node, old->meta) &&
-          std::all_of(old->content.begin(), old->content.end(),
-                      [&](const repo::BlobId& id) { return repo_.has_blob(id); })) {
+          std::none_of(old->content.begin(), old->content.end(),
+                       [&](const repo::BlobId& id) { return missing.count(id) > 0; })) {
         out.content = old->content;
         ++counts["files_unmodified"];
         total_bytes += node.size;
@@ -303,7 +326,7 @@ util::Result<BackupReport> backup_files(repo::Repository& repo, const FileBackup
       return fail(ErrorKind::usage,
                   "backing up '/' as a whole is not supported yet; name its directories");
     }
-    BKP_TRY(sources::walk({root}, options.walk, archiver));
+    BKP_TRY(sources::walk_ahead({root}, options.walk, archiver));
   }
   BKP_ASSIGN(snap.tree, archiver.finish());
   BKP_TRY(repo.flush());

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "repo/json_read.hpp"
+
 #include <algorithm>
 #include <cstring>
 
@@ -63,24 +65,24 @@ TreeNode decode_node(const json& j) {
   TreeNode n;
   auto& m = n.meta;
   m.name = str(j.at("n"));
-  int t = j.at("t").get<int>();
+  int t = repo::json_integer<int>(j.at("t"), "node type");
   if (t < 0 || t > static_cast<int>(sources::NodeType::socket)) {
     throw json::type_error::create(302, "unknown node type", nullptr);
   }
   m.type = static_cast<sources::NodeType>(t);
-  m.mode = j.at("m").get<std::uint32_t>();
-  m.uid = j.at("u").get<std::uint32_t>();
-  m.gid = j.at("g").get<std::uint32_t>();
-  m.mtime_ns = j.at("mt").get<std::int64_t>();
-  m.atime_ns = j.at("at").get<std::int64_t>();
-  m.ctime_ns = j.at("ct").get<std::int64_t>();
-  m.inode = j.at("i").get<std::uint64_t>();
-  m.device = j.at("d").get<std::uint64_t>();
-  m.nlink = j.at("l").get<std::uint64_t>();
+  m.mode = repo::json_integer<std::uint32_t>(j.at("m"), "mode");
+  m.uid = repo::json_integer<std::uint32_t>(j.at("u"), "uid");
+  m.gid = repo::json_integer<std::uint32_t>(j.at("g"), "gid");
+  m.mtime_ns = repo::json_integer<std::int64_t>(j.at("mt"), "mtime");
+  m.atime_ns = repo::json_integer<std::int64_t>(j.at("at"), "atime");
+  m.ctime_ns = repo::json_integer<std::int64_t>(j.at("ct"), "ctime");
+  m.inode = repo::json_integer<std::uint64_t>(j.at("i"), "inode");
+  m.device = repo::json_integer<std::uint64_t>(j.at("d"), "device");
+  m.nlink = repo::json_integer<std::uint64_t>(j.at("l"), "link count");
   m.user = j.value("U", "");
   m.group = j.value("G", "");
-  m.size = j.value("s", std::uint64_t{0});
-  m.rdev = j.value("r", std::uint64_t{0});
+  m.size = j.contains("s") ? repo::json_integer<std::uint64_t>(j["s"], "size") : 0;
+  m.rdev = j.contains("r") ? repo::json_integer<std::uint64_t>(j["r"], "rdev") : 0;
   if (j.contains("lt")) m.link_target = str(j["lt"]);
   m.sparse = j.value("sp", false);
   if (j.contains("x")) {
@@ -112,8 +114,8 @@ util::Bytes encode_tree(const Tree& tree) {
 
 util::Result<Tree> decode_tree(util::ByteView cbor) {
   try {
-    auto j = json::from_cbor(cbor.begin(), cbor.end());
-    if (j.at("v").get<int>() != kTreeVersion) {
+    auto j = repo::parse_cbor(cbor);
+    if (repo::json_integer<int>(j.at("v"), "tree version") != kTreeVersion) {
       return fail(ErrorKind::usage, "tree format is newer than this bkp; upgrade bkp");
     }
     Tree t;

@@ -178,6 +178,15 @@ bool Repository::has_blob(const BlobId& id) {
   return found.ok() && found->has_value();
 }
 
+std::vector<bool> Repository::has_blobs(std::span<const BlobId> ids) {
+  auto found = catalog_->has_blobs(ids);
+  if (!found) return std::vector<bool>(ids.size(), false);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (!(*found)[i] && (pending_.count(ids[i]) || unsealed_.count(ids[i]))) (*found)[i] = true;
+  }
+  return std::move(*found);
+}
+
 util::Result<bool> Repository::save_blob(BlobType type, util::ByteView data, const BlobId& id) {
   if (has_blob(id)) {
     ++stats_.blobs_known;
@@ -214,7 +223,8 @@ SealedBlob Repository::seal_blob(const SealJob& job) const {
       static_cast<std::uint8_t>(compressed ? config_.compression.codec : compress::Codec::none));
   util::append(plain, compressed ? util::ByteView(*compressed) : data);
   auto& key = keyring_.current_key();
-  return SealedBlob{job.type, job.id, seal_object(envelope_type(job.type), key.id, key.key, plain, job.id),
+  return SealedBlob{job.type, job.id,
+                    seal_object(envelope_type(job.type), key.id, key.key, plain, job.id),
                     static_cast<std::uint32_t>(data.size())};
 }
 

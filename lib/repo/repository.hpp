@@ -86,6 +86,10 @@ class Repository {
   // Stores a blob unless the repository has it; returns true when new.
   util::Result<bool> save_blob(BlobType type, util::ByteView data, const BlobId& id);
   bool has_blob(const BlobId& id);
+  // has_blob() for many ids at once, in one catalog read (an unchanged
+  // backup asks this for every chunk of every file). A catalog error
+  // answers false, as has_blob() does: the data is then stored again.
+  std::vector<bool> has_blobs(std::span<const BlobId> ids);
   // Authenticates, decompresses and checks one sealed blob read from a pack.
   util::Result<util::Bytes> decode_blob(const BlobLocation& loc, util::ByteView sealed);
   // Reads, authenticates, decompresses and checks a blob against its id.

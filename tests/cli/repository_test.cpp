@@ -3,9 +3,12 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 
@@ -174,13 +177,35 @@ TEST_CASE("stdin backups, --to-stdout and tar output", "[cli][repo]") {
   REQUIRE(listing.ok());
   CHECK(listing->out.find("src/sub/b.bin") != std::string::npos);
   CHECK(listing->out.find("link -> a.txt") != std::string::npos);
+
+  // A socket cannot go into a tar archive: the archive is written without
+  // it, with a warning, and the exit status says it is partial.
+  int s = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  REQUIRE(s >= 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  auto sock_path = (f.src / "sock").string();
+  REQUIRE(sock_path.size() < sizeof addr.sun_path);
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock_path.c_str());
+  REQUIRE(::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  ::close(s);
+  f.backup();
+  auto partial = f.bkp({"restore", "latest", "--format", "tar", "-o", tar.string(), "--json"});
+  CHECK(partial.status == 3);
+  CHECK(partial.err.find("sockets cannot be archived") != std::string::npos);
+  CHECK(partial.out.find("\"partial\":true") != std::string::npos);
+  auto again = bkp::util::run_capture({"tar", "-tf", tar.string()});
+  REQUIRE(again.ok());
+  CHECK(again->out.find("src/sub/b.bin") != std::string::npos);
+  CHECK(again->out.find("sock") == std::string::npos);
 }
 
 TEST_CASE("wrong passphrase exits 12, missing repository 10", "[cli][repo][errors]") {
   Fixture f;
   f.init();
   f.write("bad", "wrong\n");
-  auto r = f.cli.run({"-r", f.repo.string(), "--password-file", (f.dir / "bad").string(), "snapshots"});
+  auto r =
+      f.cli.run({"-r", f.repo.string(), "--password-file", (f.dir / "bad").string(), "snapshots"});
   CHECK(r.status == 12);
   CHECK(r.err.find("wrong passphrase") != std::string::npos);
   auto none = f.cli.run({"-r", (f.dir / "nothing").string(), "--password-file", f.pw, "snapshots"});
@@ -194,7 +219,8 @@ TEST_CASE("wrong passphrase exits 12, missing repository 10", "[cli][repo][error
   CHECK(nopw.status == 2);
   CHECK(nopw.err.find("no terminal") != std::string::npos);
   // The passphrase may come from a command.
-  auto viacmd = f.cli.run({"-r", f.repo.string(), "--password-command", "echo 'correct horse'", "snapshots"});
+  auto viacmd =
+      f.cli.run({"-r", f.repo.string(), "--password-command", "echo 'correct horse'", "snapshots"});
   CHECK(viacmd.status == 0);
 }
 
@@ -209,7 +235,8 @@ TEST_CASE("init refuses an existing repository and a non-empty directory", "[cli
   CHECK(full.err.find("not empty") != std::string::npos);
 }
 
-TEST_CASE("a damaged pack fails verify with exit 13 and names the snapshot", "[cli][repo][errors]") {
+TEST_CASE("a damaged pack fails verify with exit 13 and names the snapshot",
+          "[cli][repo][errors]") {
   Fixture f;
   f.init();
   auto id = f.backup();
@@ -277,7 +304,8 @@ TEST_CASE("key files open a repository instead of a passphrase", "[cli][repo]") 
   CHECK(b.status == 0);
   auto wrong = f.cli.run({"-r", f.repo.string(), "--password-file", f.pw, "snapshots"});
   CHECK(wrong.status == 12);
-  auto again = f.cli.run({"init", (f.dir / "r2").string(), "--key-file", key, "--generate-key-file"});
+  auto again =
+      f.cli.run({"init", (f.dir / "r2").string(), "--key-file", key, "--generate-key-file"});
   CHECK(again.status != 0);  // never overwrites a key file
 }
 
@@ -297,10 +325,10 @@ TEST_CASE("an unreadable file makes the backup partial (exit 3)", "[cli][repo][e
   ::chmod((f.src / "secret").c_str(), 0000);
   ::chown((f.src / "secret").c_str(), 0, 0);
   f.cli.env["XDG_STATE_HOME"] = (f.dir / "nobody-state").string();
-  auto r = bkp::util::run_capture({"/usr/sbin/runuser", "-u", "nobody", "--", "/usr/bin/env",
-                                   "BKP_TEST_FAST_KDF=1", "XDG_STATE_HOME=" + (f.dir / "nobody-state").string(),
-                                   std::getenv("BKP_BINARY"), "-r", f.repo.string(), "--password-file",
-                                   f.pw, "backup", "files", f.src.string()});
+  auto r = bkp::util::run_capture(
+      {"/usr/sbin/runuser", "-u", "nobody", "--", "/usr/bin/env", "BKP_TEST_FAST_KDF=1",
+       "XDG_STATE_HOME=" + (f.dir / "nobody-state").string(), std::getenv("BKP_BINARY"), "-r",
+       f.repo.string(), "--password-file", f.pw, "backup", "files", f.src.string()});
   REQUIRE(r.ok());
   INFO(r->err);
   CHECK(r->status == 3);

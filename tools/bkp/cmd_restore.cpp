@@ -1,6 +1,6 @@
-#include <CLI/CLI.hpp>
 #include <fcntl.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <chrono>
 
@@ -25,8 +25,8 @@ int to_tar(Context& ctx, repo::Repository& repo, const repo::Snapshot& snap, con
   std::string tmp;
   if (a.output.empty() || a.output == "-") {
     if (::isatty(STDOUT_FILENO)) {
-      return ctx.out.error(util::make_error(util::ErrorKind::usage,
-                                            "refusing to write a tar archive to a terminal; use -o FILE"));
+      return ctx.out.error(util::make_error(
+          util::ErrorKind::usage, "refusing to write a tar archive to a terminal; use -o FILE"));
     }
   } else {
     // Write under a temporary name and rename at the end: a failed restore
@@ -43,11 +43,20 @@ int to_tar(Context& ctx, repo::Repository& repo, const repo::Snapshot& snap, con
     if (!ok) ::unlink(tmp.c_str());
   }
   if (!report) return ctx.out.error(report.error());
+  for (auto& w : report->warnings) ctx.out.warn(w);
   if (ctx.out.json()) {
-    ctx.out.emit("restore", {{"snapshot", snap.id}, {"format", "tar"}, {"output", a.output.empty() ? "-" : a.output},
-                             {"files", report->files}, {"dirs", report->dirs}, {"bytes", report->bytes}});
+    ctx.out.emit("restore", {{"snapshot", snap.id},
+                             {"format", "tar"},
+                             {"output", a.output.empty() ? "-" : a.output},
+                             {"files", report->files},
+                             {"dirs", report->dirs},
+                             {"bytes", report->bytes},
+                             {"warnings", report->warnings},
+                             {"partial", report->partial}});
   }
-  return 0;
+  // Like a directory restore: something was left out (a socket), so the
+  // archive is not the whole selection.
+  return report->partial ? util::exit_partial : 0;
 }
 
 }  // namespace
@@ -70,7 +79,8 @@ RunFn setup_restore(CLI::App& sub) {
     int modes = !a->target.empty() + !a->to_stdout.empty() + !a->format.empty();
     if (modes != 1) {
       return ctx.out.error(util::make_error(
-          util::ErrorKind::usage, "say where to restore: one of --target DIR, --to-stdout PATH, --format tar"));
+          util::ErrorKind::usage,
+          "say where to restore: one of --target DIR, --to-stdout PATH, --format tar"));
     }
     if (auto st = repo.sync_catalog(); !st) return ctx.out.error(st.error());
     auto snap = engine::resolve_snapshot(repo, a->snapshot);
@@ -90,9 +100,8 @@ RunFn setup_restore(CLI::App& sub) {
     opts.verify = a->verify ? engine::VerifyWrites::yes : engine::VerifyWrites::no;
     Progress bar(ctx.out, "restore", snap->stats.value("total_bytes", 0ull));
     auto started = std::chrono::steady_clock::now();
-    auto report = engine::restore_to_directory(repo, *snap, opts, [&](const engine::RestoreProgress& p) {
-      bar.update(p.bytes, p.items);
-    });
+    auto report = engine::restore_to_directory(
+        repo, *snap, opts, [&](const engine::RestoreProgress& p) { bar.update(p.bytes, p.items); });
     bar.finish();
     if (!report) return ctx.out.error(report.error());
     std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;

@@ -193,3 +193,36 @@ TEST_CASE("chunk index writes report SQLite errors", "[catalog]") {
   REQUIRE(cat.add_blobs({&blobs[0], 1}).ok());
   CHECK(cat.blob_count().value() == 1);
 }
+
+TEST_CASE("has_blobs answers a batch in one read transaction", "[catalog]") {
+  Catalog cat = bkp::test::memory_catalog();
+  const Id32 pack = make_id(0xa1);
+  std::vector<BlobLocation> blobs;
+  for (std::uint8_t i = 1; i <= 3; ++i) blobs.push_back(make_blob(i, pack, i * 10u));
+  REQUIRE(cat.add_blobs(blobs).ok());
+
+  std::vector<Id32> ids{blobs[0].id, make_id(0x77), blobs[2].id, blobs[0].id, make_id(0x78)};
+  auto found = cat.has_blobs(ids);
+  REQUIRE(found.ok());
+  CHECK(*found == std::vector<bool>{true, false, true, true, false});
+  CHECK(sqlite3_get_autocommit(cat.handle()) != 0);  // its transaction is closed
+  CHECK(cat.has_blobs({}).value().empty());
+
+  // Inside a caller's transaction it joins it, sees its uncommitted rows,
+  // and leaves it open.
+  REQUIRE(cat.transaction([&]() -> Status {
+               REQUIRE(cat.add_blobs(std::vector<BlobLocation>{make_blob(9, pack, 90)}).ok());
+               auto inside = cat.has_blobs(std::vector<Id32>{make_blob(9, pack, 90).id});
+               REQUIRE(inside.ok());
+               CHECK(inside->at(0));
+               CHECK(sqlite3_get_autocommit(cat.handle()) == 0);
+               return {};
+             })
+              .ok());
+
+  // A failing lookup is an error, and leaves no transaction behind.
+  bkp::test::raw_exec(cat, "DROP TABLE blobs");
+  auto broken = cat.has_blobs(ids);
+  CHECK_FALSE(broken.ok());
+  CHECK(sqlite3_get_autocommit(cat.handle()) != 0);
+}

@@ -191,6 +191,25 @@ TEST_CASE("invalid tree blobs", "[tree]") {
   CHECK(bad(with([](auto& n) { n["u"] = "root"; })).kind == util::ErrorKind::corrupt);
   CHECK(bad(cbor({{"v", 1}, {"nodes", 5}})).kind == util::ErrorKind::corrupt);
 
+  // Floats where integers belong: once a static_cast with undefined
+  // behaviour for 1e300, and 1.5 read silently as 1.
+  CHECK(bad(cbor({{"v", 1e300}, {"nodes", nlohmann::json::array()}})).kind ==
+        util::ErrorKind::corrupt);
+  CHECK(bad(cbor({{"v", 1.0}, {"nodes", nlohmann::json::array()}})).kind ==
+        util::ErrorKind::corrupt);
+  for (const char* field : {"t", "m", "u", "g", "mt", "at", "ct", "i", "d", "l", "s", "r"}) {
+    INFO(field);
+    CHECK(bad(with([&](auto& n) { n[field] = 1e300; })).kind == util::ErrorKind::corrupt);
+    CHECK(bad(with([&](auto& n) { n[field] = 1.5; })).kind == util::ErrorKind::corrupt);
+  }
+  CHECK(bad(with([](auto& n) { n["u"] = std::uint64_t{1} << 40; })).message.find("uid") !=
+        std::string::npos);
+  CHECK(bad(with([](auto& n) { n["s"] = -1; })).kind == util::ErrorKind::corrupt);
+  // Nesting deep enough to overflow a recursive parser's stack.
+  util::Bytes deep(10000, 0x81);  // CBOR: an array of one element, 10,000 times
+  deep.push_back(0x00);
+  CHECK(bad(deep).message.find("nested deeper") != std::string::npos);
+
   // Names that are not one path component, and unsorted or repeated names.
   auto named = [](std::string name) {
     auto n = minimal_node();
