@@ -4,7 +4,8 @@
 # Options that take a value: the word after them is not a command.
 _bkp_takes_value() {
   case "$1" in
-    -r|--repo|--config|--password-file|--password-command|--key-file|--s3-endpoint) return 0 ;;
+    -r|--repo|--config|--password-file|--password-command|--key-file|--key-command|--s3-endpoint) return 0 ;;
+    --role|--new-password-file|--new-key-file|--new-key-command) return 0 ;;
     --exclude|--exclude-file|--type|--tag|--source|--name|--compression) return 0 ;;
     -t|--target|--include|--overwrite|--to-stdout|--format|-o|--output) return 0 ;;
     --read-data-subset) return 0 ;;
@@ -16,8 +17,8 @@ _bkp() {
   local cur prev words cword
   _init_completion || return
 
-  local global_opts="-r --repo --config --password-file --password-command --key-file --s3-endpoint --insecure-http -q --quiet -v --verbose --json --no-progress -h --help"
-  local commands="backup catalog config diff help init ls restore snapshots verify version"
+  local global_opts="-r --repo --config --password-file --password-command --key-file --key-command --s3-endpoint --insecure-http -q --quiet -v --verbose --json --no-progress -h --help"
+  local commands="backup catalog config diff help init keys ls restore snapshots verify version"
 
   # The command and, for backup, catalog and config, its subcommand.
   local cmd="" sub="" i after_dashdash=0
@@ -33,7 +34,7 @@ _bkp() {
     fi
     if [[ -z "$cmd" ]]; then
       cmd="$w"
-    elif [[ -z "$sub" && ("$cmd" == backup || "$cmd" == catalog || "$cmd" == config) ]]; then
+    elif [[ -z "$sub" && ("$cmd" == backup || "$cmd" == catalog || "$cmd" == config || "$cmd" == keys) ]]; then
       sub="$w"
     fi
   done
@@ -50,9 +51,11 @@ _bkp() {
 
   case "$prev" in
     --config|--password-file|--key-file|--exclude-file) _filedir; return ;;
+    --new-password-file|--new-key-file) _filedir; return ;;
     -r|--repo|-t|--target) _filedir -d; return ;;
     -o|--output) _filedir; return ;;
-    --password-command) COMPREPLY=($(compgen -c -- "$cur" | sort -u)); return ;;
+    --password-command|--key-command|--new-key-command) COMPREPLY=($(compgen -c -- "$cur" | sort -u)); return ;;
+    --role) COMPREPLY=($(compgen -W "admin restore backup" -- "$cur")); return ;;
     --type) COMPREPLY=($(compgen -W "full incremental differential" -- "$cur")); return ;;
     --overwrite) COMPREPLY=($(compgen -W "never if-changed always" -- "$cur")); return ;;
     --format) COMPREPLY=($(compgen -W "tar" -- "$cur")); return ;;
@@ -84,6 +87,13 @@ _bkp() {
     init)
       opts="--compression --generate-key-file"
       if [[ "$cur" != -* ]]; then _filedir -d; return; fi
+      ;;
+    keys)
+      case "$sub" in
+        "") opts="list add remove rotate" ;;
+        add) opts="--role --new-password-file --new-key-file --generate-key-file --new-key-command" ;;
+        rotate) opts="--rewrap --new-password-file --new-key-file --generate-key-file --new-key-command" ;;
+      esac
       ;;
     ls) opts="-l --long latest" ;;
     restore) opts="-t --target --include --exclude --overwrite --verify --to-stdout --format -o --output latest" ;;

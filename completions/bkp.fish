@@ -13,7 +13,7 @@ function __bkp_complete_command
     complete -C (string join ' ' -- (string escape -- $rest) (commandline -ct))
 end
 
-set -l commands backup catalog config diff help init ls restore snapshots verify version
+set -l commands backup catalog config diff help init keys ls restore snapshots verify version
 complete -c bkp -f
 
 # Commands
@@ -23,6 +23,7 @@ complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a config -d 'sho
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a diff -d 'show what changed between two snapshots'
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a help -d 'show help for bkp or for one command'
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a init -d 'create a new repository'
+complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a keys -d 'manage key slots and rotate keys'
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a ls -d 'list the files in a snapshot'
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a restore -d 'restore a snapshot'
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a snapshots -d 'list snapshots'
@@ -37,6 +38,7 @@ complete -c bkp -l password-command -x -a '(__fish_complete_command)' -d 'read t
 complete -c bkp -l key-file -r -F -d 'open the repository with a key file'
 complete -c bkp -l s3-endpoint -x -d 'URL of an S3-compatible service'
 complete -c bkp -l insecure-http -d 'allow plain http to storage not on this machine'
+complete -c bkp -l key-command -x -a '(__fish_complete_command)' -d 'open the repository with the key a command prints'
 complete -c bkp -s q -l quiet -d 'print nothing but errors'
 complete -c bkp -s v -l verbose -d 'more detail'
 complete -c bkp -l json -d 'one JSON object per line'
@@ -104,3 +106,17 @@ complete -c bkp -n '__fish_seen_subcommand_from verify' -l read-data-subset -x -
 
 # version
 complete -c bkp -n '__fish_seen_subcommand_from version' -l features -d 'list compiled-in backends and sources'
+
+# keys list|add|remove|rotate
+set -l keys_subs list add remove rotate
+set -l in_keys_new '__fish_seen_subcommand_from keys; and __fish_seen_subcommand_from add rotate'
+complete -c bkp -n "__fish_seen_subcommand_from keys; and not __fish_seen_subcommand_from $keys_subs" -a list -d "list the key slots and the keyring's data keys"
+complete -c bkp -n "__fish_seen_subcommand_from keys; and not __fish_seen_subcommand_from $keys_subs" -a add -d 'add a key slot for a new passphrase or key'
+complete -c bkp -n "__fish_seen_subcommand_from keys; and not __fish_seen_subcommand_from $keys_subs" -a remove -d 'remove a key slot'
+complete -c bkp -n "__fish_seen_subcommand_from keys; and not __fish_seen_subcommand_from $keys_subs" -a rotate -d 'make a new data key current'
+complete -c bkp -n '__fish_seen_subcommand_from keys; and __fish_seen_subcommand_from add' -l role -x -a 'admin restore backup' -d 'role of the new slot'
+complete -c bkp -n '__fish_seen_subcommand_from keys; and __fish_seen_subcommand_from rotate' -l rewrap -d 'also replace the master key'
+complete -c bkp -n $in_keys_new -l new-password-file -r -F -d 'the new passphrase is the first line of a file'
+complete -c bkp -n $in_keys_new -l new-key-file -r -F -d 'the new secret is a key file'
+complete -c bkp -n $in_keys_new -l generate-key-file -d 'create --new-key-file with a new random key'
+complete -c bkp -n $in_keys_new -l new-key-command -x -a '(__fish_complete_command)' -d 'use the key a command prints as the new secret'

@@ -9,7 +9,7 @@ namespace {
 using enum ValueType;
 
 // Keep sorted by key; docs and `config show` print in this order.
-constexpr std::array<KeyInfo, 16> kKeys{{
+constexpr std::array<KeyInfo, 17> kKeys{{
     {"catalog", "BKP_CATALOG", "", path, "",
      "SQLite catalog file (default: $XDG_STATE_HOME/bkp/<repository id>.db, "
      "else /var/lib/bkp/ for root, ~/.local/state/bkp/ for others)"},
@@ -21,6 +21,8 @@ constexpr std::array<KeyInfo, 16> kKeys{{
     {"insecure_http", "BKP_INSECURE_HTTP", "", boolean, "false",
      "allow plain http to storage endpoints that are not loopback addresses (credentials and "
      "data then cross the network unencrypted)"},
+    {"key_command", "BKP_KEY_COMMAND", "", string, "",
+     "command (run without a shell) whose standard output is a key that opens the repository"},
     {"key_file", "BKP_KEY_FILE", "", path, "",
      "key file that opens the repository instead of a passphrase (see bkp init --key-file)"},
     {"password_command", "BKP_PASSWORD_COMMAND", "", string, "",

@@ -62,7 +62,9 @@ std::string username() {
 util::Result<std::optional<repo::Snapshot>> find_parent(repo::Repository& repo,
                                                         const std::string& source,
                                                         BackupType type) {
-  if (type == BackupType::full) return std::optional<repo::Snapshot>{};
+  // A backup slot cannot read any snapshot, its own included: every backup
+  // it makes reads all files again (deduplication still applies, by id).
+  if (type == BackupType::full || repo.is_writer()) return std::optional<repo::Snapshot>{};
   catalog::BackupFilter filter;
   filter.source = source;
   BKP_ASSIGN(auto rows, repo.catalog().list_backups(filter));

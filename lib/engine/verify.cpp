@@ -62,6 +62,7 @@ class Verifier {
   VerifyReport report;
 
   util::Status run() {
+    BKP_TRY(repo_.may_read("the repository to verify it"));
     BKP_TRY(repo_.sync_catalog());
     for (auto& d : repo_.damaged_objects()) problem(d);
     BKP_TRY(list_packs());
@@ -271,8 +272,10 @@ class Verifier {
       problems.push_back("pack '" + name + "' has no valid header");
       return;
     }
-    auto header = repo::open_pack_header(
-        util::ByteView(bytes).subspan(bytes.size() - 4 - *len, *len), repo_.keyring());
+    auto envelope = util::ByteView(bytes).subspan(bytes.size() - 4 - *len, *len);
+    auto peeked = repo::peek_envelope(envelope);
+    auto header = peeked ? repo::open_pack_header(envelope, repo_.find_key(peeked->key_id))
+                         : util::Result<std::vector<repo::PackHeaderEntry>>(peeked.propagate());
     if (!header) {
       problems.push_back("pack '" + name + "' header: " + header.error().message);
       return;

@@ -42,7 +42,7 @@ std::string get_host() {
 
 util::Bytes KeySlot::encode() const {
   nlohmann::ordered_json j;
-  j["version"] = 1;
+  j["version"] = version;
   j["id"] = id;
   j["role"] = role;
   j["kind"] = kind == SlotKind::passphrase ? "passphrase" : "key_file";
@@ -52,7 +52,8 @@ util::Bytes KeySlot::encode() const {
                 {"memlimit", kdf.memlimit},
                 {"salt", util::to_hex(kdf.salt)}};
   }
-  j["wrapped_master_key"] = util::to_hex(wrapped);
+  j[holds_writer_keyring() ? "wrapped_writer_keyring" : "wrapped_master_key"] =
+      util::to_hex(wrapped);
   j["created"] = created;
   j["hostname"] = hostname;
   j["username"] = username;
@@ -62,10 +63,12 @@ util::Bytes KeySlot::encode() const {
 util::Result<KeySlot> KeySlot::decode(util::ByteView bytes) {
   try {
     auto j = nlohmann::json::parse(util::as_chars(bytes));
-    if (json_integer<int>(j.at("version"), "version") != 1) {
+    auto version = json_integer<int>(j.at("version"), "version");
+    if (version != 1 && version != 2) {
       return fail(ErrorKind::usage, "key slot format is newer than this bkp; upgrade bkp");
     }
     KeySlot s;
+    s.version = version;
     s.id = j.at("id").get<std::string>();
     s.role = j.at("role").get<std::string>();
     auto kind = j.at("kind").get<std::string>();
@@ -83,7 +86,10 @@ util::Result<KeySlot> KeySlot::decode(util::ByteView bytes) {
     } else {
       return fail(ErrorKind::corrupt, "unknown key slot kind '" + kind + "'");
     }
-    if (!util::from_hex(j.at("wrapped_master_key").get<std::string>(), s.wrapped))
+    if (version == 2 && s.role != "backup")
+      return fail(ErrorKind::corrupt, "a version 2 key slot must have role backup");
+    auto field = version == 2 ? "wrapped_writer_keyring" : "wrapped_master_key";
+    if (!util::from_hex(j.at(field).get<std::string>(), s.wrapped))
       return fail(ErrorKind::corrupt, "bad wrapped key");
     s.created = j.value("created", "");
     s.hostname = j.value("hostname", "");
@@ -109,6 +115,13 @@ util::Result<KeySlot> make_slot(const Credentials& c, const util::SecretBytes& m
   return slot;
 }
 
+util::Result<KeySlot> make_writer_slot(const Credentials& c,
+                                       const util::SecretBytes& writer_keyring) {
+  BKP_ASSIGN(auto slot, make_slot(c, writer_keyring, "backup"));
+  slot.version = 2;
+  return slot;
+}
+
 util::Result<util::SecretBytes> unwrap_slot(const KeySlot& slot, const Credentials& c) {
   if (slot.kind != c.kind) return fail(ErrorKind::wrong_key, "key slot is of another kind");
   BKP_ASSIGN(auto kek, slot_kek(slot, c));
@@ -130,20 +143,51 @@ util::Status generate_key_file(const std::string& path) {
 util::Result<util::SecretBytes> read_key_file(const std::string& path) {
   auto text = util::read_text_file(path);
   if (!text) return fail(ErrorKind::usage, "key file: " + text.error().message);
-  std::string_view t(*text);
-  util::Bytes raw;
-  // Exactly the prefix, 64 hex digits and an optional newline: a file with
-  // more in it is not one bkp wrote, and guessing which part is the key
-  // could lock the user out later.
-  auto rest = t.substr(std::min(t.size(), kKeyFilePrefix.size() + 64));
-  bool ok = t.substr(0, kKeyFilePrefix.size()) == kKeyFilePrefix &&
-            util::from_hex(t.substr(kKeyFilePrefix.size(), 64), raw) && raw.size() == 32 &&
-            (rest.empty() || rest == "\n");
+  auto key = parse_key_text(*text, "'" + path + "'");
   util::wipe(text->data(), text->size());
-  if (!ok) return fail(ErrorKind::usage, "'" + path + "' is not a bkp key file");
+  return key;
+}
+
+util::Result<util::SecretBytes> parse_key_text(std::string_view t, const std::string& what) {
+  // Exactly the prefix (optional), 64 hex digits and an optional newline:
+  // anything else is not a key bkp wrote, and guessing which part is the key
+  // could lock the user out later.
+  if (t.substr(0, kKeyFilePrefix.size()) == kKeyFilePrefix) t.remove_prefix(kKeyFilePrefix.size());
+  util::Bytes raw;
+  auto rest = t.substr(std::min<std::size_t>(t.size(), 64));
+  bool ok =
+      util::from_hex(t.substr(0, 64), raw) && raw.size() == 32 && (rest.empty() || rest == "\n");
+  if (!ok) {
+    util::wipe(raw.data(), raw.size());
+    return fail(ErrorKind::usage, what + " is not a bkp key");
+  }
   util::SecretBytes key(raw);
   util::wipe(raw.data(), raw.size());
   return key;
+}
+
+std::string_view role_name(Role role) {
+  switch (role) {
+    case Role::admin:
+      return "admin";
+    case Role::backup:
+      return "backup";
+    case Role::restore:
+      return "restore";
+  }
+  return "backup";
+}
+
+util::Result<Role> parse_role(std::string_view name) {
+  for (Role r : {Role::admin, Role::backup, Role::restore})
+    if (role_name(r) == name) return r;
+  return fail(ErrorKind::usage,
+              "unknown role '" + std::string(name) + "': use admin, backup or restore");
+}
+
+Role KeySlot::role_value() const {
+  auto r = parse_role(role);
+  return r ? *r : Role::backup;
 }
 
 }  // namespace bkp::repo

@@ -13,8 +13,21 @@ using util::fail;
 
 namespace {
 constexpr std::uint32_t kKeyringVersion = 1;
+constexpr std::uint32_t kKeyringVersionWriter = 2;
 constexpr std::size_t kFixed = 4 + 8 + 32 + 32 + 32 + 8 + 4;
 constexpr std::size_t kPerKey = 8 + 8 + 32;
+constexpr std::size_t kWriterTail = 32 + 32 + 8;
+constexpr std::uint32_t kWriterKeyringVersion = 1;
+constexpr std::size_t kWriterSize = 4 + 8 + 32 + 32 + 32 + 32 + 8 + 8 + 32;
+constexpr std::size_t kSessionPlain = 8 + 8 + 32;
+
+DataKey random_data_key() {
+  DataKey dk;
+  crypto::random_fill(dk.id.data(), dk.id.size());
+  dk.key = crypto::random_secret(crypto::key_size);
+  dk.created_ns = util::now_ns();
+  return dk;
+}
 }  // namespace
 
 Keyring Keyring::create(util::ByteView config_bytes) {
@@ -57,8 +70,22 @@ std::optional<std::uint64_t> keyring_generation(std::string_view name) {
   return g;
 }
 
+const DataKey& Keyring::index_sealing_key() const {
+  if (box) {
+    if (const DataKey* k = find(index_key)) return *k;
+  }
+  return current_key();
+}
+
+void Keyring::add_writer_keys() {
+  box = crypto::generate_box_keypair();
+  DataKey dk = random_data_key();
+  index_key = dk.id;
+  data_keys.push_back(std::move(dk));
+}
+
 util::SecretBytes Keyring::encode() const {
-  util::SecretBytes out(kFixed + kPerKey * data_keys.size());
+  util::SecretBytes out(kFixed + kPerKey * data_keys.size() + (box ? kWriterTail : 0));
   std::uint8_t* p = out.data();
   auto put = [&p](const void* src, std::size_t n) {
     std::memcpy(p, src, n);
@@ -74,7 +101,7 @@ util::SecretBytes Keyring::encode() const {
     util::put_u64le(b, v);
     put(b.data(), 8);
   };
-  put_u32(kKeyringVersion);
+  put_u32(box ? kKeyringVersionWriter : kKeyringVersion);
   put_u64(generation);
   put(config_digest.data(), 32);
   put(chunk_id_key.data(), 32);
@@ -86,15 +113,22 @@ util::SecretBytes Keyring::encode() const {
     put_u64(static_cast<std::uint64_t>(k.created_ns));
     put(k.key.data(), 32);
   }
+  if (box) {
+    put(box->public_key.data(), 32);
+    put(box->secret_key.data(), 32);
+    put(index_key.data(), 8);
+  }
   return out;
 }
 
 util::Result<Keyring> Keyring::decode(util::ByteView in) {
   if (in.size() < kFixed) return fail(ErrorKind::corrupt, "keyring is truncated");
   const std::uint8_t* p = in.data();
-  if (util::get_u32le(p) != kKeyringVersion) {
+  auto version = util::get_u32le(p);
+  if (version != kKeyringVersion && version != kKeyringVersionWriter) {
     return fail(ErrorKind::usage, "keyring format is newer than this bkp; upgrade bkp");
   }
+  std::size_t tail = version == kKeyringVersionWriter ? kWriterTail : 0;
   Keyring k;
   k.generation = util::get_u64le(p + 4);
   std::memcpy(k.config_digest.data(), p + 12, 32);
@@ -102,7 +136,7 @@ util::Result<Keyring> Keyring::decode(util::ByteView in) {
   k.chunker_seed = util::SecretBytes(in.subspan(76, 32));
   std::memcpy(k.current.data(), p + 108, 8);
   std::uint32_t n = util::get_u32le(p + 116);
-  if (in.size() != kFixed + kPerKey * static_cast<std::size_t>(n)) {
+  if (in.size() != kFixed + kPerKey * static_cast<std::size_t>(n) + tail) {
     return fail(ErrorKind::corrupt, "keyring has a wrong length");
   }
   for (std::uint32_t i = 0; i < n; ++i) {
@@ -114,7 +148,101 @@ util::Result<Keyring> Keyring::decode(util::ByteView in) {
     k.data_keys.push_back(std::move(dk));
   }
   if (!k.find(k.current)) return fail(ErrorKind::corrupt, "keyring has no current key");
+  if (tail) {
+    const std::uint8_t* t = p + kFixed + kPerKey * n;
+    crypto::BoxKeyPair box;
+    box.public_key.assign(t, t + 32);
+    box.secret_key = util::SecretBytes(util::ByteView(t + 32, 32));
+    k.box = std::move(box);
+    std::memcpy(k.index_key.data(), t + 64, 8);
+    if (!k.find(k.index_key)) return fail(ErrorKind::corrupt, "keyring has no index key");
+  }
   return k;
+}
+
+WriterKeyring WriterKeyring::from(const Keyring& k) {
+  WriterKeyring w;
+  w.generation = k.generation;
+  w.config_digest = k.config_digest;
+  w.chunk_id_key = k.chunk_id_key;
+  w.chunker_seed = k.chunker_seed;
+  w.box_public_key = k.box->public_key;
+  w.index_key = *k.find(k.index_key);
+  return w;
+}
+
+Keyring WriterKeyring::session_keyring(DataKey session) const {
+  Keyring k;
+  k.generation = generation;
+  k.config_digest = config_digest;
+  k.chunk_id_key = chunk_id_key;
+  k.chunker_seed = chunker_seed;
+  k.box = crypto::BoxKeyPair{box_public_key, {}};
+  k.index_key = index_key.id;
+  k.current = session.id;
+  k.data_keys.push_back(index_key);
+  k.data_keys.push_back(std::move(session));
+  return k;
+}
+
+util::SecretBytes WriterKeyring::encode() const {
+  util::Bytes b;
+  util::put_u32le(b, kWriterKeyringVersion);
+  util::put_u64le(b, generation);
+  util::append(b, config_digest);
+  util::append(b, chunk_id_key.view());
+  util::append(b, chunker_seed.view());
+  util::append(b, box_public_key);
+  util::append(b, index_key.id);
+  util::put_u64le(b, static_cast<std::uint64_t>(index_key.created_ns));
+  util::append(b, index_key.key.view());
+  util::SecretBytes out(b);
+  util::wipe(b.data(), b.size());
+  return out;
+}
+
+util::Result<WriterKeyring> WriterKeyring::decode(util::ByteView in) {
+  if (in.size() < 4) return fail(ErrorKind::corrupt, "writer keyring is truncated");
+  if (util::get_u32le(in.data()) != kWriterKeyringVersion) {
+    return fail(ErrorKind::usage, "writer keyring format is newer than this bkp; upgrade bkp");
+  }
+  if (in.size() != kWriterSize) return fail(ErrorKind::corrupt, "writer keyring has a wrong length");
+  const std::uint8_t* p = in.data();
+  WriterKeyring w;
+  w.generation = util::get_u64le(p + 4);
+  std::memcpy(w.config_digest.data(), p + 12, 32);
+  w.chunk_id_key = util::SecretBytes(in.subspan(44, 32));
+  w.chunker_seed = util::SecretBytes(in.subspan(76, 32));
+  w.box_public_key.assign(p + 108, p + 140);
+  std::memcpy(w.index_key.id.data(), p + 140, 8);
+  w.index_key.created_ns = static_cast<std::int64_t>(util::get_u64le(p + 148));
+  w.index_key.key = util::SecretBytes(in.subspan(156, 32));
+  return w;
+}
+
+std::string session_object_name(const KeyId& id) { return "sessions/" + util::to_hex(id); }
+
+util::Bytes seal_session_key(const DataKey& key, util::ByteView box_public_key) {
+  util::SecretBytes plain(kSessionPlain);
+  std::memcpy(plain.data(), key.id.data(), 8);
+  util::Bytes created;
+  util::put_u64le(created, static_cast<std::uint64_t>(key.created_ns));
+  std::memcpy(plain.data() + 8, created.data(), 8);
+  std::memcpy(plain.data() + 16, key.key.data(), 32);
+  return crypto::box_seal(box_public_key, plain.view());
+}
+
+util::Result<DataKey> open_session_key(const crypto::BoxKeyPair& box, const KeyId& expected,
+                                       util::ByteView sealed) {
+  auto plain = crypto::box_open(box, sealed);
+  if (!plain) return fail(ErrorKind::verification, "session key does not open");
+  if (plain->size() != kSessionPlain) return fail(ErrorKind::corrupt, "session key has a wrong length");
+  DataKey dk;
+  std::memcpy(dk.id.data(), plain->data(), 8);
+  if (dk.id != expected) return fail(ErrorKind::verification, "session key names another key id");
+  dk.created_ns = static_cast<std::int64_t>(util::get_u64le(plain->data() + 8));
+  dk.key = util::SecretBytes(plain->view().subspan(16, 32));
+  return dk;
 }
 
 }  // namespace bkp::repo

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "crypto/box.hpp"
 #include "crypto/hash.hpp"
 #include "repo/envelope.hpp"
 #include "util/result.hpp"
@@ -30,6 +31,17 @@ struct Keyring {
   util::SecretBytes chunker_seed;  // 32 bytes
   std::vector<DataKey> data_keys;
   KeyId current{};
+  // Keyring version 2, for write-only (backup) slots: the key pair that
+  // backup sessions seal their data keys to, and the data key that seals
+  // index segments only (one of data_keys), which backup slots also hold.
+  // A backup slot's view has the public half only (secret_key empty).
+  std::optional<crypto::BoxKeyPair> box;
+  KeyId index_key{};
+
+  // The key that seals index segments: index_key when there is one.
+  const DataKey& index_sealing_key() const;
+  // Adds the box key pair and a new index key (a new generation's content).
+  void add_writer_keys();
 
   // A fresh keyring with one data key, bound to the config's bytes.
   static Keyring create(util::ByteView config_bytes);
@@ -40,6 +52,31 @@ struct Keyring {
   util::SecretBytes encode() const;
   static util::Result<Keyring> decode(util::ByteView plaintext);
 };
+
+// What a backup slot wraps instead of the master key: enough to chunk, name
+// and deduplicate blobs, to read and write index segments, and to seal
+// session keys to the public key; nothing that opens data or snapshots.
+struct WriterKeyring {
+  std::uint64_t generation = 0;  // of the keyring it was taken from
+  crypto::Digest config_digest{};
+  util::SecretBytes chunk_id_key, chunker_seed;
+  util::Bytes box_public_key;
+  DataKey index_key;
+
+  static WriterKeyring from(const Keyring& keyring);  // needs keyring.box
+  // A keyring view for a backup session: the index key and `session`,
+  // which is current.
+  Keyring session_keyring(DataKey session) const;
+  util::SecretBytes encode() const;
+  static util::Result<WriterKeyring> decode(util::ByteView plaintext);
+};
+
+// A backup session's data key, sealed to the keyring's public key: the
+// object "sessions/<16 hex key id>".
+std::string session_object_name(const KeyId& id);
+util::Bytes seal_session_key(const DataKey& key, util::ByteView box_public_key);
+util::Result<DataKey> open_session_key(const crypto::BoxKeyPair& box, const KeyId& expected,
+                                       util::ByteView sealed);
 
 // The generation number in a keyring object name, or nullopt.
 std::optional<std::uint64_t> keyring_generation(std::string_view object_name);

@@ -98,7 +98,11 @@ util::Result<std::uint32_t> pack_header_length(util::ByteView last4) {
 util::Result<std::vector<PackHeaderEntry>> open_pack_header(util::ByteView envelope,
                                                             const Keyring& keyring) {
   BKP_ASSIGN(auto h, peek_envelope(envelope));
-  const DataKey* key = keyring.find(h.key_id);
+  return open_pack_header(envelope, keyring.find(h.key_id));
+}
+
+util::Result<std::vector<PackHeaderEntry>> open_pack_header(util::ByteView envelope,
+                                                            const DataKey* key) {
   if (!key) return fail(ErrorKind::verification, "pack header is sealed with an unknown key");
   BKP_ASSIGN(auto plain, open_object(ObjectType::pack_header, key->key, envelope, kHeaderBinding));
   if (!plain.empty() && plain[0] > kPackHeaderVersion) {

@@ -68,5 +68,9 @@ class PackWriter {
 util::Result<std::uint32_t> pack_header_length(util::ByteView last4);
 util::Result<std::vector<PackHeaderEntry>> open_pack_header(util::ByteView header_envelope,
                                                             const Keyring& keyring);
+// The same with the key already looked up (Repository::find_key, which also
+// knows newer generations and backup sessions' keys); nullptr: unknown key.
+util::Result<std::vector<PackHeaderEntry>> open_pack_header(util::ByteView header_envelope,
+                                                            const DataKey* key);
 
 }  // namespace bkp::repo

@@ -140,24 +140,16 @@ util::Result<std::unique_ptr<Repository>> Repository::open(
                                           backend->describe() + "' opens with it");
   }
 
-  // The newest keyring generation is the current one.
-  std::uint64_t newest = 0;
-  BKP_TRY(backend->list("keyring/", [&](const storage::ObjectInfo& o) {
-    if (auto g = keyring_generation(o.name); g && *g > newest) newest = *g;
-    return util::Status{};
-  }));
-  if (newest == 0) return fail(ErrorKind::verification, "the repository has no keyring");
-  auto name = keyring_object_name(newest);
-  BKP_ASSIGN(auto sealed, backend->get(name));
-  BKP_ASSIGN(auto plain, open_object(ObjectType::keyring, *master, sealed, util::as_bytes(name)));
-  auto keyring = Keyring::decode(plain);
-  util::wipe(plain.data(), plain.size());
-  if (!keyring) return keyring.propagate();
-  if (keyring->generation != newest) {
-    return fail(ErrorKind::verification,
-                "keyring '" + name + "' holds generation " + std::to_string(keyring->generation));
+  if (repo->slot_.holds_writer_keyring()) {
+    // A backup slot: no master key, no keyring; a data key of its own for
+    // this session, published sealed to the public key before first use.
+    BKP_ASSIGN(auto writer, WriterKeyring::decode(master->view()));
+    repo->keyring_ = writer.session_keyring(new_data_key());
+  } else {
+    BKP_ASSIGN(auto keyring, read_newest_keyring(*backend, *master));
+    repo->master_ = std::move(*master);
+    repo->keyring_ = std::move(keyring);
   }
-  repo->keyring_ = std::move(*keyring);
   if (repo->keyring_.config_digest != crypto::sha256(*config_bytes)) {
     return fail(ErrorKind::verification, "the repository config was modified");
   }
@@ -260,6 +252,7 @@ util::Status Repository::collect_sealed(SealPool::Wait wait) {
 
 util::Status Repository::write_pack(PackWriter& writer) {
   if (writer.empty()) return {};
+  BKP_TRY(publish_session_key());
   // One pack written while the next fills: both cores stay busy with
   // reading, chunking and sealing, and memory stays at a few packs.
   if (!uploader_) uploader_ = std::make_unique<PackUploader>(*backend_, 2);
@@ -296,7 +289,9 @@ util::Status Repository::collect_stored(PackUploader::Wait wait) {
 util::Status Repository::write_index() {
   if (pending_index_.empty()) return {};
   auto name = new_index_name();
-  auto& key = keyring_.current_key();
+  // Index segments reveal only keyed ids and sizes: a key of their own lets
+  // backup slots read them, to deduplicate, without reading any data.
+  auto& key = keyring_.index_sealing_key();
   auto sealed = seal_object(ObjectType::index, key.id, key.key, encode_index(pending_index_),
                             util::as_bytes(name));
   BKP_TRY(put_create_only(*backend_, name, sealed));
@@ -345,7 +340,8 @@ util::Result<util::Bytes> Repository::decode_blob(const BlobLocation& loc, util:
   };
   auto header = peek_envelope(sealed);
   if (!header) return damaged(header.error().message);
-  const DataKey* key = keyring_.find(header->key_id);
+  const DataKey* key = find_key(header->key_id);
+  if (!key && is_writer()) return fail(cannot_read("blob " + util::to_hex(loc.id)));
   if (!key) return damaged("sealed with an unknown key");
   auto plain = open_object(envelope_type(loc.type), key->key, sealed, loc.id);
   if (!plain) return damaged(plain.error().message);
@@ -379,7 +375,8 @@ util::Result<util::Bytes> Repository::load_object(ObjectType type, const std::st
   BKP_ASSIGN(auto sealed, backend_->get(name));
   auto header = peek_envelope(sealed);
   if (!header) return fail(header.error().context("object '" + name + "'"));
-  const DataKey* key = keyring_.find(header->key_id);
+  const DataKey* key = find_key(header->key_id);
+  if (!key && is_writer()) return fail(cannot_read("object '" + name + "'"));
   if (!key) return fail(ErrorKind::verification, "object '" + name + "' uses an unknown key");
   auto plain = open_object(type, key->key, sealed, util::as_bytes(name));
   if (!plain) return fail(plain.error().context("object '" + name + "'"));

@@ -9,9 +9,11 @@
 #pragma once
 
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -111,6 +113,43 @@ class Repository {
   util::Status rebuild_catalog();
   // Reads and opens an encrypted object (index, snapshot) by name.
   util::Result<util::Bytes> load_object(ObjectType type, const std::string& name);
+  // The data key with this id: from the keyring opened, else from a newer
+  // keyring generation another process wrote since (read once, on demand).
+  // nullptr when no generation has it. Safe from several threads.
+  const DataKey* find_key(const KeyId& id);
+
+  // Key slots and rotation (lib/repo/repository_keys.cpp). Every change of
+  // slots or keys needs an admin slot; see may_manage_keys().
+  util::Result<std::vector<KeySlot>> list_key_slots();
+  // Writes a new slot for `credentials` with `role`; returns it.
+  util::Result<KeySlot> add_key_slot(const Credentials& credentials, Role role);
+  // Refuses to remove the last admin slot, or the slot this repository was
+  // opened with unless another admin slot remains.
+  util::Status remove_key_slot(const std::string& id);
+  struct Rotation {
+    KeyId new_key{};
+    std::uint64_t generation = 0;
+    std::optional<KeySlot> new_slot;         // with rewrap
+    std::vector<std::string> removed_slots;  // with rewrap
+    // Old slots or generations a rewrap could not remove (the rotation
+    // itself succeeded); `bkp keys remove` can finish the job.
+    std::vector<std::string> cleanup_errors;
+  };
+  // A new data key becomes current for every new object (written as a new
+  // keyring generation, create-only). With `rewrap`, also a new master key:
+  // `rewrap` gets a slot holding it, and the slots and keyring generations
+  // that hold the old one are removed, so the old secret stops working.
+  util::Result<Rotation> rotate_keys(const std::optional<Credentials>& rewrap);
+  // ErrorKind::permission unless the slot opened may change key slots and
+  // keys (admin), or delete snapshots and data (admin; prune and forget
+  // call this).
+  util::Status may_manage_keys() const;
+  util::Status may_delete() const;
+  // True for a backup slot: it holds no key that opens stored data.
+  bool is_writer() const { return slot_.holds_writer_keyring(); }
+  // ErrorKind::permission for a backup slot: for commands that must read
+  // what is stored (verify), so they stop with one clear message.
+  util::Status may_read(const std::string& what) const;
 
  private:
   Repository() = default;
@@ -121,11 +160,28 @@ class Repository {
   util::Status write_index();
   util::Status add_backup_row(const Snapshot& s);
   util::Result<util::Bytes> read_blob_at(const BlobLocation& loc);
+  // Backup slots: writes "sessions/<key id>" once, before the first object
+  // sealed with the session key.
+  util::Status publish_session_key();
+  util::Error cannot_read(const std::string& what) const;
+  static DataKey new_data_key();
+  util::Result<Keyring> write_next_generation(const util::SecretBytes& master,
+                                              const std::function<void(Keyring&)>& change);
+  // The newest keyring generation that opens with `master` (an older one
+  // only while a rewrap is unfinished: see repository_keys.cpp).
+  static util::Result<Keyring> read_newest_keyring(storage::Backend& backend,
+                                                   const util::SecretBytes& master);
 
   std::unique_ptr<storage::Backend> backend_;
   RepoConfig config_;
   KeySlot slot_;
+  util::SecretBytes master_;
   Keyring keyring_;
+  // Data keys of keyring generations written after open; a deque so that
+  // pointers into it stay valid while it grows.
+  std::mutex newer_keys_mutex_;
+  std::deque<DataKey> newer_keys_;
+  bool session_published_ = false;
   std::unique_ptr<catalog::Catalog> catalog_;
   std::optional<chunk::Chunker> chunker_;
   std::filesystem::path catalog_path_;

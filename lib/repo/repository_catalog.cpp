@@ -41,6 +41,7 @@ util::Status Repository::save_snapshot(const Snapshot& snapshot) {
   // A snapshot exists only once everything it references is durable: make
   // that hold here rather than trust every caller to flush first.
   BKP_TRY(flush());
+  BKP_TRY(publish_session_key());
   auto& key = keyring_.current_key();
   auto name = snapshot.object_name();
   auto sealed =
@@ -76,6 +77,9 @@ util::Status Repository::sync_catalog() {
     auto plain = load_object(ObjectType::index, name);
     util::Result<std::vector<IndexedPack>> packs =
         plain ? decode_index(*plain) : util::Result<std::vector<IndexedPack>>(plain.propagate());
+    // Sealed with a data key a backup slot does not hold (written before the
+    // repository had an index key): it cannot dedup against those blobs.
+    if (!packs && packs.error().kind == ErrorKind::permission) continue;
     if (!packs) {
       // One damaged segment must not stop every command: skip it (it is
       // tried again next time) and let verify report it.
@@ -114,6 +118,7 @@ util::Status Repository::sync_catalog() {
   for (auto& id : in_storage) {
     if (in_catalog.count(id)) continue;
     auto snap = load_snapshot(id);
+    if (!snap && snap.error().kind == ErrorKind::permission) continue;  // a backup slot
     if (!snap) {
       auto kind = snap.error().kind;
       if (kind != ErrorKind::verification && kind != ErrorKind::corrupt) {

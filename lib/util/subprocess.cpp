@@ -194,4 +194,39 @@ std::string describe_status(int status) {
   return "exited with status " + std::to_string(status);
 }
 
+Result<std::vector<std::string>> split_command_line(std::string_view line) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (c == ' ' || c == '\t' || c == '\n') {
+      if (in_word) words.push_back(std::move(word));
+      word.clear();
+      in_word = false;
+      continue;
+    }
+    in_word = true;
+    if (c == '\'') {
+      auto end = line.find('\'', i + 1);
+      if (end == std::string_view::npos) return fail(ErrorKind::usage, "unterminated ' in command");
+      word.append(line.substr(i + 1, end - i - 1));
+      i = end;
+    } else if (c == '"') {
+      for (++i; i < line.size() && line[i] != '"'; ++i) {
+        if (line[i] == '\\' && i + 1 < line.size()) ++i;
+        word.push_back(line[i]);
+      }
+      if (i >= line.size()) return fail(ErrorKind::usage, "unterminated \" in command");
+    } else if (c == '\\') {
+      if (i + 1 < line.size()) word.push_back(line[++i]);
+    } else {
+      word.push_back(c);
+    }
+  }
+  if (in_word) words.push_back(std::move(word));
+  if (words.empty()) return fail(ErrorKind::usage, "empty command");
+  return words;
+}
+
 }  // namespace bkp::util

@@ -60,6 +60,13 @@ struct Completed {
 Result<Completed> run_capture(const std::vector<std::string>& argv, const SpawnOptions& opts = {},
                               const std::string& input = {});
 
+// Splits a command given as one string (a configuration value such as
+// key_command) into argv, without a shell: words are separated by blanks;
+// '...' keeps everything literally, "..." and a backslash escape the next
+// character. Nothing is expanded. ErrorKind::usage for an unterminated
+// quote or an empty command.
+Result<std::vector<std::string>> split_command_line(std::string_view line);
+
 // Describes an exit status for messages: "exited with status 2", "killed by signal 9".
 std::string describe_status(int status);
 

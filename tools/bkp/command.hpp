@@ -40,6 +40,7 @@ RunFn setup_config(CLI::App& sub);
 RunFn setup_diff(CLI::App& sub);
 RunFn setup_help(CLI::App& sub);
 RunFn setup_init(CLI::App& sub);
+RunFn setup_keys(CLI::App& sub);
 RunFn setup_ls(CLI::App& sub);
 RunFn setup_restore(CLI::App& sub);
 RunFn setup_snapshots(CLI::App& sub);

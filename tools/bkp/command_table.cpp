@@ -19,6 +19,8 @@ constexpr std::array kCommands{
     CommandSpec{"diff", "show what changed between two snapshots", Needs::key, setup_diff},
     CommandSpec{"help", "show help for bkp or for one command", Needs::nothing, setup_help},
     CommandSpec{"init", "create a new repository", Needs::nothing, setup_init},
+    CommandSpec{"keys", "manage key slots, and rotate the data and master keys", Needs::key,
+                setup_keys},
     CommandSpec{"ls", "list the files in a snapshot", Needs::key, setup_ls},
     CommandSpec{"restore", "restore a snapshot to a directory, a stream or a tar archive",
                 Needs::key, setup_restore},

@@ -23,6 +23,7 @@ struct GlobalOptions {
   std::string key_file;
   std::string s3_endpoint;
   bool insecure_http = false;
+  std::string key_command;
   bool quiet = false;
   int verbose = 0;
   bool json = false;
@@ -46,5 +47,12 @@ struct Context {
 // `confirm` asks twice, for new passphrases.
 enum class Confirm { no, yes };
 util::Result<util::SecretBytes> read_password(const Context& ctx, Confirm confirm);
+// The first line of a file, refused when empty.
+util::Result<util::SecretBytes> read_password_file(const std::string& file);
+// Asks twice on the terminal, for a new passphrase.
+util::Result<util::SecretBytes> prompt_new_password();
+// Runs CMD (split into words, no shell) and reads a key from its standard
+// output: a key file's text or 64 hex digits.
+util::Result<util::SecretBytes> run_key_command(const std::string& command);
 
 }  // namespace bkp::cli

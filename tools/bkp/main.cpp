@@ -33,6 +33,10 @@ void add_global_options(CLI::App& app, GlobalOptions& g) {
   app.add_flag("--insecure-http", g.insecure_http,
                "allow plain http to storage that is not on this machine (env BKP_INSECURE_HTTP)")
       ->group(grp);
+  app.add_option("--key-command", g.key_command,
+                 "run CMD (no shell) and open the repository with the key it prints "
+                 "(env BKP_KEY_COMMAND)")
+      ->group(grp);
   app.add_flag("-q,--quiet", g.quiet, "print nothing but errors")->group(grp);
   app.add_flag("-v,--verbose", g.verbose, "more detail; repeat for more")->group(grp);
   app.add_flag("--json", g.json, "one JSON object per line on stdout")->group(grp);
@@ -54,6 +58,8 @@ void apply_overrides(Context& ctx) {
     ctx.config.set("s3.endpoint", g.s3_endpoint, Origin::command_line, "--s3-endpoint");
   if (g.insecure_http)
     ctx.config.set("insecure_http", "true", Origin::command_line, "--insecure-http");
+  if (!g.key_command.empty())
+    ctx.config.set("key_command", g.key_command, Origin::command_line, "--key-command");
   if (g.no_progress) ctx.config.set("progress", "false", Origin::command_line, "--no-progress");
   ctx.out.format = g.json ? Format::json : Format::text;
   ctx.out.quiet = g.quiet;

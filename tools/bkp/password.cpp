@@ -5,6 +5,7 @@
 #include <string>
 
 #include "context.hpp"
+#include "repo/key_slot.hpp"
 #include "util/fs.hpp"
 #include "util/subprocess.hpp"
 
@@ -50,13 +51,44 @@ util::Result<SecretBytes> prompt(const char* question) {
 
 }  // namespace
 
+util::Result<SecretBytes> read_password_file(const std::string& file) {
+  auto text = util::read_text_file(file);
+  if (!text) return fail(ErrorKind::usage, "password file: " + text.error().message);
+  auto pw = first_line(*text);
+  if (pw.empty()) return fail(ErrorKind::usage, "password file '" + file + "' is empty");
+  return pw;
+}
+
+util::Result<SecretBytes> prompt_new_password() {
+  BKP_ASSIGN(auto pw, prompt("enter new passphrase: "));
+  BKP_ASSIGN(auto again, prompt("enter new passphrase again: "));
+  if (pw.chars() != again.chars()) return fail(ErrorKind::usage, "passphrases do not match");
+  if (pw.empty()) return fail(ErrorKind::usage, "empty passphrase");
+  return pw;
+}
+
+util::Result<SecretBytes> run_key_command(const std::string& command) {
+  // No shell: the words are the argv, so nothing in the configured string
+  // is ever expanded or re-parsed.
+  auto argv = util::split_command_line(command);
+  if (!argv) return fail(argv.error().context("key command"));
+  util::SpawnOptions opts;
+  opts.stderr_mode = util::SpawnOptions::Stderr::inherit;
+  auto done = util::run_capture(*argv, opts);
+  if (!done) return fail(ErrorKind::usage, "key command: " + done.error().message);
+  if (done->status != 0) {
+    util::wipe(done->out.data(), done->out.size());
+    return fail(ErrorKind::usage,
+                "key command '" + argv->front() + "' " + util::describe_status(done->status));
+  }
+  auto key = repo::parse_key_text(done->out, "the output of key command '" + argv->front() + "'");
+  util::wipe(done->out.data(), done->out.size());
+  return key;
+}
+
 util::Result<SecretBytes> read_password(const Context& ctx, Confirm confirm) {
   if (auto file = ctx.config.get("password_file"); file && !file->empty()) {
-    auto text = util::read_text_file(*file);
-    if (!text) return fail(ErrorKind::usage, "password file: " + text.error().message);
-    auto pw = first_line(*text);
-    if (pw.empty()) return fail(ErrorKind::usage, "password file '" + *file + "' is empty");
-    return pw;
+    return read_password_file(*file);
   }
   if (auto cmd = ctx.config.get("password_command"); cmd && !cmd->empty()) {
     util::SpawnOptions opts;

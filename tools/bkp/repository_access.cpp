@@ -47,8 +47,44 @@ util::Result<repo::Credentials> read_credentials(const Context& ctx, Confirm con
     BKP_ASSIGN(c.secret, repo::read_key_file(*kf));
     return c;
   }
+  // A key command gives a key like a key file's: both open key-file slots.
+  if (auto kc = ctx.config.get("key_command"); kc && !kc->empty()) {
+    c.kind = repo::SlotKind::key_file;
+    BKP_ASSIGN(c.secret, run_key_command(*kc));
+    return c;
+  }
   c.kind = repo::SlotKind::passphrase;
   BKP_ASSIGN(c.secret, read_password(ctx, confirm));
+  return c;
+}
+
+util::Result<repo::Credentials> read_new_credentials(const NewSecret& n) {
+  int given = !n.password_file.empty() + !n.key_file.empty() + !n.key_command.empty();
+  if (given > 1) {
+    return fail(ErrorKind::usage,
+                "give only one of --new-password-file, --new-key-file and --new-key-command");
+  }
+  if (n.generate_key_file && n.key_file.empty()) {
+    return fail(ErrorKind::usage, "--generate-key-file needs --new-key-file FILE");
+  }
+  repo::Credentials c;
+  if (!n.key_file.empty()) {
+    c.kind = repo::SlotKind::key_file;
+    if (n.generate_key_file) BKP_TRY(repo::generate_key_file(n.key_file));
+    BKP_ASSIGN(c.secret, repo::read_key_file(n.key_file));
+    return c;
+  }
+  if (!n.key_command.empty()) {
+    c.kind = repo::SlotKind::key_file;
+    BKP_ASSIGN(c.secret, run_key_command(n.key_command));
+    return c;
+  }
+  c.kind = repo::SlotKind::passphrase;
+  if (!n.password_file.empty()) {
+    BKP_ASSIGN(c.secret, read_password_file(n.password_file));
+  } else {
+    BKP_ASSIGN(c.secret, prompt_new_password());
+  }
   return c;
 }
 

@@ -10,6 +10,14 @@
 namespace bkp::cli {
 
 util::Result<repo::Credentials> read_credentials(const Context& ctx, Confirm confirm);
+
+// A new secret for a key slot (keys add, keys rotate --rewrap): never from
+// the command line itself, only from a file, a command, or the terminal.
+struct NewSecret {
+  std::string password_file, key_file, key_command;
+  bool generate_key_file = false;
+};
+util::Result<repo::Credentials> read_new_credentials(const NewSecret& secret);
 util::Result<std::unique_ptr<repo::Repository>> open_repository(const Context& ctx);
 // The location, or a usage error that says how to give one.
 util::Result<std::string> repository_location(const Context& ctx);

@@ -179,10 +179,17 @@ TEST_CASE("key slot: corrupted JSON is corrupt") {
   }
   SECTION("newer version asks for an upgrade") {
     auto j = json;
-    j["version"] = 2;
+    j["version"] = 3;
     auto r = decode(j.dump());
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().kind == ErrorKind::usage);
+  }
+  SECTION("version 2 (a writer keyring) is for backup slots only") {
+    auto j = json;
+    j["version"] = 2;
+    auto r = decode(j.dump());
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().kind == ErrorKind::corrupt);
   }
   SECTION("hostile KDF limits are refused, not run") {
     auto j = json;

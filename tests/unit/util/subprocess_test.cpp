@@ -34,3 +34,26 @@ TEST_CASE("large output does not deadlock", "[subprocess]") {
   CHECK(describe_status(137) == "killed by signal 9");
   CHECK(describe_status(2) == "exited with status 2");
 }
+
+TEST_CASE("split_command_line splits words without a shell", "[subprocess]") {
+  using V = std::vector<std::string>;
+  auto ok = [](std::string_view line) {
+    auto r = split_command_line(line);
+    INFO(line);
+    REQUIRE(r.ok());
+    return *r;
+  };
+  CHECK(ok("vault kv get -field=key secret/bkp") ==
+        V{"vault", "kv", "get", "-field=key", "secret/bkp"});
+  CHECK(ok("  a\t b  \n") == V{"a", "b"});
+  CHECK(ok("cat '/path with spaces/$HOME'") == V{"cat", "/path with spaces/$HOME"});
+  CHECK(ok(R"(echo "a \"b\" c" d\ e)") == V{"echo", R"(a "b" c)", "d e"});
+  CHECK(ok("x''y \"\"") == V{"xy", ""});
+  CHECK(ok("a;b|c $(d)") == V{"a;b|c", "$(d)"});
+  for (auto bad : {"", "   ", "echo 'open", "echo \"open"}) {
+    auto r = split_command_line(bad);
+    INFO(bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().kind == ErrorKind::usage);
+  }
+}

@@ -1,0 +1,169 @@
+// bkp keys list|add|remove|rotate: the key slots that open the repository
+// and the data keys that seal its objects. The logic is in
+// lib/repo/repository_keys.cpp; this file parses options and prints.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "command.hpp"
+#include "repository_access.hpp"
+#include "util/time.hpp"
+
+namespace bkp::cli {
+
+namespace {
+
+struct KeysOptions {
+  std::string role = "admin";
+  std::string id;
+  bool rewrap = false;
+  NewSecret secret;
+};
+
+std::string kind_name(repo::SlotKind k) {
+  return k == repo::SlotKind::passphrase ? "passphrase" : "key_file";
+}
+
+nlohmann::json slot_json(const repo::KeySlot& s, bool current) {
+  return {{"id", s.id},           {"role", s.role},         {"kind", kind_name(s.kind)},
+          {"created", s.created}, {"hostname", s.hostname}, {"username", s.username},
+          {"current", current}};
+}
+
+void add_new_secret_options(CLI::App& app, NewSecret& n) {
+  app.add_option("--new-password-file", n.password_file,
+                 "the new passphrase is the first line of FILE (else asked twice)");
+  app.add_option("--new-key-file", n.key_file, "the new secret is the key file FILE");
+  app.add_flag("--generate-key-file", n.generate_key_file,
+               "create --new-key-file (mode 0600; it must not exist) with a new random key");
+  app.add_option("--new-key-command", n.key_command,
+                 "run CMD (no shell) and use the key it prints as the new secret");
+}
+
+int list(Context& ctx) {
+  auto& repo = *ctx.repo;
+  auto slots = repo.list_key_slots();
+  if (!slots) return ctx.out.error(slots.error());
+  auto& ring = repo.keyring();
+  if (ctx.out.json()) {
+    for (auto& s : *slots) ctx.out.emit("key_slot", slot_json(s, s.id == repo.slot().id));
+    nlohmann::json keys = nlohmann::json::array();
+    for (auto& k : ring.data_keys) {
+      keys.push_back({{"id", util::to_hex(k.id)},
+                      {"created", util::format_rfc3339(k.created_ns)},
+                      {"current", k.id == ring.current}});
+    }
+    ctx.out.emit("keyring", {{"generation", ring.generation},
+                             {"current_key", util::to_hex(ring.current)},
+                             {"data_keys", keys}});
+    return 0;
+  }
+  char line[512];
+  std::snprintf(line, sizeof line, "  %-16s  %-7s  %-10s  %-19s  %s", "ID", "ROLE", "KIND",
+                "CREATED", "HOST/USER");
+  ctx.out.data(line);
+  for (auto& s : *slots) {
+    std::string when = s.created.substr(0, 19);
+    if (when.size() > 10) when[10] = ' ';
+    std::snprintf(line, sizeof line, "%c %-16s  %-7s  %-10s  %-19s  %s",
+                  s.id == repo.slot().id ? '*' : ' ', s.id.c_str(), s.role.c_str(),
+                  kind_name(s.kind).c_str(), when.c_str(), (s.hostname + "/" + s.username).c_str());
+    ctx.out.data(line);
+  }
+  ctx.out.info("keyring generation " + std::to_string(ring.generation) + ", " +
+               std::to_string(ring.data_keys.size()) + " data key(s), current " +
+               util::to_hex(ring.current));
+  return 0;
+}
+
+int add(Context& ctx, const KeysOptions& o) {
+  auto role = repo::parse_role(o.role);
+  if (!role) return ctx.out.error(role.error());
+  // Checked before a new secret is asked for or a key file generated.
+  if (auto st = ctx.repo->may_manage_keys(); !st) return ctx.out.error(st.error());
+  auto credentials = read_new_credentials(o.secret);
+  if (!credentials) return ctx.out.error(credentials.error());
+  auto slot = ctx.repo->add_key_slot(*credentials, *role);
+  if (!slot) return ctx.out.error(slot.error());
+  if (ctx.out.json()) {
+    ctx.out.emit("key_added", slot_json(*slot, false));
+  } else {
+    ctx.out.info("added key slot " + slot->id + " (" + slot->role + ", " + kind_name(slot->kind) +
+                 ")");
+  }
+  return 0;
+}
+
+int remove(Context& ctx, const KeysOptions& o) {
+  if (auto st = ctx.repo->remove_key_slot(o.id); !st) return ctx.out.error(st.error());
+  if (ctx.out.json()) {
+    ctx.out.emit("key_removed", {{"id", o.id}});
+  } else {
+    ctx.out.info("removed key slot " + o.id);
+  }
+  return 0;
+}
+
+int rotate(Context& ctx, const KeysOptions& o) {
+  if (auto st = ctx.repo->may_manage_keys(); !st) return ctx.out.error(st.error());
+  bool secret_given = !o.secret.password_file.empty() || !o.secret.key_file.empty() ||
+                      !o.secret.key_command.empty() || o.secret.generate_key_file;
+  if (secret_given && !o.rewrap) {
+    return ctx.out.error(
+        util::make_error(util::ErrorKind::usage, "a new secret is only used with --rewrap"));
+  }
+  std::optional<repo::Credentials> credentials;
+  if (o.rewrap) {
+    auto c = read_new_credentials(o.secret);
+    if (!c) return ctx.out.error(c.error());
+    credentials = std::move(*c);
+  }
+  auto rot = ctx.repo->rotate_keys(credentials);
+  if (!rot) return ctx.out.error(rot.error());
+  for (auto& e : rot->cleanup_errors) ctx.out.warn(e);
+  if (ctx.out.json()) {
+    nlohmann::json j{{"generation", rot->generation}, {"current_key", util::to_hex(rot->new_key)}};
+    if (rot->new_slot) {
+      j["new_slot"] = rot->new_slot->id;
+      j["removed_slots"] = rot->removed_slots;
+    }
+    ctx.out.emit("keys_rotated", j);
+  } else {
+    ctx.out.info("new data key " + util::to_hex(rot->new_key) + " (keyring generation " +
+                 std::to_string(rot->generation) + ")");
+    if (rot->new_slot) {
+      ctx.out.info("new master key in key slot " + rot->new_slot->id + "; removed " +
+                   std::to_string(rot->removed_slots.size()) +
+                   " slot(s) holding the old one: add other secrets again with 'bkp keys add'");
+    }
+  }
+  return rot->cleanup_errors.empty() ? 0 : 1;
+}
+
+}  // namespace
+
+RunFn setup_keys(CLI::App& sub) {
+  auto o = std::make_shared<KeysOptions>();
+  auto* list_cmd = sub.add_subcommand("list", "list the key slots and the keyring's data keys");
+  auto* add_cmd = sub.add_subcommand("add", "add a key slot for a new passphrase or key");
+  add_cmd->add_option("--role", o->role, "admin (default), restore or backup")
+      ->check(CLI::IsMember({"admin", "backup", "restore"}));
+  add_new_secret_options(*add_cmd, o->secret);
+  auto* remove_cmd = sub.add_subcommand("remove", "remove a key slot");
+  remove_cmd->add_option("id", o->id, "the slot's id, as 'bkp keys list' shows it")->required();
+  auto* rotate_cmd =
+      sub.add_subcommand("rotate", "make a new data key current; with --rewrap, a new master key");
+  rotate_cmd->add_flag("--rewrap", o->rewrap,
+                       "also replace the master key: the new secret gets the only admin slot");
+  add_new_secret_options(*rotate_cmd, o->secret);
+  sub.require_subcommand(1);
+  return [=](Context& ctx) {
+    if (list_cmd->parsed()) return list(ctx);
+    if (add_cmd->parsed()) return add(ctx, *o);
+    if (remove_cmd->parsed()) return remove(ctx, *o);
+    (void)rotate_cmd;
+    return rotate(ctx, *o);
+  };
+}
+
+}  // namespace bkp::cli
