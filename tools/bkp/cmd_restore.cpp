@@ -1,6 +1,6 @@
-#include <CLI/CLI.hpp>
 #include <fcntl.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <chrono>
 
@@ -25,8 +25,8 @@ int to_tar(Context& ctx, repo::Repository& repo, const repo::Snapshot& snap, con
   std::string tmp;
   if (a.output.empty() || a.output == "-") {
     if (::isatty(STDOUT_FILENO)) {
-      return ctx.out.error(util::make_error(util::ErrorKind::usage,
-                                            "refusing to write a tar archive to a terminal; use -o FILE"));
+      return ctx.out.error(util::make_error(
+          util::ErrorKind::usage, "refusing to write a tar archive to a terminal; use -o FILE"));
     }
   } else {
     // Write under a temporary name and rename at the end: a failed restore
@@ -44,8 +44,12 @@ int to_tar(Context& ctx, repo::Repository& repo, const repo::Snapshot& snap, con
   }
   if (!report) return ctx.out.error(report.error());
   if (ctx.out.json()) {
-    ctx.out.emit("restore", {{"snapshot", snap.id}, {"format", "tar"}, {"output", a.output.empty() ? "-" : a.output},
-                             {"files", report->files}, {"dirs", report->dirs}, {"bytes", report->bytes}});
+    ctx.out.emit("restore", {{"snapshot", snap.id},
+                             {"format", "tar"},
+                             {"output", a.output.empty() ? "-" : a.output},
+                             {"files", report->files},
+                             {"dirs", report->dirs},
+                             {"bytes", report->bytes}});
   }
   return 0;
 }
@@ -54,7 +58,8 @@ int to_tar(Context& ctx, repo::Repository& repo, const repo::Snapshot& snap, con
 
 RunFn setup_restore(CLI::App& sub) {
   auto a = std::make_shared<RestoreArgs>();
-  sub.add_option("snapshot", a->snapshot, "snapshot id (prefix) or 'latest'")->required();
+  // Not required here: `restore postgres SNAPSHOT` takes its own.
+  sub.add_option("snapshot", a->snapshot, "snapshot id (prefix) or 'latest'");
   sub.add_option("-t,--target", a->target, "directory to restore into");
   sub.add_option("--include", a->includes, "restore only paths matching (repeatable)");
   sub.add_option("--exclude", a->excludes, "leave out paths matching (repeatable)");
@@ -65,12 +70,20 @@ RunFn setup_restore(CLI::App& sub) {
   sub.add_option("--format", a->format, "tar: write a tar archive instead of files")
       ->check(CLI::IsMember({"tar"}));
   sub.add_option("-o,--output", a->output, "archive file for --format (default or '-': stdout)");
-  return [a](Context& ctx) {
+  auto* pg = sub.add_subcommand("postgres", "restore a logical PostgreSQL backup with pg_restore");
+  auto run_pg = setup_restore_postgres(*pg);
+  return [a, pg, run_pg](Context& ctx) {
+    if (pg->parsed()) return run_pg(ctx);
+    if (a->snapshot.empty()) {
+      return ctx.out.error(
+          util::make_error(util::ErrorKind::usage, "say which snapshot to restore"));
+    }
     auto& repo = *ctx.repo;
     int modes = !a->target.empty() + !a->to_stdout.empty() + !a->format.empty();
     if (modes != 1) {
       return ctx.out.error(util::make_error(
-          util::ErrorKind::usage, "say where to restore: one of --target DIR, --to-stdout PATH, --format tar"));
+          util::ErrorKind::usage,
+          "say where to restore: one of --target DIR, --to-stdout PATH, --format tar"));
     }
     if (auto st = repo.sync_catalog(); !st) return ctx.out.error(st.error());
     auto snap = engine::resolve_snapshot(repo, a->snapshot);
@@ -90,9 +103,8 @@ RunFn setup_restore(CLI::App& sub) {
     opts.verify = a->verify ? engine::VerifyWrites::yes : engine::VerifyWrites::no;
     Progress bar(ctx.out, "restore", snap->stats.value("total_bytes", 0ull));
     auto started = std::chrono::steady_clock::now();
-    auto report = engine::restore_to_directory(repo, *snap, opts, [&](const engine::RestoreProgress& p) {
-      bar.update(p.bytes, p.items);
-    });
+    auto report = engine::restore_to_directory(
+        repo, *snap, opts, [&](const engine::RestoreProgress& p) { bar.update(p.bytes, p.items); });
     bar.finish();
     if (!report) return ctx.out.error(report.error());
     std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
