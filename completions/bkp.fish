@@ -17,7 +17,7 @@ set -l commands backup catalog config diff help init ls restore snapshots verify
 complete -c bkp -f
 
 # Commands
-complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a backup -d 'back up files, or a stream from stdin or a command'
+complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a backup -d 'back up files, PostgreSQL, or a stream from stdin or a command'
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a catalog -d 'rebuild the local catalog from the storage'
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a config -d 'show the effective configuration'
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a diff -d 'show what changed between two snapshots'

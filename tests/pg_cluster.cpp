@@ -82,7 +82,7 @@ PgCluster::PgCluster(PgClusterOptions options) : options_(std::move(options)) {
     conf << "listen_addresses = '127.0.0.1'\n"
          << "port = " << port_ << "\n"
          << "unix_socket_directories = '" << socket_dir() << "'\n"
-         << "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
+         << "fsync = off\nsynchronous_commit = off\n"
          << "wal_level = replica\nmax_wal_senders = 4\n";
     for (auto& line : options_.conf) conf << line << "\n";
     std::ofstream hba(data_dir() / "pg_hba.conf", std::ios::trunc);

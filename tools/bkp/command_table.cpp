@@ -10,8 +10,8 @@ namespace {
 
 // Sorted by name: `bkp help` lists commands in this order.
 constexpr std::array kCommands{
-    CommandSpec{"backup", "back up files, or a stream from stdin or a command", Needs::key,
-                setup_backup},
+    CommandSpec{"backup", "back up files, PostgreSQL, or a stream from stdin or a command",
+                Needs::key, setup_backup},
     CommandSpec{"catalog", "rebuild the local catalog from the storage", Needs::key, setup_catalog},
     CommandSpec{"config", "show the effective configuration and where it came from", Needs::nothing,
                 setup_config},
