@@ -86,7 +86,7 @@ PgCluster::PgCluster(PgClusterOptions options) : options_(std::move(options)) {
          << "wal_level = replica\nmax_wal_senders = 4\n";
     for (auto& line : options_.conf) conf << line << "\n";
     std::ofstream hba(data_dir() / "pg_hba.conf", std::ios::trunc);
-    hba << "local all all trust\n"
+    hba << "local all all trust\nlocal replication all trust\n"
         << "host all all 127.0.0.1/32 scram-sha-256\n";
   }
   start();

@@ -191,3 +191,53 @@ TEST_CASE("archive_command wal-push loses no segment and wal-fetch returns each"
     (void)real;
   }
 }
+
+TEST_CASE("wal-fetch as restore_command recovers a base backup to the end of the archive",
+          "[postgres]") {
+  if (skip()) return;
+  Archive archive;
+  PgCluster pg({{"archive_mode = on", archive.archive_command()}});
+  pg.sql("CREATE TABLE t(id int); INSERT INTO t SELECT generate_series(1, 1000)");
+  auto base = archive.dir.path() / "base";
+  auto r = run_as_postgres({(PgCluster::bin_dir() / "pg_basebackup").string(), "-h",
+                            pg.socket_dir(), "-p", std::to_string(pg.port()), "-U", "postgres",
+                            "-D", base.string(), "-X", "none", "-c", "fast"});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  // Batch B exists only in archived WAL.
+  pg.sql("INSERT INTO t SELECT generate_series(1001, 2000)");
+  auto segment = pg.sql("SELECT pg_walfile_name(pg_current_wal_lsn())");
+  pg.sql("SELECT pg_switch_wal()");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (pg.sql("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver") < segment &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  REQUIRE(pg.sql("SELECT failed_count FROM pg_stat_archiver") == "0");
+  pg.stop();
+
+  // The copy takes the original's port and socket; it must not archive
+  // into the original's history.
+  {
+    std::ofstream conf(base / "postgresql.auto.conf", std::ios::app);
+    conf << "archive_mode = off\nrestore_command = '" << archive.bkp << " --config "
+         << archive.conf.string() << " wal-fetch %f %p'\n";
+  }
+  write(base / "recovery.signal", "");
+  PgCluster::give_to_postgres(base);
+  auto pg_ctl = (PgCluster::bin_dir() / "pg_ctl").string();
+  auto started = std::chrono::steady_clock::now();
+  r = run_as_postgres({pg_ctl, "-D", base.string(), "-l",
+                       (archive.dir.path() / "copy.log").string(), "-w", "-t", "60", "start"});
+  INFO(r.err << r.out);
+  REQUIRE(r.status == 0);
+  struct Stop {
+    std::string pg_ctl, dir;
+    ~Stop() { run_as_postgres({pg_ctl, "-D", dir, "-m", "fast", "-w", "stop"}); }
+  } stop{pg_ctl, base.string()};
+  while (pg.sql("SELECT pg_is_in_recovery()") == "t" && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::printf("wal: recovery of a base backup through wal-fetch took %.2f s\n",
+              seconds_since(started));
+  CHECK(pg.sql("SELECT pg_is_in_recovery()") == "f");
+  CHECK(pg.sql("SELECT count(*) || ' ' || max(id) FROM t") == "2000 2000");
+}
