@@ -95,7 +95,7 @@ _bkp() {
     ls) opts="-l --long latest" ;;
     restore)
       if [[ "$sub" == postgres ]]; then
-        opts="--database --from-database --create --jobs $pg_opts latest"
+        opts="--database --from-database --create --jobs --globals-only $pg_opts latest"
       else
         opts="postgres -t --target --include --exclude --overwrite --verify --to-stdout --format -o --output latest"
       fi

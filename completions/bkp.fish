@@ -79,6 +79,7 @@ complete -c bkp -n "__fish_seen_subcommand_from restore; and not __fish_seen_sub
 complete -c bkp -n $in_pg_restore -l database -x -d 'database to restore into'
 complete -c bkp -n $in_pg_restore -l from-database -x -d 'which database of an --all-databases snapshot'
 complete -c bkp -n $in_pg_restore -l create -d 'create the target database first'
+complete -c bkp -n $in_pg_restore -l globals-only -d 'apply only globals.sql of an --all-databases snapshot'
 complete -c bkp -n $in_pg_restore -l jobs -x -d 'parallel pg_restore jobs'
 
 # wal-push PATH, wal-fetch NAME DEST

@@ -62,8 +62,11 @@ util::Status restore_piped(repo::Repository& repo, const repo::Snapshot& snap,
   auto fed = restore_to_stream(repo, snap, "/" + file, child.stdin_fd());
   child.close_stdin();
   BKP_ASSIGN(int status, child.wait());
-  // pg_restore stopping early breaks the pipe: its own status says why.
-  if (status != 0) return fail(ErrorKind::generic, "pg_restore " + util::describe_status(status));
+  // The program stopping early breaks the pipe: its own status says why.
+  if (status != 0) {
+    auto name = std::filesystem::path(argv[0]).filename().string();
+    return fail(ErrorKind::generic, name + " " + util::describe_status(status));
+  }
   return fed;
 }
 
@@ -163,6 +166,21 @@ util::Result<BackupReport> backup_postgres_logical(repo::Repository& repo,
   if (!conn.host.empty()) cmd.extra["host"] = conn.host;
   if (!conn.port.empty()) cmd.extra["port"] = conn.port;
   return backup_commands(repo, cmd, progress);
+}
+
+util::Status restore_postgres_globals(repo::Repository& repo, const pg::Connection& conn,
+                                      const repo::Snapshot& snap) {
+  if (snap.source_kind != "postgres" || !snap.extra.value("all_databases", false)) {
+    return fail(ErrorKind::usage, "snapshot " + snap.id.substr(0, 8) +
+                                      " has no globals.sql (only --all-databases backups do)");
+  }
+  // Without ON_ERROR_STOP: roles that exist already (postgres itself) fail
+  // one statement each and the rest goes on; psql prints those errors.
+  auto st = restore_piped(repo, snap, "globals.sql",
+                          {pg::program(conn, "psql"), "-X", "-q", "--no-password", "-f", "-"},
+                          pg::client_environment(conn, conn.database.empty() ? "postgres" : ""));
+  if (!st) return fail(st.error().kind, "restoring globals: " + st.error().message);
+  return {};
 }
 
 util::Result<PgRestoreReport> restore_postgres_logical(repo::Repository& repo,

@@ -48,4 +48,12 @@ util::Result<PgRestoreReport> restore_postgres_logical(repo::Repository& repo,
                                                        const repo::Snapshot& snap,
                                                        const PgLogicalRestoreOptions& options);
 
+// Applies globals.sql (roles, tablespaces) of an --all-databases snapshot
+// with psql, connected to the connection's database (default postgres).
+// Statements that fail (a role that exists) are reported by psql and
+// skipped.
+util::Status restore_postgres_globals(repo::Repository& repo,
+                                      const sources::postgres::Connection& conn,
+                                      const repo::Snapshot& snap);
+
 }  // namespace bkp::engine

@@ -31,7 +31,6 @@ void write(const fs::path& p, const std::string& text) {
   std::ofstream(p, std::ios::trunc) << text;
 }
 
-
 // A repository opened by a key file and a bkp.toml that names it, its
 // catalog and the client programs, in `dir`.
 struct Repo {
@@ -161,9 +160,10 @@ TEST_CASE("logical backup and restore of a PostgreSQL database", "[postgres]") {
   }
   SECTION("a second dump of a slightly changed database stores little") {
     // Large enough for many chunks: the change touches one of them.
-    pg.sql("CREATE TABLE big AS SELECT g AS id, md5(g::text) AS a, md5((g * 7)::text) AS b "
-           "FROM generate_series(1, 300000) g",
-           "app");
+    pg.sql(
+        "CREATE TABLE big AS SELECT g AS id, md5(g::text) AS a, md5((g * 7)::text) AS b "
+        "FROM generate_series(1, 300000) g",
+        "app");
     REQUIRE(repo.run({"backup", "postgres"}).status == 0);
     pg.sql("INSERT INTO notes(body) VALUES ('one more')", "app");
     r = repo.run({"--json", "backup", "postgres"});
@@ -189,6 +189,11 @@ TEST_CASE("logical backup and restore of a PostgreSQL database", "[postgres]") {
     CHECK(ls.out.find("/other.dump") != std::string::npos);
     auto globals = repo.run({"restore", id, "--to-stdout", "/globals.sql"});
     CHECK(globals.out.find("CREATE ROLE reporter") != std::string::npos);
+    pg.sql("DROP ROLE reporter");
+    r = repo.run({"restore", "postgres", id, "--globals-only"});
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    CHECK(pg.sql("SELECT count(*) FROM pg_roles WHERE rolname = 'reporter'") == "1");
     r = repo.run({"restore", "postgres", id, "--database", "x"});
     CHECK(r.status == 2);
     CHECK(r.err.find("app, other, postgres") != std::string::npos);
@@ -214,6 +219,9 @@ TEST_CASE("logical backup and restore of a PostgreSQL database", "[postgres]") {
     r = repo.run({"restore", "postgres", "latest", "--database", "y"});
     CHECK(r.status == 2);
     CHECK(r.err.find("not a logical PostgreSQL backup") != std::string::npos);
+    r = repo.run({"restore", "postgres", "latest", "--globals-only"});
+    CHECK(r.status == 2);
+    CHECK(r.err.find("has no globals.sql") != std::string::npos);
   }
 }
 

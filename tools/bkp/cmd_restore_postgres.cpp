@@ -15,7 +15,7 @@ namespace {
 
 struct PgRestoreArgs {
   std::string snapshot, database, from_database;
-  bool create = false;
+  bool create = false, globals_only = false;
   int jobs = 1;
   PgFlags pg;
 };
@@ -29,6 +29,8 @@ RunFn setup_restore_postgres(CLI::App& pg) {
   pg.add_option("--from-database", a->from_database,
                 "which database of an --all-databases snapshot to restore");
   pg.add_flag("--create", a->create, "create the target database first (createdb)");
+  pg.add_flag("--globals-only", a->globals_only,
+              "apply only globals.sql (roles, tablespaces) of an --all-databases snapshot");
   pg.add_option("--jobs", a->jobs,
                 "parallel pg_restore jobs (above 1: via a private temporary file)")
       ->check(CLI::Range(1, 64));
@@ -40,6 +42,16 @@ RunFn setup_restore_postgres(CLI::App& pg) {
     if (!snap) return ctx.out.error(snap.error());
     auto conn = pg_connection(ctx, a->pg);
     if (!conn) return ctx.out.error(conn.error());
+    if (a->globals_only) {
+      if (auto st = engine::restore_postgres_globals(repo, *conn, *snap); !st)
+        return ctx.out.error(st.error());
+      if (ctx.out.json()) {
+        ctx.out.emit("restore", {{"snapshot", snap->id}, {"globals", true}});
+      } else {
+        ctx.out.info("restored the globals of snapshot " + snap->id.substr(0, 8));
+      }
+      return 0;
+    }
     engine::PgLogicalRestoreOptions opts;
     opts.target = a->database;
     opts.from_database = a->from_database;
