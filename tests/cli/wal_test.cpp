@@ -74,7 +74,7 @@ TEST_CASE("archive_command wal-push loses no segment and wal-fetch returns each"
   std::vector<std::string> segments;
   for (int i = 0; i < 4; ++i) {
     pg.sql("INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 30000) g");
-    segments.push_back(pg.sql("SELECT pg_walfile_name(pg_current_wal_lsn())"));
+    segments.push_back(pg.sql("SELECT pg_walfile_name(pg_current_wal_insert_lsn())"));
     pg.sql("SELECT pg_switch_wal()");
   }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
