@@ -8,7 +8,8 @@ _bkp_takes_value() {
     --role|--new-password-file|--new-key-file|--new-key-command) return 0 ;;
     --exclude|--exclude-file|--type|--tag|--source|--name|--compression) return 0 ;;
     -t|--target|--include|--overwrite|--to-stdout|--format|-o|--output) return 0 ;;
-    --read-data-subset) return 0 ;;
+    --read-data-subset|--mode|--database|--from-database|--jobs) return 0 ;;
+    --pg-host|--pg-port|--pg-user|--pg-database) return 0 ;;
   esac
   return 1
 }
@@ -18,9 +19,9 @@ _bkp() {
   _init_completion || return
 
   local global_opts="-r --repo --config --password-file --password-command --key-file --key-command --s3-endpoint --insecure-http -q --quiet -v --verbose --json --no-progress -h --help"
-  local commands="backup catalog config diff help init keys ls restore snapshots verify version"
+  local commands="backup catalog config diff help init keys ls restore snapshots verify version wal-fetch wal-push"
 
-  # The command and, for backup, catalog and config, its subcommand.
+  # The command and, for backup, catalog, config and restore, its subcommand.
   local cmd="" sub="" i after_dashdash=0
   for ((i = 1; i < cword; i++)); do
     local w="${words[i]}"
@@ -34,7 +35,8 @@ _bkp() {
     fi
     if [[ -z "$cmd" ]]; then
       cmd="$w"
-    elif [[ -z "$sub" && ("$cmd" == backup || "$cmd" == catalog || "$cmd" == config || "$cmd" == keys) ]]; then
+    elif [[ -z "$sub" && ("$cmd" == backup || "$cmd" == catalog || "$cmd" == config || "$cmd" == keys ||
+              ("$cmd" == restore && "$w" == postgres)) ]]; then
       sub="$w"
     fi
   done
@@ -57,6 +59,9 @@ _bkp() {
     --password-command|--key-command|--new-key-command) COMPREPLY=($(compgen -c -- "$cur" | sort -u)); return ;;
     --role) COMPREPLY=($(compgen -W "admin restore backup" -- "$cur")); return ;;
     --type) COMPREPLY=($(compgen -W "full incremental differential" -- "$cur")); return ;;
+    --mode) COMPREPLY=($(compgen -W "logical" -- "$cur")); return ;;
+    --pg-host) _filedir -d; return ;;
+    --pg-port|--pg-user|--pg-database|--database|--from-database|--jobs) return ;;
     --overwrite) COMPREPLY=($(compgen -W "never if-changed always" -- "$cur")); return ;;
     --format) COMPREPLY=($(compgen -W "tar" -- "$cur")); return ;;
     --compression) COMPREPLY=($(compgen -W "zstd zstd: lz4 none" -- "$cur")); return ;;
@@ -65,16 +70,18 @@ _bkp() {
   esac
 
   local opts="" words_done=0
+  local pg_opts="--pg-host --pg-port --pg-user --pg-database"
   case "$cmd" in
     "") COMPREPLY=($(compgen -W "$commands $global_opts" -- "$cur")); return ;;
     backup)
       case "$sub" in
-        "") opts="files stdin" ;;
+        "") opts="files stdin postgres" ;;
         files)
           opts="--exclude --exclude-file --one-file-system --type --tag --source"
           if [[ "$cur" != -* ]]; then _filedir; return; fi
           ;;
         stdin) opts="--name --tag --" ;;
+        postgres) opts="--mode --database --all-databases --tag $pg_opts" ;;
       esac
       ;;
     catalog) [[ -z "$sub" ]] && opts="rebuild" ;;
@@ -96,10 +103,18 @@ _bkp() {
       esac
       ;;
     ls) opts="-l --long latest" ;;
-    restore) opts="-t --target --include --exclude --overwrite --verify --to-stdout --format -o --output latest" ;;
+    restore)
+      if [[ "$sub" == postgres ]]; then
+        opts="--database --from-database --create --jobs --globals-only $pg_opts latest"
+      else
+        opts="postgres -t --target --include --exclude --overwrite --verify --to-stdout --format -o --output latest"
+      fi
+      ;;
     snapshots) opts="--source --tag" ;;
     verify) opts="--read-data --read-data-subset latest" ;;
     version) opts="--features" ;;
+    wal-push) _filedir; return ;;
+    wal-fetch) _filedir; return ;;
   esac
   if ((words_done)); then
     COMPREPLY=($(compgen -W "$opts" -- "$cur"))

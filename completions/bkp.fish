@@ -13,11 +13,11 @@ function __bkp_complete_command
     complete -C (string join ' ' -- (string escape -- $rest) (commandline -ct))
 end
 
-set -l commands backup catalog config diff help init keys ls restore snapshots verify version
+set -l commands backup catalog config diff help init keys ls restore snapshots verify version wal-fetch wal-push
 complete -c bkp -f
 
 # Commands
-complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a backup -d 'back up files, or a stream from stdin or a command'
+complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a backup -d 'back up files, PostgreSQL, or a stream from stdin or a command'
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a catalog -d 'rebuild the local catalog from the storage'
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a config -d 'show the effective configuration'
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a diff -d 'show what changed between two snapshots'
@@ -29,6 +29,8 @@ complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a restore -d 're
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a snapshots -d 'list snapshots'
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a verify -d 'check the repository integrity'
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a version -d 'print the version and features'
+complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a wal-fetch -d 'fetch an archived WAL file (restore_command)'
+complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a wal-push -d 'archive a WAL file (archive_command)'
 
 # Global options
 complete -c bkp -s r -l repo -x -a '(__fish_complete_directories)' -d 'repository location'
@@ -45,8 +47,8 @@ complete -c bkp -l json -d 'one JSON object per line'
 complete -c bkp -l no-progress -d 'never draw progress bars'
 complete -c bkp -s h -l help -d 'show help'
 
-# backup files|stdin
-set -l backup_subs files stdin
+# backup files|stdin|postgres
+set -l backup_subs files stdin postgres
 set -l in_files '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from files'
 set -l in_stdin '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from stdin'
 complete -c bkp -n "__fish_seen_subcommand_from backup; and not __fish_seen_subcommand_from $backup_subs" -a files -d 'back up file trees'
@@ -61,6 +63,31 @@ complete -c bkp -n $in_files -l source -x -d 'source name (default: host:paths)'
 complete -c bkp -n $in_stdin -l name -x -d 'file name the stream is stored and restored as'
 complete -c bkp -n $in_stdin -l tag -x -d 'tag the snapshot'
 complete -c bkp -n "$in_stdin; and __bkp_after_dashdash" -a '(__bkp_complete_command)'
+complete -c bkp -n "__fish_seen_subcommand_from backup; and not __fish_seen_subcommand_from $backup_subs" -a postgres -d 'back up PostgreSQL databases'
+set -l in_pg_backup '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from postgres'
+complete -c bkp -n $in_pg_backup -l mode -x -a logical -d 'backup mode'
+complete -c bkp -n $in_pg_backup -l database -x -d 'database to dump'
+complete -c bkp -n $in_pg_backup -l all-databases -d 'every database and the globals'
+complete -c bkp -n $in_pg_backup -l tag -x -d 'tag the snapshot'
+
+# PostgreSQL connection (backup postgres, restore postgres)
+set -l in_pg '__fish_seen_subcommand_from postgres'
+complete -c bkp -n $in_pg -l pg-host -x -d 'server host or socket directory'
+complete -c bkp -n $in_pg -l pg-port -x -d 'server port'
+complete -c bkp -n $in_pg -l pg-user -x -d 'user name'
+complete -c bkp -n $in_pg -l pg-database -x -d 'database to connect to'
+
+# restore postgres
+set -l in_pg_restore '__fish_seen_subcommand_from restore; and __fish_seen_subcommand_from postgres'
+complete -c bkp -n "__fish_seen_subcommand_from restore; and not __fish_seen_subcommand_from postgres" -a postgres -d 'restore a logical PostgreSQL backup'
+complete -c bkp -n $in_pg_restore -l database -x -d 'database to restore into'
+complete -c bkp -n $in_pg_restore -l from-database -x -d 'which database of an --all-databases snapshot'
+complete -c bkp -n $in_pg_restore -l create -d 'create the target database first'
+complete -c bkp -n $in_pg_restore -l globals-only -d 'apply only globals.sql of an --all-databases snapshot'
+complete -c bkp -n $in_pg_restore -l jobs -x -d 'parallel pg_restore jobs'
+
+# wal-push PATH, wal-fetch NAME DEST
+complete -c bkp -n '__fish_seen_subcommand_from wal-push wal-fetch' -F
 
 # catalog rebuild
 complete -c bkp -n '__fish_seen_subcommand_from catalog; and not __fish_seen_subcommand_from rebuild' -a rebuild -d 'recreate the local catalog from the storage'

@@ -9,7 +9,7 @@ namespace {
 using enum ValueType;
 
 // Keep sorted by key; docs and `config show` print in this order.
-constexpr std::array<KeyInfo, 17> kKeys{{
+constexpr std::array<KeyInfo, 24> kKeys{{
     {"catalog", "BKP_CATALOG", "", path, "",
      "SQLite catalog file (default: $XDG_STATE_HOME/bkp/<repository id>.db, "
      "else /var/lib/bkp/ for root, ~/.local/state/bkp/ for others)"},
@@ -29,6 +29,23 @@ constexpr std::array<KeyInfo, 17> kKeys{{
      "command whose standard output is the repository passphrase"},
     {"password_file", "BKP_PASSWORD_FILE", "", path, "",
      "file whose first line is the repository passphrase"},
+    {"postgres.bin_dir", "BKP_PG_BIN_DIR", "", path, "",
+     "directory of the PostgreSQL client programs (psql, pg_dump, pg_restore); "
+     "default: $PATH"},
+    {"postgres.database", "BKP_PG_DATABASE", "DB_NAME", string, "",
+     "PostgreSQL database (default: libpq's PGDATABASE, else the user name)"},
+    {"postgres.host", "BKP_PG_HOST", "DB_HOST", string, "",
+     "PostgreSQL host name or socket directory (default: libpq's PGHOST, else the local socket)"},
+    {"postgres.password", "BKP_PG_PASSWORD", "DB_PASSWORD", string, "",
+     "PostgreSQL password, handed to the client programs in their environment, never on a "
+     "command line; prefer postgres.password_file",
+     Sensitivity::secret},
+    {"postgres.password_file", "BKP_PG_PASSWORD_FILE", "", path, "",
+     "file whose first line is the PostgreSQL password (wins over postgres.password)"},
+    {"postgres.port", "BKP_PG_PORT", "DB_PORT", integer, "",
+     "PostgreSQL port (default: libpq's PGPORT, else 5432)"},
+    {"postgres.user", "BKP_PG_USER", "DB_USER", string, "",
+     "PostgreSQL user name (default: libpq's PGUSER, else the login name)"},
     {"progress", "BKP_PROGRESS", "", boolean, "true",
      "show progress bars when standard error is a terminal"},
     {"repository", "BKP_REPOSITORY", "", string, "",

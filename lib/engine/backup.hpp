@@ -12,6 +12,7 @@
 
 #include "repo/repository.hpp"
 #include "sources/files/walker.hpp"
+#include "util/subprocess.hpp"
 
 namespace bkp::engine {
 
@@ -54,6 +55,29 @@ struct StreamBackupOptions {
 // that says how it failed.
 util::Result<BackupReport> backup_stream(repo::Repository& repo, const StreamBackupOptions& options,
                                          const ProgressFn& progress = {});
+
+// One stream of a multi-stream backup: the standard output of `command`,
+// stored as the file `name` of the snapshot's tree.
+struct CommandStream {
+  std::string name;
+  std::vector<std::string> command;
+  util::SpawnOptions spawn;  // its environment; stdout is always a pipe
+};
+
+struct CommandBackupOptions {
+  std::string source_kind;  // "postgres", ...
+  std::string source_name;  // the catalog's database_name, e.g. "postgres:app"
+  std::vector<CommandStream> streams;
+  std::vector<std::string> tags;
+  nlohmann::json extra = nlohmann::json::object();  // source facts for the manifest
+};
+
+// Runs the commands one after the other, each streamed into the repository
+// (no temporary file), and writes one snapshot holding them all. Any command
+// that fails writes no snapshot.
+util::Result<BackupReport> backup_commands(repo::Repository& repo,
+                                           const CommandBackupOptions& options,
+                                           const ProgressFn& progress = {});
 
 // Finds the snapshot a new backup compares with: for incremental the latest
 // of the source, for differential the latest full one. nullopt: none.

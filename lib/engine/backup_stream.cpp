@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -94,44 +95,42 @@ util::Result<std::size_t> read_fd(int fd, std::uint8_t* buf, std::size_t cap) {
 
 }  // namespace
 
-util::Result<BackupReport> backup_stream(repo::Repository& repo, const StreamBackupOptions& options,
-                                         const ProgressFn& progress) {
-  if (options.name.empty() || options.name.find('/') != std::string::npos) {
-    return fail(ErrorKind::usage, "a stream needs a --name without '/'");
-  }
-  BKP_TRY(repo.sync_catalog());
+namespace {
+
+repo::Snapshot new_snapshot(const std::string& kind, const std::string& name,
+                            const std::vector<std::string>& tags) {
   repo::Snapshot snap;
   snap.id = repo::new_snapshot_id();
   snap.time = util::now_rfc3339();
   snap.hostname = hostname();
   snap.username = username();
-  snap.source_kind = "stdin";
-  snap.source_name = options.name;
-  snap.tags = options.tags;
+  snap.source_kind = kind;
+  snap.source_name = name;
+  snap.tags = tags;
   snap.program_version = BKP_VERSION;
   snap.backup_type = "full";
+  return snap;
+}
 
+// Stores what `fd` (or the command, when given) produces as one file node.
+util::Result<TreeNode> store_one(repo::Repository& repo, const std::string& name, int fd,
+                                 const std::vector<std::string>& command, util::SpawnOptions spawn,
+                                 const ProgressFn& progress, std::uint64_t& done,
+                                 std::uint64_t items, crypto::Digest& sha256) {
   std::optional<util::Child> child;
-  int fd = options.input_fd;
-  if (!options.command.empty()) {
-    util::SpawnOptions spawn;
-    spawn.stdin_mode = util::SpawnOptions::Stdin::null;
+  if (!command.empty()) {
     spawn.stdout_mode = util::SpawnOptions::Stdout::pipe;
     spawn.stderr_mode = util::SpawnOptions::Stderr::inherit;
-    BKP_ASSIGN(auto c, util::Child::spawn(options.command, spawn));
+    BKP_ASSIGN(auto c, util::Child::spawn(command, spawn));
     child.emplace(std::move(c));
     fd = child->stdout_fd();
-    snap.extra["command"] = options.command;
   }
-
-  const repo::WriteStats before = repo.write_stats();
-  std::uint64_t done = 0;
   auto stored = store_stream(
       repo, [&](std::uint8_t* buf, std::size_t cap) { return read_fd(fd, buf, cap); },
       Checksum::sha256,
       [&](std::size_t n) {
         done += n;
-        if (progress) progress(BackupProgress{done, 1, options.name});
+        if (progress) progress(BackupProgress{done, items, name});
       });
   if (child) {
     // On a storage error the command may still be writing: stop it.
@@ -140,37 +139,91 @@ util::Result<BackupReport> backup_stream(repo::Repository& repo, const StreamBac
     if (!stored) return stored.propagate();
     if (status != 0) {
       // The chunks already stored stay unreferenced; prune collects them.
-      return fail(ErrorKind::generic, "command '" + options.command[0] + "' " +
+      return fail(ErrorKind::generic, "command '" + command[0] + "' " +
                                           util::describe_status(status) + "; no snapshot written");
     }
   }
   if (!stored) return stored.propagate();
+  sha256 = *stored->sha256;
 
   sources::Node node;
-  node.name = options.name;
+  node.name = name;
   node.type = sources::NodeType::file;
   node.mode = 0600;
   node.uid = ::geteuid();
   node.gid = ::getegid();
   node.mtime_ns = node.atime_ns = node.ctime_ns = util::now_ns();
   node.size = stored->size;
-  Tree tree;
-  tree.nodes.push_back(TreeNode{node, stored->chunks, std::nullopt});
+  return TreeNode{node, stored->chunks, std::nullopt};
+}
+
+// Writes the tree and then the manifest: the snapshot exists only once all
+// its streams are durable.
+util::Result<BackupReport> finish(repo::Repository& repo, repo::Snapshot snap, Tree tree,
+                                  const repo::WriteStats& before, std::uint64_t total) {
   auto bytes = encode_tree(tree);
   snap.tree = repo.blob_id(bytes);
   BKP_TRY(repo.save_blob(repo::BlobType::tree, bytes, snap.tree));
   BKP_TRY(repo.flush());
-
   const auto w = written_since(before, repo.write_stats());
-  snap.stats = {{"total_bytes", stored->size},
-                {"raw_bytes_new", w.raw_bytes_new},
-                {"stored_bytes_new", w.stored_bytes_new},
-                {"blobs_new", w.blobs_new},
-                {"packs_written", w.packs_written},
-                {"sha256", util::to_hex(*stored->sha256)}};
+  snap.stats["total_bytes"] = total;
+  snap.stats["raw_bytes_new"] = w.raw_bytes_new;
+  snap.stats["stored_bytes_new"] = w.stored_bytes_new;
+  snap.stats["blobs_new"] = w.blobs_new;
+  snap.stats["packs_written"] = w.packs_written;
   snap.completed = util::now_rfc3339();
   BKP_TRY(repo.save_snapshot(snap));
   return BackupReport{std::move(snap), {}, false};
+}
+
+}  // namespace
+
+util::Result<BackupReport> backup_stream(repo::Repository& repo, const StreamBackupOptions& options,
+                                         const ProgressFn& progress) {
+  if (options.name.empty() || options.name.find('/') != std::string::npos) {
+    return fail(ErrorKind::usage, "a stream needs a --name without '/'");
+  }
+  BKP_TRY(repo.sync_catalog());
+  auto snap = new_snapshot("stdin", options.name, options.tags);
+  if (!options.command.empty()) snap.extra["command"] = options.command;
+  const repo::WriteStats before = repo.write_stats();
+  std::uint64_t done = 0;
+  crypto::Digest sha{};
+  BKP_ASSIGN(auto node, store_one(repo, options.name, options.input_fd, options.command, {},
+                                  progress, done, 1, sha));
+  snap.stats["sha256"] = util::to_hex(sha);
+  Tree tree;
+  tree.nodes.push_back(std::move(node));
+  return finish(repo, std::move(snap), std::move(tree), before, done);
+}
+
+util::Result<BackupReport> backup_commands(repo::Repository& repo,
+                                           const CommandBackupOptions& options,
+                                           const ProgressFn& progress) {
+  if (options.streams.empty()) return fail(ErrorKind::usage, "nothing to back up");
+  BKP_TRY(repo.sync_catalog());
+  auto snap = new_snapshot(options.source_kind, options.source_name, options.tags);
+  snap.extra = options.extra;
+  const repo::WriteStats before = repo.write_stats();
+  std::uint64_t done = 0, items = 0;
+  Tree tree;
+  nlohmann::json sums = nlohmann::json::object();
+  for (auto& s : options.streams) {
+    if (s.name.empty() || s.name.find('/') != std::string::npos || s.command.empty())
+      return fail(ErrorKind::usage,
+                  "stream '" + s.name + "': needs a name without '/' and a command");
+    crypto::Digest sha{};
+    BKP_ASSIGN(auto node,
+               store_one(repo, s.name, -1, s.command, s.spawn, progress, done, ++items, sha));
+    sums[s.name] = util::to_hex(sha);
+    tree.nodes.push_back(std::move(node));
+  }
+  // A tree's nodes are sorted by name, like a directory's.
+  std::sort(tree.nodes.begin(), tree.nodes.end(),
+            [](const TreeNode& a, const TreeNode& b) { return a.meta.name < b.meta.name; });
+  if (options.streams.size() == 1) snap.stats["sha256"] = sums.begin().value();
+  snap.extra["sha256"] = sums;
+  return finish(repo, std::move(snap), std::move(tree), before, done);
 }
 
 }  // namespace bkp::engine

@@ -27,6 +27,7 @@ enum class ObjectType : std::uint8_t {
   snapshot = 5,
   keyring = 6,
   key_slot = 7,
+  wal_entry = 8,
 };
 
 using KeyId = std::array<std::uint8_t, 8>;

@@ -4,6 +4,8 @@
 
 #include "command.hpp"
 #include "engine/backup.hpp"
+#include "engine/postgres_logical.hpp"
+#include "pg_options.hpp"
 #include "sources/files/exclude.hpp"
 
 namespace bkp::cli {
@@ -15,6 +17,9 @@ struct BackupOptions {
   bool one_file_system = false;
   std::string type = "incremental";
   std::string source, name;
+  std::string pg_mode = "logical", pg_database;
+  bool pg_all = false;
+  PgFlags pg;
 };
 
 // What every backup prints: a line per warning, then the summary.
@@ -27,6 +32,7 @@ int report(Context& ctx, const engine::BackupReport& r, double seconds) {
                             {"source", s.source_name},
                             {"backup_type", s.backup_type},
                             {"parent", s.parent},
+                            {"extra", s.extra},
                             {"stats", st},
                             {"warnings", r.warnings},
                             {"partial", r.partial},
@@ -38,8 +44,8 @@ int report(Context& ctx, const engine::BackupReport& r, double seconds) {
     if (st.contains("files_new")) {
       ctx.out.info("  files: " + std::to_string(st.value("files_new", 0)) + " new, " +
                    std::to_string(st.value("files_changed", 0)) + " changed, " +
-                   std::to_string(st.value("files_unmodified", 0)) + " unmodified; dirs: " +
-                   std::to_string(st.value("dirs", 0)));
+                   std::to_string(st.value("files_unmodified", 0)) +
+                   " unmodified; dirs: " + std::to_string(st.value("dirs", 0)));
     }
     char secs[32];
     std::snprintf(secs, sizeof secs, "%.1fs", seconds);
@@ -72,11 +78,24 @@ RunFn setup_backup(CLI::App& sub) {
   files->add_option("--source", o->source, "source name (default: host:paths)");
 
   auto* stream = sub.add_subcommand("stdin", "back up standard input or a command's output");
-  stream->add_option("--name", o->name, "file name the stream is stored and restored as")->required();
+  stream->add_option("--name", o->name, "file name the stream is stored and restored as")
+      ->required();
   stream->add_option("--tag", o->tags, "tag the snapshot (repeatable)");
   stream->add_option("command", o->command, "run COMMAND ARGS... and store its output (after --)");
 
-  return [o, files](Context& ctx) {
+  auto* postgres = sub.add_subcommand("postgres", "back up PostgreSQL databases");
+  postgres->add_option("--mode", o->pg_mode, "logical (pg_dump, the default)")
+      ->check(CLI::IsMember({"logical"}));
+  auto* db = postgres->add_option("--database", o->pg_database,
+                                  "database to dump (default: postgres.database)");
+  postgres
+      ->add_flag("--all-databases", o->pg_all,
+                 "every database, and roles and tablespaces (pg_dumpall --globals-only)")
+      ->excludes(db);
+  postgres->add_option("--tag", o->tags, "tag the snapshot (repeatable)");
+  add_pg_flags(*postgres, o->pg);
+
+  return [o, files, postgres](Context& ctx) {
     auto& repo = *ctx.repo;
     Progress bar(ctx.out, "backup");
     auto started = std::chrono::steady_clock::now();
@@ -90,11 +109,20 @@ RunFn setup_backup(CLI::App& sub) {
         if (!more) return ctx.out.error(more.error());
         fo.walk.excludes.insert(fo.walk.excludes.end(), more->begin(), more->end());
       }
-      fo.walk.file_systems = o->one_file_system ? sources::FileSystems::one : sources::FileSystems::cross;
+      fo.walk.file_systems =
+          o->one_file_system ? sources::FileSystems::one : sources::FileSystems::cross;
       fo.type = *engine::parse_backup_type(o->type);
       fo.tags = o->tags;
       fo.source_name = o->source;
       result = engine::backup_files(repo, fo, progress_for(bar));
+    } else if (postgres->parsed()) {
+      auto conn = pg_connection(ctx, o->pg);
+      if (!conn) return ctx.out.error(conn.error());
+      engine::PgLogicalBackupOptions po;
+      po.scope = o->pg_all ? engine::PgScope::all_databases : engine::PgScope::one_database;
+      po.database = o->pg_database;
+      po.tags = o->tags;
+      result = engine::backup_postgres_logical(repo, *conn, po, progress_for(bar));
     } else {
       engine::StreamBackupOptions so;
       so.name = o->name;

@@ -63,7 +63,8 @@ int to_tar(Context& ctx, repo::Repository& repo, const repo::Snapshot& snap, con
 
 RunFn setup_restore(CLI::App& sub) {
   auto a = std::make_shared<RestoreArgs>();
-  sub.add_option("snapshot", a->snapshot, "snapshot id (prefix) or 'latest'")->required();
+  // Not required here: `restore postgres SNAPSHOT` takes its own.
+  sub.add_option("snapshot", a->snapshot, "snapshot id (prefix) or 'latest'");
   sub.add_option("-t,--target", a->target, "directory to restore into");
   sub.add_option("--include", a->includes, "restore only paths matching (repeatable)");
   sub.add_option("--exclude", a->excludes, "leave out paths matching (repeatable)");
@@ -74,7 +75,14 @@ RunFn setup_restore(CLI::App& sub) {
   sub.add_option("--format", a->format, "tar: write a tar archive instead of files")
       ->check(CLI::IsMember({"tar"}));
   sub.add_option("-o,--output", a->output, "archive file for --format (default or '-': stdout)");
-  return [a](Context& ctx) {
+  auto* pg = sub.add_subcommand("postgres", "restore a logical PostgreSQL backup with pg_restore");
+  auto run_pg = setup_restore_postgres(*pg);
+  return [a, pg, run_pg](Context& ctx) {
+    if (pg->parsed()) return run_pg(ctx);
+    if (a->snapshot.empty()) {
+      return ctx.out.error(
+          util::make_error(util::ErrorKind::usage, "say which snapshot to restore"));
+    }
     auto& repo = *ctx.repo;
     int modes = !a->target.empty() + !a->to_stdout.empty() + !a->format.empty();
     if (modes != 1) {

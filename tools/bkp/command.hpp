@@ -43,8 +43,11 @@ RunFn setup_init(CLI::App& sub);
 RunFn setup_keys(CLI::App& sub);
 RunFn setup_ls(CLI::App& sub);
 RunFn setup_restore(CLI::App& sub);
+RunFn setup_restore_postgres(CLI::App& sub);  // restore's postgres subcommand
 RunFn setup_snapshots(CLI::App& sub);
 RunFn setup_verify(CLI::App& sub);
 RunFn setup_version(CLI::App& sub);
+RunFn setup_wal_fetch(CLI::App& sub);
+RunFn setup_wal_push(CLI::App& sub);
 
 }  // namespace bkp::cli

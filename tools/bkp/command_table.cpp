@@ -10,12 +10,11 @@ namespace {
 
 // Sorted by name: `bkp help` lists commands in this order.
 constexpr std::array kCommands{
-    CommandSpec{"backup", "back up files, or a stream from stdin or a command", Needs::key,
-                setup_backup},
-    CommandSpec{"catalog", "rebuild the local catalog from the storage", Needs::key,
-                setup_catalog},
-    CommandSpec{"config", "show the effective configuration and where it came from",
-                Needs::nothing, setup_config},
+    CommandSpec{"backup", "back up files, PostgreSQL, or a stream from stdin or a command",
+                Needs::key, setup_backup},
+    CommandSpec{"catalog", "rebuild the local catalog from the storage", Needs::key, setup_catalog},
+    CommandSpec{"config", "show the effective configuration and where it came from", Needs::nothing,
+                setup_config},
     CommandSpec{"diff", "show what changed between two snapshots", Needs::key, setup_diff},
     CommandSpec{"help", "show help for bkp or for one command", Needs::nothing, setup_help},
     CommandSpec{"init", "create a new repository", Needs::nothing, setup_init},
@@ -29,6 +28,10 @@ constexpr std::array kCommands{
                 Needs::key, setup_verify},
     CommandSpec{"version", "print the version and the compiled-in features", Needs::nothing,
                 setup_version},
+    CommandSpec{"wal-fetch", "fetch an archived WAL file (PostgreSQL restore_command)", Needs::key,
+                setup_wal_fetch},
+    CommandSpec{"wal-push", "archive a WAL file (PostgreSQL archive_command)", Needs::key,
+                setup_wal_push},
 };
 
 size_t edit_distance(std::string_view a, std::string_view b) {

@@ -1,0 +1,43 @@
+// WAL archiving for PostgreSQL's archive_command and restore_command. Each
+// file is chunked into ordinary data blobs (compressed, encrypted,
+// deduplicated) and named by a small sealed entry "wal/<timeline>/<name>"
+// (repo/wal_entry.hpp). Neither direction syncs or scans the catalog: they
+// run once per 16 MiB segment, thousands of times an hour.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "repo/repository.hpp"
+#include "repo/wal_entry.hpp"
+
+namespace bkp::engine {
+
+struct WalPushReport {
+  std::string name, object;
+  std::uint64_t size = 0;
+  bool already_archived = false;  // the same content was there: nothing written
+  std::uint64_t stored_bytes_new = 0;
+};
+
+// Archives the file at `path` under its file name. The same content pushed
+// again succeeds without writing; different content under an archived name
+// is an ErrorKind::exists error (PostgreSQL then retries and reports it).
+util::Result<WalPushReport> wal_push(repo::Repository& repo, const std::filesystem::path& path);
+
+struct WalFetchReport {
+  std::string name;
+  std::uint64_t size = 0;
+};
+
+// Writes the archived file `name` to `dest` (through a temporary name in the
+// same directory, checked against its SHA-256, then renamed). A file that
+// was never archived is ErrorKind::not_found.
+util::Result<WalFetchReport> wal_fetch(repo::Repository& repo, const std::string& name,
+                                       const std::filesystem::path& dest);
+
+// Loads the entry for `name`; nullopt when it is not archived.
+util::Result<std::optional<repo::WalEntry>> load_wal_entry(repo::Repository& repo,
+                                                           const std::string& object);
+
+}  // namespace bkp::engine
