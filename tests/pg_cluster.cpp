@@ -49,7 +49,11 @@ std::string PgCluster::skip_reason() {
 
 AsPostgres run_as_postgres(const std::vector<std::string>& argv,
                            const std::vector<std::pair<std::string, std::string>>& env) {
-  std::vector<std::string> full{"runuser", "-u", "postgres", "--", "env"};
+  // In a coverage build, bkp run as postgres (directly or as the server's
+  // archive_command) cannot write the root-owned .gcda files and says so on
+  // stderr ("profiling: ...: Cannot open"); send its counts elsewhere.
+  std::vector<std::string> full{"runuser", "-u",  "postgres",
+                                "--",      "env", "GCOV_PREFIX=/tmp/bkp-gcov-postgres"};
   for (auto& [k, v] : env) full.push_back(k + "=" + v);
   full.insert(full.end(), argv.begin(), argv.end());
   util::SpawnOptions opts;

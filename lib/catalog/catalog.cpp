@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <thread>
 
 #include "catalog/migrations.hpp"
 #include "catalog/statement.hpp"
@@ -62,10 +64,24 @@ util::Status configure(sqlite3* db, const std::string& shown, Journal journal) {
   sqlite3_busy_timeout(db, kBusyTimeoutMs);
   BKP_TRY(check_identity(db, shown));
   if (journal == Journal::wal) {
-    BKP_ASSIGN(Statement stmt, Statement::prepare(db, "PRAGMA journal_mode = WAL"));
-    BKP_ASSIGN(bool row, stmt.step("switching catalog '" + shown + "' to WAL mode"));
-    if (!row || stmt.column_text(0) != "wal") {
-      return util::fail(ErrorKind::io, "switching catalog '" + shown + "' to WAL mode: refused");
+    // When several connections switch a new file to WAL at once, SQLite
+    // answers SQLITE_BUSY to some of them at once, without calling the busy
+    // handler (waiting could deadlock): retry for as long as a busy wait.
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
+    for (;;) {
+      BKP_ASSIGN(Statement stmt, Statement::prepare(db, "PRAGMA journal_mode = WAL"));
+      auto row = stmt.step("switching catalog '" + shown + "' to WAL mode");
+      if (!row && row.error().kind == ErrorKind::locked &&
+          std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        continue;
+      }
+      BKP_TRY(row);
+      if (!*row || stmt.column_text(0) != "wal") {
+        return util::fail(ErrorKind::io, "switching catalog '" + shown + "' to WAL mode: refused");
+      }
+      break;
     }
   }
   // NORMAL, not FULL: in WAL mode a crash may lose the last commits but never
