@@ -24,6 +24,14 @@ bool is_temp_name(std::string_view name) {
                      [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); });
 }
 
+util::Status check_object_name(std::string_view action, std::string_view name) {
+  if (valid_object_name(name)) return {};
+  return fail(ErrorKind::usage,
+              std::string(action) + " '" + std::string(name) +
+                  "': invalid object name (names are relative '/'-separated paths without empty, "
+                  "'.' or '..' segments, NUL bytes or a '.tmp-' temporary suffix)");
+}
+
 bool valid_object_name(std::string_view name) {
   if (name.empty() || name.find('\0') != std::string_view::npos) return false;
   std::size_t start = 0;

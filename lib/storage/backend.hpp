@@ -81,5 +81,7 @@ util::Result<std::unique_ptr<Backend>> open_backend(std::string_view location,
 // (".tmp-" + 12 of [a-z0-9], see temp_name.hpp), so that every backend accepts
 // the same names. Backends reject bad names with ErrorKind::usage.
 bool valid_object_name(std::string_view name);
+// valid_object_name(), or ErrorKind::usage saying what `action` was given.
+util::Status check_object_name(std::string_view action, std::string_view name);
 
 }  // namespace bkp::storage

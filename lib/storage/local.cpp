@@ -48,14 +48,6 @@ struct OpenObject {
 
 std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
 
-util::Status check_name(std::string_view action, std::string_view name) {
-  if (valid_object_name(name)) return {};
-  return fail(ErrorKind::usage,
-              std::string(action) + " " + quoted(name) +
-                  ": invalid object name (names are relative '/'-separated paths without empty, "
-                  "'.' or '..' segments, NUL bytes or a '.tmp-' temporary suffix)");
-}
-
 util::Error no_such_object(std::string_view action, std::string_view name) {
   return util::make_error(ErrorKind::not_found,
                           std::string(action) + " " + quoted(name) + ": no such object");
@@ -204,7 +196,7 @@ LocalBackend::LocalBackend(fs::path root) : root_(std::move(root)) {}
 std::string LocalBackend::describe() const { return root_.string(); }
 
 util::Status LocalBackend::put(std::string_view name, util::ByteView data, WriteMode mode) {
-  BKP_TRY(check_name("storing", name));
+  BKP_TRY(check_object_name("storing", name));
   std::string what = "storing " + quoted(name);
   if (auto st = make_parent_dirs(root_, name); !st) return fail(st.error().context(what));
   auto overwrite =
@@ -220,14 +212,14 @@ util::Status LocalBackend::put(std::string_view name, util::ByteView data, Write
 }
 
 util::Result<util::Bytes> LocalBackend::get(std::string_view name) {
-  BKP_TRY(check_name("reading", name));
+  BKP_TRY(check_object_name("reading", name));
   BKP_ASSIGN(OpenObject obj, open_object(root_, name));
   return read_exact(obj.fd.get(), name, 0, obj.size);
 }
 
 util::Result<util::Bytes> LocalBackend::get_range(std::string_view name, std::uint64_t offset,
                                                   std::uint64_t length) {
-  BKP_TRY(check_name("reading", name));
+  BKP_TRY(check_object_name("reading", name));
   BKP_ASSIGN(OpenObject obj, open_object(root_, name));
   // Checked before allocating, so a bad length from a corrupt index cannot
   // ask for terabytes of memory.
@@ -240,7 +232,7 @@ util::Result<util::Bytes> LocalBackend::get_range(std::string_view name, std::ui
 }
 
 util::Result<ObjectInfo> LocalBackend::stat(std::string_view name) {
-  BKP_TRY(check_name("inspecting", name));
+  BKP_TRY(check_object_name("inspecting", name));
   fs::path path = object_path(root_, name);
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
@@ -288,7 +280,7 @@ util::Status LocalBackend::list(std::string_view prefix,
 }
 
 util::Status LocalBackend::remove(std::string_view name) {
-  BKP_TRY(check_name("removing", name));
+  BKP_TRY(check_object_name("removing", name));
   fs::path path = object_path(root_, name);
   if (::unlink(path.c_str()) != 0) {
     int err = errno;

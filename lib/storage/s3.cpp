@@ -17,14 +17,6 @@ namespace {
 
 std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
 
-util::Status check_name(std::string_view action, std::string_view name) {
-  if (valid_object_name(name)) return {};
-  return fail(ErrorKind::usage,
-              std::string(action) + " " + quoted(name) +
-                  ": invalid object name (names are relative '/'-separated paths without empty, "
-                  "'.' or '..' segments, NUL bytes or a '.tmp-' temporary suffix)");
-}
-
 std::string amz_now() {
   std::time_t now = std::time(nullptr);
   std::tm tm{};
@@ -207,7 +199,7 @@ util::Result<http::Response> S3Backend::send(const Call& call, int* attempts) {
 }
 
 util::Status S3Backend::put(std::string_view name, util::ByteView data, WriteMode mode) {
-  BKP_TRY(check_name("storing", name));
+  BKP_TRY(check_object_name("storing", name));
   if (data.size() > options_.multipart_threshold) return put_multipart(name, data, mode);
   Call call{"PUT", key_of(name), {}, {}, data};
   if (mode == WriteMode::create_only) call.headers.emplace_back("If-None-Match", "*");
@@ -229,7 +221,7 @@ util::Status S3Backend::put(std::string_view name, util::ByteView data, WriteMod
 }
 
 util::Result<util::Bytes> S3Backend::get(std::string_view name) {
-  BKP_TRY(check_name("reading", name));
+  BKP_TRY(check_object_name("reading", name));
   BKP_ASSIGN(auto response, send({"GET", key_of(name), {}, {}, {}}));
   if (response.status == 200) return std::move(response.body);
   if (response.status == 404) {
@@ -240,7 +232,7 @@ util::Result<util::Bytes> S3Backend::get(std::string_view name) {
 
 util::Result<util::Bytes> S3Backend::get_range(std::string_view name, std::uint64_t offset,
                                                std::uint64_t length) {
-  BKP_TRY(check_name("reading", name));
+  BKP_TRY(check_object_name("reading", name));
   const std::string what = "reading " + quoted(name);
   auto past_end = [&](std::string_view detail) {
     return fail(ErrorKind::corrupt, what + ": range " + std::to_string(offset) + "+" +
@@ -274,7 +266,7 @@ util::Result<util::Bytes> S3Backend::get_range(std::string_view name, std::uint6
 }
 
 util::Result<ObjectInfo> S3Backend::stat(std::string_view name) {
-  BKP_TRY(check_name("inspecting", name));
+  BKP_TRY(check_object_name("inspecting", name));
   BKP_ASSIGN(auto response, send({"HEAD", key_of(name), {}, {}, {}}));
   if (response.status == 404) {
     return fail(ErrorKind::not_found, "reading " + quoted(name) + ": no such object");
@@ -341,7 +333,7 @@ util::Status S3Backend::list(std::string_view prefix,
 }
 
 util::Status S3Backend::remove(std::string_view name) {
-  BKP_TRY(check_name("removing", name));
+  BKP_TRY(check_object_name("removing", name));
   BKP_ASSIGN(auto response, send({"DELETE", key_of(name), {}, {}, {}}));
   if (response.status == 204 || response.status == 200 || response.status == 404) return {};
   return fail(http::response_error(response, "removing " + quoted(name)));
