@@ -1,5 +1,7 @@
 #include "engine/content.hpp"
 
+#include "engine/blob_prefetch.hpp"
+
 namespace bkp::engine {
 
 util::Result<StoredContent> store_stream(repo::Repository& repo, const chunk::ReadFn& read,
@@ -23,8 +25,24 @@ util::Result<StoredContent> store_stream(repo::Repository& repo, const chunk::Re
 
 util::Status load_content(repo::Repository& repo, const std::vector<repo::BlobId>& chunks,
                           const std::function<util::Status(util::ByteView)>& write) {
-  for (auto& id : chunks) {
-    BKP_ASSIGN(auto data, repo.load_blob(id));
+  if (chunks.size() < 2) {
+    for (auto& id : chunks) {
+      BKP_ASSIGN(auto data, repo.load_blob(id));
+      BKP_TRY(write(data));
+    }
+    return {};
+  }
+  // Decoded on every core ahead of the writing (the prefetcher bounds the
+  // memory of decoded chunks; this, how many locations wait in its queue).
+  constexpr std::size_t kQueued = 256;
+  BlobPrefetcher prefetch(repo);
+  std::size_t pushed = 0;
+  for (std::size_t taken = 0; taken < chunks.size(); ++taken) {
+    for (; pushed < chunks.size() && pushed - taken < kQueued; ++pushed) {
+      BKP_ASSIGN(auto loc, repo.locate_blob(chunks[pushed]));
+      prefetch.push(loc);
+    }
+    BKP_ASSIGN(auto data, prefetch.next());
     BKP_TRY(write(data));
   }
   return {};

@@ -317,7 +317,7 @@ util::Status Repository::flush() {
   return write_index();
 }
 
-util::Result<util::Bytes> Repository::read_blob_at(const BlobLocation& loc) {
+util::Result<util::Bytes> Repository::load_blob_at(const BlobLocation& loc) {
   auto name = pack_object_name(loc.pack);
   auto sealed = backend_->get_range(name, loc.offset, loc.length);
   if (!sealed) {
@@ -361,14 +361,19 @@ util::Result<util::Bytes> Repository::decode_blob(const BlobLocation& loc, util:
   return data;
 }
 
-util::Result<util::Bytes> Repository::load_blob(const BlobId& id) {
+util::Result<BlobLocation> Repository::locate_blob(const BlobId& id) {
   if (unsealed_.count(id)) BKP_TRY(flush());
-  if (auto it = pending_.find(id); it != pending_.end()) return read_blob_at(it->second);
+  if (auto it = pending_.find(id); it != pending_.end()) return it->second;
   BKP_ASSIGN(auto loc, catalog_->find_blob(id));
   if (!loc) {
     return fail(ErrorKind::verification, "blob " + util::to_hex(id) + " is not in the index");
   }
-  return read_blob_at(*loc);
+  return *loc;
+}
+
+util::Result<util::Bytes> Repository::load_blob(const BlobId& id) {
+  BKP_ASSIGN(auto loc, locate_blob(id));
+  return load_blob_at(loc);
 }
 
 util::Result<util::Bytes> Repository::load_object(ObjectType type, const std::string& name) {

@@ -95,6 +95,12 @@ class Repository {
   util::Result<util::Bytes> decode_blob(const BlobLocation& loc, util::ByteView sealed);
   // Reads, authenticates, decompresses and checks a blob against its id.
   util::Result<util::Bytes> load_blob(const BlobId& id);
+  // load_blob() in two steps, so that the second can run on other threads:
+  // where the blob is (ErrorKind::verification when the index lacks it),
+  // then reading it from there. load_blob_at() touches only the storage and
+  // the keys: safe from several threads at once.
+  util::Result<BlobLocation> locate_blob(const BlobId& id);
+  util::Result<util::Bytes> load_blob_at(const BlobLocation& loc);
   // Writes unfinished packs and the pending index segment; after it, every
   // saved blob is durable and in the catalog.
   util::Status flush();
@@ -159,7 +165,6 @@ class Repository {
   util::Status collect_sealed(SealPool::Wait wait);
   util::Status write_index();
   util::Status add_backup_row(const Snapshot& s);
-  util::Result<util::Bytes> read_blob_at(const BlobLocation& loc);
   // Backup slots: writes "sessions/<key id>" once, before the first object
   // sealed with the session key.
   util::Status publish_session_key();

@@ -251,4 +251,15 @@ std::vector<repo::BlobId> chunks_of(repo::Repository& repo, const repo::Snapshot
   return node->content;
 }
 
+void flip_byte(const fs::path& file, std::streamoff at) {
+  std::fstream io(file, std::ios::in | std::ios::out | std::ios::binary);
+  REQUIRE(io.good());
+  io.seekg(at);
+  char c = 0;
+  io.get(c);
+  io.seekp(at);
+  io.put(static_cast<char>(c ^ 0x40));
+  REQUIRE(io.good());
+}
+
 }  // namespace bkp::test

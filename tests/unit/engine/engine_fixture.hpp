@@ -98,6 +98,9 @@ inline fs::path under(const fs::path& target, const fs::path& abs) {
   return target / abs.relative_path();
 }
 
+// Flips one bit of the byte at `at` in `file`.
+void flip_byte(const fs::path& file, std::streamoff at);
+
 // Pack ids (object names) that hold `blobs`, from the catalog.
 std::vector<std::string> packs_of(repo::Repository& repo, const std::vector<repo::BlobId>& blobs);
 

@@ -267,21 +267,6 @@ TEST_CASE("a file that changes while it is read", "[backup]") {
   CHECK(again.snapshot.stats["files_unmodified"] == 1);
 }
 
-namespace {
-
-void flip_byte(const fs::path& file, std::streamoff at) {
-  std::fstream io(file, std::ios::in | std::ios::out | std::ios::binary);
-  REQUIRE(io.good());
-  io.seekg(at);
-  char c = 0;
-  io.get(c);
-  io.seekp(at);
-  io.put(static_cast<char>(c ^ 0x40));
-  REQUIRE(io.good());
-}
-
-}  // namespace
-
 TEST_CASE("a damaged parent does not stop incremental backups", "[backup][incremental]") {
   RepoFixture f;
   const fs::path src = f.root() / "src";

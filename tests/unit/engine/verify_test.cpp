@@ -57,17 +57,6 @@ std::string all(const std::vector<std::string>& lines) {
   return out;
 }
 
-void flip_byte(const fs::path& file, std::streamoff at) {
-  std::fstream io(file, std::ios::in | std::ios::out | std::ios::binary);
-  REQUIRE(io.good());
-  io.seekg(at);
-  char c = 0;
-  io.get(c);
-  io.seekp(at);
-  io.put(static_cast<char>(c ^ 0x40));
-  REQUIRE(io.good());
-}
-
 }  // namespace
 
 TEST_CASE("a clean repository verifies", "[verify]") {

@@ -1,0 +1,362 @@
+// restore_to_directory: lays a snapshot down under a target directory with
+// its metadata. One thread walks the trees and writes; a BlobPrefetcher
+// reads and decodes the chunks of the files ahead of it on every core. What
+// depends on content not yet written waits in a queue, in walk order: a
+// file's data and metadata, a hard link to it, and the metadata of the
+// directories above it (applied after their children, so that writing the
+// children does not disturb the directory's times, and a read-only
+// directory is made read-only only once it is full).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <deque>
+#include <map>
+#include <set>
+#include <vector>
+
+#include "crypto/hash.hpp"
+#include "engine/blob_prefetch.hpp"
+#include "engine/recovery_job.hpp"
+#include "engine/restore.hpp"
+#include "engine/tree_walk.hpp"
+#include "sources/files/restore_meta.hpp"
+#include "util/fs.hpp"
+
+namespace bkp::engine {
+
+using util::ErrorKind;
+using util::fail;
+namespace fs = std::filesystem;
+using sources::NodeType;
+
+namespace {
+
+// How far the walk may run ahead of the writing: decoded chunks held in
+// memory, and queued work (an empty file or a directory holds no bytes).
+constexpr std::uint64_t kMaxPrefetchBytes = 64 << 20;
+constexpr std::size_t kMaxDeferred = 4096;
+
+class DirectoryRestorer {
+ public:
+  DirectoryRestorer(repo::Repository& repo, const RestoreOptions& options,
+                    const RestoreProgressFn& progress, RecoveryJob& job, std::uint64_t total)
+      : repo_(repo),
+        opt_(options),
+        progress_(progress),
+        job_(job),
+        total_(total),
+        ownership_(::geteuid() == 0 ? sources::Ownership::restore : sources::Ownership::skip) {}
+
+  RestoreReport report;
+
+  util::Result<Descend> enter(const std::string& path, const TreeNode& node) {
+    bool selected = opt_.filter.selects(path);
+    fs::path dst = opt_.target / fs::path(path).relative_path();
+    if (node.meta.type == NodeType::dir) {
+      if (!selected) {
+        if (!opt_.filter.may_contain(path)) return Descend::no;
+        // Made only once something below it is restored, so that a filter
+        // does not leave a skeleton of empty directories behind.
+        pending_.push_back(Pending{dst, node.meta, false});
+        return Descend::yes;
+      }
+      BKP_TRY(make_pending());
+      BKP_TRY(make_directory(dst, node.meta));
+      return Descend::yes;
+    }
+    if (!selected) return Descend::no;
+    BKP_TRY(make_pending());
+    BKP_ASSIGN(bool proceed, clear_existing(dst, node));
+    if (!proceed) return Descend::no;
+    if (node.meta.type == NodeType::file) {
+      BKP_TRY(queue_file(std::move(dst), node));
+      return Descend::no;
+    }
+    if (node.meta.type == NodeType::symlink) {
+      BKP_TRY(sources::create_symlink(dst, node.meta));
+    } else if (auto st = sources::create_special(dst, node.meta); !st) {
+      if (st.error().kind != ErrorKind::partial) return st.propagate();
+      warn(st.error().message);
+      return Descend::no;
+    }
+    ++report.others;
+    BKP_TRY(sources::apply_metadata(dst, node.meta, ownership_, report.warnings));
+    tick();
+    return Descend::no;
+  }
+
+  util::Status leave(const std::string& path, const TreeNode& node) {
+    fs::path dst = opt_.target / fs::path(path).relative_path();
+    if (!pending_.empty() && pending_.back().dst == dst) {
+      pending_.pop_back();  // not selected: no metadata, made or not
+      return {};
+    }
+    deferred_.push_back(Deferred{Deferred::Kind::directory, std::move(dst), node, {}, {}});
+    return drain(Drain::to_bounds);
+  }
+
+  enum class Drain { to_bounds, all };
+  util::Status drain(Drain how) {
+    while (!deferred_.empty()) {
+      if (how == Drain::to_bounds && deferred_.size() <= kMaxDeferred &&
+          prefetch_.queued_bytes() <= kMaxPrefetchBytes)
+        break;
+      Deferred d = std::move(deferred_.front());
+      deferred_.pop_front();
+      BKP_TRY(run(d));
+    }
+    return {};
+  }
+
+ private:
+  struct Deferred {
+    enum class Kind { file, hardlink, directory };
+    Kind kind;
+    fs::path dst;
+    TreeNode node;
+    fs::path link_to;         // hardlink: the first name of the file
+    std::string damaged_why;  // file: set when its chunks could not be located
+  };
+
+  void warn(std::string msg) {
+    report.warnings.push_back(std::move(msg));
+    report.partial = true;
+  }
+
+  void tick() {
+    ++items_;
+    if (progress_) progress_(RestoreProgress{report.bytes, total_, items_});
+    job_.progress(report.bytes, total_);
+  }
+
+  // Makes the unselected directories above what is about to be restored.
+  util::Status make_pending() {
+    for (auto& p : pending_) {
+      if (p.made) continue;
+      BKP_TRY(make_directory(p.dst, p.meta));
+      p.made = true;
+    }
+    return {};
+  }
+
+  util::Status make_directory(const fs::path& dst, const sources::Node& meta) {
+    struct stat st {};
+    if (::lstat(dst.c_str(), &st) == 0) {
+      if (S_ISDIR(st.st_mode)) return {};
+      if (opt_.overwrite == OverwritePolicy::never) {
+        return fail(ErrorKind::exists, "'" + dst.string() + "' exists and is not a directory");
+      }
+      if (::unlink(dst.c_str()) != 0) return fail(util::errno_error("removing", dst, errno));
+    }
+    return sources::create_dir(dst, meta);
+  }
+
+  // Makes room for `node` at `dst` as the overwrite policy says; false means
+  // leave what is there.
+  util::Result<bool> clear_existing(const fs::path& dst, const TreeNode& node) {
+    struct stat st {};
+    if (::lstat(dst.c_str(), &st) != 0) return true;
+    if (opt_.overwrite == OverwritePolicy::never) {
+      ++report.skipped_existing;
+      return false;
+    }
+    if (S_ISDIR(st.st_mode)) {
+      // Never delete a directory tree to put a file in its place.
+      warn("'" + dst.string() + "' is a directory; not replaced by a " +
+           sources::type_name(node.meta.type));
+      return false;
+    }
+    if (opt_.overwrite == OverwritePolicy::if_changed && node.meta.type == NodeType::file &&
+        S_ISREG(st.st_mode) && static_cast<std::uint64_t>(st.st_size) == node.meta.size &&
+        st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec == node.meta.mtime_ns) {
+      ++report.skipped_existing;
+      // The file there is taken for this one: its other names link to it.
+      if (node.meta.nlink > 1)
+        links_.emplace(std::make_pair(node.meta.device, node.meta.inode), dst);
+      return false;
+    }
+    if (::unlink(dst.c_str()) != 0) return fail(util::errno_error("removing", dst, errno));
+    return true;
+  }
+
+  // Asks the prefetcher for the file's chunks and queues the writing.
+  util::Status queue_file(fs::path dst, const TreeNode& node) {
+    auto key = std::make_pair(node.meta.device, node.meta.inode);
+    if (node.meta.nlink > 1) {
+      if (auto it = links_.find(key); it != links_.end()) {
+        deferred_.push_back(Deferred{Deferred::Kind::hardlink, std::move(dst), {}, it->second, {}});
+        return drain(Drain::to_bounds);
+      }
+      links_.emplace(key, dst);
+    }
+    Deferred d{Deferred::Kind::file, std::move(dst), node, {}, {}};
+    std::vector<repo::BlobLocation> locs;
+    locs.reserve(node.content.size());
+    for (auto& id : node.content) {
+      auto loc = repo_.locate_blob(id);
+      if (!loc) {
+        if (loc.error().kind != ErrorKind::verification) return loc.propagate();
+        d.damaged_why = loc.error().message;
+        break;
+      }
+      locs.push_back(*loc);
+    }
+    if (d.damaged_why.empty())
+      for (auto& loc : locs) prefetch_.push(loc);
+    deferred_.push_back(std::move(d));
+    return drain(Drain::to_bounds);
+  }
+
+  util::Status run(Deferred& d) {
+    switch (d.kind) {
+      case Deferred::Kind::directory:
+        ++report.dirs;
+        return sources::apply_metadata(d.dst, d.node.meta, ownership_, report.warnings);
+      case Deferred::Kind::hardlink:
+        if (damaged_.count(d.link_to)) {
+          report.damaged.push_back(d.dst.string() + ": a hard link to the damaged '" +
+                                   d.link_to.string() + "'");
+          return {};
+        }
+        ++report.files;
+        BKP_TRY(sources::create_hardlink(d.dst, d.link_to));
+        tick();
+        return {};
+      case Deferred::Kind::file:
+        return run_file(d);
+    }
+    return {};
+  }
+
+  util::Status run_file(Deferred& d) {
+    // Content goes to a temporary name and is renamed into place only when
+    // complete: a file whose stored data turns out damaged never appears
+    // under its real name, empty or half-written.
+    fs::path tmp = d.dst.parent_path() / ("." + d.dst.filename().string() + ".bkp-partial");
+    util::Status st = d.damaged_why.empty() ? write_content(tmp, d.node)
+                                            : fail(ErrorKind::verification, d.damaged_why);
+    if (!st) {
+      ::unlink(tmp.c_str());
+      if (st.error().kind != ErrorKind::verification) return st;
+      // Damaged data: say so, and go on with the files that are intact.
+      report.damaged.push_back(d.dst.string() + ": " + st.error().message);
+      damaged_.insert(d.dst);
+      return {};
+    }
+    if (::rename(tmp.c_str(), d.dst.c_str()) != 0) {
+      int err = errno;
+      ::unlink(tmp.c_str());
+      return fail(util::errno_error("renaming into", d.dst, err));
+    }
+    ++report.files;
+    BKP_TRY(sources::apply_metadata(d.dst, d.node.meta, ownership_, report.warnings));
+    tick();
+    return {};
+  }
+
+  // Takes the file's chunks from the prefetcher, every one of them even
+  // after a failure, so that the next file starts at its own first chunk.
+  util::Status write_content(const fs::path& path, const TreeNode& node) {
+    std::size_t left = node.content.size();
+    auto skip_rest = [&](util::Status st) {
+      for (; left > 0; --left) (void)prefetch_.next();
+      return st;
+    };
+    sources::FileWriter writer;
+    if (auto st = writer.open(path); !st) return skip_rest(st);
+    crypto::Sha256 written;
+    for (; left > 0;) {
+      auto data = prefetch_.next();
+      --left;
+      if (!data) return skip_rest(data.propagate());
+      if (auto st = writer.write(*data); !st) return skip_rest(st);
+      if (opt_.verify == VerifyWrites::yes) written.update(*data);
+      report.bytes += data->size();
+      job_.progress(report.bytes, total_);
+      if (progress_) progress_(RestoreProgress{report.bytes, total_, items_});
+    }
+    BKP_TRY(writer.finish(node.meta.size, sources::Sync::no));
+    if (opt_.verify == VerifyWrites::yes) BKP_TRY(verify_written(path, written.finish()));
+    return {};
+  }
+
+  // Reads the file back in blocks (a restored file may be far larger than
+  // memory) and compares its hash with what was written.
+  static util::Status verify_written(const fs::path& dst, const crypto::Digest& expected) {
+    int fd = ::open(dst.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return fail(util::errno_error("verifying", dst, errno));
+    crypto::Sha256 back;
+    std::vector<std::uint8_t> buf(1 << 20);
+    for (;;) {
+      ssize_t n = ::read(fd, buf.data(), buf.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        int err = errno;
+        ::close(fd);
+        return fail(util::errno_error("verifying", dst, err));
+      }
+      if (n == 0) break;
+      back.update(util::ByteView(buf.data(), static_cast<std::size_t>(n)));
+    }
+    ::close(fd);
+    if (back.finish() != expected) {
+      return fail(ErrorKind::verification, "'" + dst.string() + "' reads back differently");
+    }
+    return {};
+  }
+
+  repo::Repository& repo_;
+  const RestoreOptions& opt_;
+  const RestoreProgressFn& progress_;
+  RecoveryJob& job_;
+  std::uint64_t total_ = 0, items_ = 0;
+  sources::Ownership ownership_;
+  // The first name each multiply linked file got (or will get, once its
+  // queued content is written); its other names link to it.
+  std::map<std::pair<std::uint64_t, std::uint64_t>, fs::path> links_;
+  std::set<fs::path> damaged_;  // files not restored: links to them are not made
+  struct Pending {
+    fs::path dst;
+    sources::Node meta;
+    bool made = false;
+  };
+  std::vector<Pending> pending_;  // unselected directories being walked, outermost first
+  std::deque<Deferred> deferred_;
+  BlobPrefetcher prefetch_{repo_};  // last: its threads stop first
+};
+
+}  // namespace
+
+util::Result<RestoreReport> restore_to_directory(repo::Repository& repo, const repo::Snapshot& snap,
+                                                 const RestoreOptions& options,
+                                                 const RestoreProgressFn& progress) {
+  if (options.target.empty()) return fail(ErrorKind::usage, "no --target directory");
+  RecoveryJob job(repo.catalog(), snap.id, options.target.string());
+  BKP_TRY(job.start());
+  std::uint64_t total = snap.stats.value("total_bytes", std::uint64_t{0});
+  DirectoryRestorer restorer(repo, options, progress, job, total);
+  job.step("restore", "snapshot " + snap.id + " to " + options.target.string());
+  util::Status outcome = util::make_dirs(options.target, 0700);
+  if (outcome) {
+    outcome = walk_tree(
+        repo, snap.tree,
+        TreeVisitor{[&](const std::string& p, const TreeNode& n) { return restorer.enter(p, n); },
+                    [&](const std::string& p, const TreeNode& n) { return restorer.leave(p, n); }});
+  }
+  if (outcome) outcome = restorer.drain(DirectoryRestorer::Drain::all);
+  if (auto& damaged = restorer.report.damaged; outcome && !damaged.empty()) {
+    std::string msg = std::to_string(damaged.size()) +
+                      " file(s) not restored because their stored data is damaged or missing:";
+    for (auto& d : damaged) msg += "\n  " + d;
+    outcome = util::fail(ErrorKind::verification, msg);
+  }
+  job.step(outcome ? "done" : "failed", outcome ? "" : outcome.error().message);
+  BKP_TRY(job.finish(outcome));
+  if (!outcome) return outcome.propagate();
+  restorer.report.job_id = job.id();
+  return std::move(restorer.report);
+}
+
+}  // namespace bkp::engine
