@@ -68,8 +68,21 @@ class Verifier {
     BKP_TRY(list_packs());
     BKP_TRY(check_index());
     BKP_ASSIGN(auto ids, snapshot_ids());
-    for (auto& id : ids) BKP_TRY(check_snapshot(id));
-    if (opt_.read_data != ReadData::none) BKP_TRY(read_packs());
+    // The packs are read on worker threads while this one checks the
+    // snapshots' trees: the two are independent until the merge.
+    if (opt_.read_data != ReadData::none) start_reading();
+    util::Status structure;
+    for (auto& id : ids) {
+      structure = check_snapshot(id);
+      if (!structure) break;
+    }
+    if (opt_.read_data != ReadData::none) {
+      if (!structure) reading_->stop = true;
+      auto read = finish_reading();
+      BKP_TRY(structure);
+      BKP_TRY(read);
+    }
+    BKP_TRY(structure);
     if (!damaged_blobs_.empty()) BKP_TRY(attribute_damage(ids));
     return {};
   }
@@ -191,42 +204,55 @@ class Verifier {
     std::optional<util::Error> fatal;  // the storage failed: stop verifying
   };
 
-  util::Status read_packs() {
-    std::mt19937_64 rng{std::random_device{}()};
+  struct Reading {
     std::vector<std::pair<PackId, const std::vector<catalog::BlobLocation>*>> todo;
-    for (auto& [pack, blobs] : indexed_packs_) {
-      if (stored_packs_.count(pack) && chosen(pack, rng)) todo.emplace_back(pack, &blobs);
-    }
-    // Reading, hashing, decrypting and decompressing a pack is independent
-    // of every other pack: one worker per core, each holding one pack.
-    std::vector<PackCheck> results(todo.size());
+    std::vector<PackCheck> results;
     std::atomic<std::size_t> next{0};
     std::atomic<bool> stop{false};
     std::mutex progress_mu;
     std::uint64_t bytes_done = 0, packs_done = 0;
-    auto work = [&] {
-      for (std::size_t i; !stop && (i = next++) < todo.size();) {
-        results[i] = read_pack(todo[i].first, *todo[i].second);
-        if (results[i].fatal) stop = true;
-        std::lock_guard lock(progress_mu);
-        bytes_done += results[i].bytes_read;
-        packs_done += results[i].read;
-        if (progress_) progress_(bytes_done, packs_done);
-      }
-    };
-    unsigned threads = std::clamp<unsigned>(std::thread::hardware_concurrency(), 1, 8);
-    threads = static_cast<unsigned>(std::min<std::size_t>(threads, todo.size()));
     std::vector<std::thread> pool;
-    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
-    work();
-    for (auto& t : pool) t.join();
-    for (auto& r : results) {
-      if (r.fatal) return fail(*r.fatal);
-      for (auto& p : r.problems) problem(std::move(p));
-      damaged_blobs_.insert(r.damaged.begin(), r.damaged.end());
-      report.packs_read += r.read;
-      report.bytes_read += r.bytes_read;
-      report.blobs_read += r.blobs_read;
+  };
+
+  // Reading, hashing, decrypting and decompressing a pack is independent
+  // of every other pack: one worker per core, each holding one pack.
+  void start_reading() {
+    reading_ = std::make_unique<Reading>();
+    auto& r = *reading_;
+    std::mt19937_64 rng{std::random_device{}()};
+    for (auto& [pack, blobs] : indexed_packs_) {
+      if (stored_packs_.count(pack) && chosen(pack, rng)) r.todo.emplace_back(pack, &blobs);
+    }
+    r.results.resize(r.todo.size());
+    unsigned threads = std::clamp<unsigned>(std::thread::hardware_concurrency(), 1, 8);
+    threads = static_cast<unsigned>(std::min<std::size_t>(threads, r.todo.size()));
+    for (unsigned t = 0; t < threads; ++t) r.pool.emplace_back([this] { read_some(); });
+  }
+
+  void read_some() {
+    auto& r = *reading_;
+    for (std::size_t i; !r.stop && (i = r.next++) < r.todo.size();) {
+      r.results[i] = read_pack(r.todo[i].first, *r.todo[i].second);
+      if (r.results[i].fatal) r.stop = true;
+      std::lock_guard lock(r.progress_mu);
+      r.bytes_done += r.results[i].bytes_read;
+      r.packs_done += r.results[i].read;
+      if (progress_) progress_(r.bytes_done, r.packs_done);
+    }
+  }
+
+  // Waits for the workers and merges their findings in pack order, so the
+  // report does not depend on scheduling.
+  util::Status finish_reading() {
+    auto& r = *reading_;
+    for (auto& t : r.pool) t.join();
+    for (auto& pc : r.results) {
+      if (pc.fatal) return fail(*pc.fatal);
+      for (auto& p : pc.problems) problem(std::move(p));
+      damaged_blobs_.insert(pc.damaged.begin(), pc.damaged.end());
+      report.packs_read += pc.read;
+      report.bytes_read += pc.bytes_read;
+      report.blobs_read += pc.blobs_read;
     }
     return {};
   }
@@ -321,6 +347,7 @@ class Verifier {
   std::map<PackId, std::vector<catalog::BlobLocation>> indexed_packs_;
   std::unordered_set<BlobId, repo::IdHash> damaged_blobs_;
   std::unordered_map<BlobId, bool, repo::IdHash> tree_ok_;
+  std::unique_ptr<Reading> reading_;
 };
 
 }  // namespace
