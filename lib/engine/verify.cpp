@@ -231,8 +231,9 @@ class Verifier {
 
   void read_some() {
     auto& r = *reading_;
+    util::Bytes buffer;  // one per worker, reused for every pack
     for (std::size_t i; !r.stop && (i = r.next++) < r.todo.size();) {
-      r.results[i] = read_pack(r.todo[i].first, *r.todo[i].second);
+      r.results[i] = read_pack(r.todo[i].first, *r.todo[i].second, buffer);
       if (r.results[i].fatal) r.stop = true;
       std::lock_guard lock(r.progress_mu);
       r.bytes_done += r.results[i].bytes_read;
@@ -258,29 +259,30 @@ class Verifier {
   }
 
   // Runs on worker threads: reads only the storage, the keyring and `blobs`.
-  PackCheck read_pack(const PackId& pack, const std::vector<catalog::BlobLocation>& blobs) const {
+  PackCheck read_pack(const PackId& pack, const std::vector<catalog::BlobLocation>& blobs,
+                      util::Bytes& buffer) const {
     PackCheck out;
     auto name = repo::pack_object_name(pack);
-    auto bytes = repo_.backend().get(name);
-    if (!bytes) {
-      if (bytes.error().kind == ErrorKind::transient || bytes.error().kind == ErrorKind::auth) {
-        out.fatal = bytes.error();
+    if (auto got = repo_.backend().get_into(name, buffer); !got) {
+      if (got.error().kind == ErrorKind::transient || got.error().kind == ErrorKind::auth) {
+        out.fatal = got.error();
         return out;
       }
-      out.problems.push_back("pack '" + name + "': " + bytes.error().message);
+      out.problems.push_back("pack '" + name + "': " + got.error().message);
       for (auto& b : blobs) out.damaged.push_back(b.id);
       return out;
     }
+    const util::Bytes& bytes = buffer;
     out.read = true;
-    out.bytes_read = bytes->size();
-    if (crypto::sha256(*bytes) != pack) {
+    out.bytes_read = bytes.size();
+    if (crypto::sha256(bytes) != pack) {
       out.problems.push_back("pack '" + name + "' does not match its hash (damaged on storage)");
     }
-    check_pack_header(name, *bytes, blobs, out.problems);
+    check_pack_header(name, bytes, blobs, out.problems);
     for (auto& b : blobs) {
       ++out.blobs_read;
-      if (std::uint64_t(b.offset) + b.length > bytes->size()) continue;  // reported already
-      auto sealed = util::ByteView(*bytes).subspan(b.offset, b.length);
+      if (std::uint64_t(b.offset) + b.length > bytes.size()) continue;  // reported already
+      auto sealed = util::ByteView(bytes).subspan(b.offset, b.length);
       auto data = repo_.decode_blob(b, sealed);
       if (!data) {
         out.problems.push_back(data.error().message);

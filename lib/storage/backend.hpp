@@ -38,6 +38,13 @@ class Backend {
   virtual util::Status put(std::string_view name, util::ByteView data, WriteMode mode) = 0;
   // ErrorKind::not_found when the object does not exist.
   virtual util::Result<util::Bytes> get(std::string_view name) = 0;
+  // get() into `out`, reusing its memory: a reader of many large objects
+  // (verify reads every pack) keeps one buffer instead of allocating and
+  // faulting in one per object. `out` is unspecified after an error.
+  virtual util::Status get_into(std::string_view name, util::Bytes& out) {
+    BKP_ASSIGN(out, get(name));
+    return {};
+  }
   // Bytes [offset, offset+length); a range past the end is ErrorKind::corrupt
   // (a short read must never pass for data). A zero-length range is valid for
   // 0 <= offset <= size and returns no bytes; offset > size is corrupt too.

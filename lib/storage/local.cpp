@@ -80,9 +80,9 @@ util::Result<OpenObject> open_object(const fs::path& root, std::string_view name
   return OpenObject{std::move(fd), static_cast<std::uint64_t>(st.st_size)};
 }
 
-util::Result<util::Bytes> read_exact(int fd, std::string_view name, std::uint64_t offset,
-                                     std::uint64_t length) {
-  util::Bytes out(static_cast<std::size_t>(length));
+// Fills `out` (already sized) from `offset`.
+util::Status read_exact_into(int fd, std::string_view name, std::uint64_t offset,
+                             util::Bytes& out) {
   std::size_t done = 0;
   while (done < out.size()) {
     ssize_t n =
@@ -92,12 +92,19 @@ util::Result<util::Bytes> read_exact(int fd, std::string_view name, std::uint64_
       return fail(ErrorKind::io, "reading " + quoted(name) + ": " + std::strerror(errno));
     }
     if (n == 0) {
-      return fail(ErrorKind::corrupt, "reading " + quoted(name) + ": short read: got " +
-                                          std::to_string(done) + " of " + std::to_string(length) +
-                                          " bytes at offset " + std::to_string(offset));
+      return fail(ErrorKind::corrupt,
+                  "reading " + quoted(name) + ": short read: got " + std::to_string(done) + " of " +
+                      std::to_string(out.size()) + " bytes at offset " + std::to_string(offset));
     }
     done += static_cast<std::size_t>(n);
   }
+  return {};
+}
+
+util::Result<util::Bytes> read_exact(int fd, std::string_view name, std::uint64_t offset,
+                                     std::uint64_t length) {
+  util::Bytes out(static_cast<std::size_t>(length));
+  BKP_TRY(read_exact_into(fd, name, offset, out));
   return out;
 }
 
@@ -215,6 +222,13 @@ util::Result<util::Bytes> LocalBackend::get(std::string_view name) {
   BKP_TRY(check_object_name("reading", name));
   BKP_ASSIGN(OpenObject obj, open_object(root_, name));
   return read_exact(obj.fd.get(), name, 0, obj.size);
+}
+
+util::Status LocalBackend::get_into(std::string_view name, util::Bytes& out) {
+  BKP_TRY(check_object_name("reading", name));
+  BKP_ASSIGN(OpenObject obj, open_object(root_, name));
+  out.resize(static_cast<std::size_t>(obj.size));
+  return read_exact_into(obj.fd.get(), name, 0, out);
 }
 
 util::Result<util::Bytes> LocalBackend::get_range(std::string_view name, std::uint64_t offset,

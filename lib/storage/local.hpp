@@ -20,6 +20,7 @@ class LocalBackend final : public Backend {
   std::string_view kind() const override { return "local"; }
   util::Status put(std::string_view name, util::ByteView data, WriteMode mode) override;
   util::Result<util::Bytes> get(std::string_view name) override;
+  util::Status get_into(std::string_view name, util::Bytes& out) override;
   util::Result<util::Bytes> get_range(std::string_view name, std::uint64_t offset,
                                       std::uint64_t length) override;
   util::Result<ObjectInfo> stat(std::string_view name) override;

@@ -154,6 +154,8 @@ void basics(const BackendFactory& make) {
       expect_error(b->get(name), ErrorKind::not_found, "'" + name + "'");
       expect_error(b->get_range(name, 0, 1), ErrorKind::not_found, "'" + name + "'");
       expect_error(b->stat(name), ErrorKind::not_found, "'" + name + "'");
+      Bytes buf;
+      expect_error(b->get_into(name, buf), ErrorKind::not_found, "'" + name + "'");
     }
   }
   SECTION("empty objects") {
@@ -165,6 +167,22 @@ void basics(const BackendFactory& make) {
     CHECK(must(b->get_range("empty", 0, 0), "range").empty());
     expect_error(b->get_range("empty", 0, 1), ErrorKind::corrupt, "'empty'");
     expect_error(b->put("empty", {}, WriteMode::create_only), ErrorKind::exists);
+  }
+  SECTION("get_into reuses one buffer for objects of any size") {
+    auto b = fresh(make);
+    const Bytes big = pattern(5000, 3), small = pattern(700, 4);
+    must(b->put("data/aa/big", big, WriteMode::create_only), "put big");
+    must(b->put("data/aa/small", small, WriteMode::create_only), "put small");
+    must(b->put("data/aa/empty", {}, WriteMode::create_only), "put empty");
+    Bytes buf;
+    must(b->get_into("data/aa/big", buf), "get big");
+    expect_same(buf, big);
+    must(b->get_into("data/aa/small", buf), "get small");
+    expect_same(buf, small);
+    must(b->get_into("data/aa/empty", buf), "get empty");
+    CHECK(buf.empty());
+    must(b->get_into("data/aa/big", buf), "get big again");
+    expect_same(buf, big);
   }
 }
 
