@@ -145,8 +145,8 @@ util::Result<std::unique_ptr<AzureBackend>> AzureBackend::open(AzureLocation loc
     base_path = endpoint.substr(p);
   }
   base_path += "/" + location.container;
-  return std::unique_ptr<AzureBackend>(new AzureBackend(
-      std::move(location), std::move(options), std::move(origin), std::move(base_path)));
+  return std::unique_ptr<AzureBackend>(new AzureBackend(std::move(location), std::move(options),
+                                                        std::move(origin), std::move(base_path)));
 }
 
 AzureBackend::AzureBackend(AzureLocation location, AzureOptions options, std::string origin,

@@ -37,7 +37,7 @@ struct AzureOptions {
   std::string sas_token;  // "sv=...&sig=..." (no '?'), used when there is no key
   std::uint64_t block_threshold = std::uint64_t{64} << 20;
   std::uint64_t block_size = std::uint64_t{16} << 20;
-  int list_page_size = 0;   // 0: the service's default (5000)
+  int list_page_size = 0;  // 0: the service's default (5000)
   // For objects under data/ (the packs, the bulk of a repository): "" (the
   // account's default), Hot, Cool or Cold. Other objects keep the default.
   std::string access_tier;
@@ -82,9 +82,7 @@ class AzureBackend final : public Backend {
   util::Status put_blocks(std::string_view name, util::ByteView data, WriteMode mode);
   util::Status put_outcome(std::string_view name, util::ByteView data, WriteMode mode,
                            const http::Response& response, int attempts);
-  std::string blob_of(std::string_view name) const {
-    return location_.prefix + std::string(name);
-  }
+  std::string blob_of(std::string_view name) const { return location_.prefix + std::string(name); }
 
   AzureLocation location_;
   AzureOptions options_;

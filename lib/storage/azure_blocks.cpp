@@ -39,8 +39,7 @@ std::string upload_nonce() {
 
 }  // namespace
 
-util::Status AzureBackend::put_blocks(std::string_view name, util::ByteView data,
-                                      WriteMode mode) {
+util::Status AzureBackend::put_blocks(std::string_view name, util::ByteView data, WriteMode mode) {
   const std::string what = "storing " + quoted(name);
   const std::string blob = blob_of(name);
   if (mode == WriteMode::create_only) {

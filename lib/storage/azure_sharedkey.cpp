@@ -53,9 +53,8 @@ std::string string_to_sign(const RequestToSign& request) {
   }
   if (request.content_length > 0) out += std::to_string(request.content_length);
   out += '\n';
-  for (std::string_view name :
-       {"content-md5", "content-type", "date", "if-modified-since", "if-match", "if-none-match",
-        "if-unmodified-since", "range"}) {
+  for (std::string_view name : {"content-md5", "content-type", "date", "if-modified-since",
+                                "if-match", "if-none-match", "if-unmodified-since", "range"}) {
     out += header(request.headers, name) + "\n";
   }
   // x-ms-* headers, lowercased and sorted by name.
@@ -87,8 +86,8 @@ util::Result<util::SecretBytes> decode_account_key(std::string_view text) {
   util::SecretBytes out(text.size());
   std::size_t length = 0;
   if (text.empty() ||
-      sodium_base642bin(out.data(), out.size(), text.data(), text.size(), " \r\n", &length,
-                        nullptr, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+      sodium_base642bin(out.data(), out.size(), text.data(), text.size(), " \r\n", &length, nullptr,
+                        sodium_base64_VARIANT_ORIGINAL) != 0 ||
       length == 0) {
     return util::fail(util::ErrorKind::usage,
                       "the Azure account key is not valid base64 (copy it whole from the "
@@ -114,8 +113,7 @@ std::string http_date_now() {
                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   char buf[40];
   std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday],
-                tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-                tm.tm_sec);
+                tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
   return buf;
 }
 

@@ -73,10 +73,10 @@ struct BackendOptions {
   std::string azure_endpoint;  // default https://<account>.blob.core.windows.net
   std::string azure_key;       // base64 account key (Shared Key)
   std::string azure_sas_token;
-  std::string azure_access_tier;                // for data/ packs; "" is the account default
-  std::uint64_t azure_block_threshold = 0;      // bytes; 0 means 64 MiB
-  int azure_list_page_size = 0;                 // 0 means the service's default
-  bool insecure_http = false;                   // allow plain http to non-loopback hosts
+  std::string azure_access_tier;            // for data/ packs; "" is the account default
+  std::uint64_t azure_block_threshold = 0;  // bytes; 0 means 64 MiB
+  int azure_list_page_size = 0;             // 0 means the service's default
+  bool insecure_http = false;               // allow plain http to non-loopback hosts
 };
 
 // Opens the backend for a location: "/path", "relative/path" (made absolute),

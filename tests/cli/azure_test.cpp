@@ -26,8 +26,7 @@ namespace {
 const ScriptServer* azurite() {
   static std::string why;
   static std::optional<ScriptServer> server =
-      BKP_TEST_HAVE_AZURE ? ScriptServer::start("azurite.py", {"bkp-cli"}, {}, why)
-                          : std::nullopt;
+      BKP_TEST_HAVE_AZURE ? ScriptServer::start("azurite.py", {"bkp-cli"}, {}, why) : std::nullopt;
   if (!server) {
     if (BKP_TEST_HAVE_AZURE) FAIL("Azure CLI tests need python3: " << why);
     std::cout << "BKP-SKIP: CLI Azure tests need an Azure-enabled bkp\n";
@@ -110,8 +109,7 @@ void round_trip(AzureFixture& f) {
 
 }  // namespace
 
-TEST_CASE("azure: init, backup, restore and verify against Azurite (Shared Key)",
-          "[cli][azure]") {
+TEST_CASE("azure: init, backup, restore and verify against Azurite (Shared Key)", "[cli][azure]") {
   const ScriptServer* server = azurite();
   if (server == nullptr) return;
   AzureFixture f(*server, "round-trip-key", Auth::shared_key);
@@ -123,16 +121,14 @@ TEST_CASE("azure: init, backup, restore and verify against Azurite (Shared Key)"
   CHECK(f.bkp({"snapshots"}).status == 0);
 }
 
-TEST_CASE("azure: init, backup, restore and verify against Azurite (SAS token)",
-          "[cli][azure]") {
+TEST_CASE("azure: init, backup, restore and verify against Azurite (SAS token)", "[cli][azure]") {
   const ScriptServer* server = azurite();
   if (server == nullptr) return;
   AzureFixture f(*server, "round-trip-sas", Auth::sas);
   round_trip(f);
 }
 
-TEST_CASE("azure: a wrong account key is exit 1 with a clear message, at once",
-          "[cli][azure]") {
+TEST_CASE("azure: a wrong account key is exit 1 with a clear message, at once", "[cli][azure]") {
   const ScriptServer* server = azurite();
   if (server == nullptr) return;
   AzureFixture f(*server, "wrong-key", Auth::shared_key);
@@ -145,8 +141,7 @@ TEST_CASE("azure: a wrong account key is exit 1 with a clear message, at once",
   INFO(r.err);
   CHECK(r.status == 1);
   CHECK(r.err.find("'config': HTTP 403 Auth") != std::string::npos);
-  CHECK(r.err.find("check the account name and the account key or SAS token") !=
-        std::string::npos);
+  CHECK(r.err.find("check the account name and the account key or SAS token") != std::string::npos);
   CHECK(r.err.find(wrong) == std::string::npos);
   CHECK(elapsed < std::chrono::seconds(5));
   CHECK(f.bkp({"backup", "files", (f.dir / "src").string()}).status == 1);

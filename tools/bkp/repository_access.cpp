@@ -100,8 +100,8 @@ util::Result<std::unique_ptr<repo::Repository>> open_repository(const Context& c
   auto config = backend->stat("config");
   if (!config) {
     if (config.error().kind == ErrorKind::not_found) {
-      return fail(ErrorKind::no_repository, "no repository at '" + backend->describe() +
-                                                "' (create one with 'bkp init')");
+      return fail(ErrorKind::no_repository,
+                  "no repository at '" + backend->describe() + "' (create one with 'bkp init')");
     }
     return config.propagate();
   }

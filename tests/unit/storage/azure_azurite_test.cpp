@@ -22,7 +22,8 @@ constexpr const char* container = "bkp-test";
 // One server per test binary run.
 const ScriptServer& azurite() {
   static std::string why;
-  static std::optional<ScriptServer> server = ScriptServer::start("azurite.py", {container}, {}, why);
+  static std::optional<ScriptServer> server =
+      ScriptServer::start("azurite.py", {container}, {}, why);
   if (!server) FAIL("Azure tests need python3: " << why);
   return *server;
 }
@@ -143,9 +144,9 @@ TEST_CASE("azure backend: list pages with a small page size", "[azure][azurite]"
 TEST_CASE("azure backend: names with special characters", "[azure][azurite]") {
   for (Auth auth : {Auth::shared_key, Auth::sas}) {
     auto b = open_or_fail(fresh_prefix(), azurite_options(auth));
-    const std::vector<std::string> names = {"sp/plus+and space", "sp/pct%2B%20", "sp/amp&lt;=?#",
-                                            "sp/unicode-\xc3\xa9\xe2\x82\xac", "sp/a;b,c'd(e)!*",
-                                            "sp/tilde~dollar$at@"};
+    const std::vector<std::string> names = {"sp/plus+and space", "sp/pct%2B%20",
+                                            "sp/amp&lt;=?#",     "sp/unicode-\xc3\xa9\xe2\x82\xac",
+                                            "sp/a;b,c'd(e)!*",   "sp/tilde~dollar$at@"};
     for (const auto& n : names) {
       INFO(n);
       REQUIRE(b->put(n, util::as_bytes(n), storage::WriteMode::create_only).ok());
