@@ -58,6 +58,9 @@ std::optional<ScriptServer> ScriptServer::start(const std::string& script,
     line.push_back(c);
   }
   server.info_ = nlohmann::json::parse(line);
+  // A script that cannot provide its server says why: a failure, not a skip.
+  if (server.info_.contains("error"))
+    FAIL(script << ": " << server.info_["error"].get<std::string>());
   return server;
 }
 

@@ -9,7 +9,20 @@ namespace {
 using enum ValueType;
 
 // Keep sorted by key; docs and `config show` print in this order.
-constexpr std::array<KeyInfo, 24> kKeys{{
+constexpr std::array<KeyInfo, 29> kKeys{{
+    {"azure.access_tier", "BKP_AZURE_ACCESS_TIER", "", string, "",
+     "Azure access tier for data packs (objects under data/): Hot, Cool or Cold; other "
+     "objects and the default keep the account's default tier"},
+    {"azure.account", "BKP_AZURE_ACCOUNT", "AZURE_STORAGE_ACCOUNT", string, "",
+     "Azure storage account name (else the AccountName of AZURE_STORAGE_CONNECTION_STRING)"},
+    {"azure.endpoint", "BKP_AZURE_ENDPOINT", "", string, "",
+     "Azure Blob endpoint URL, e.g. http://127.0.0.1:10000/devstoreaccount1 for Azurite "
+     "(default https://ACCOUNT.blob.core.windows.net)"},
+    {"azure.key", "BKP_AZURE_KEY", "AZURE_STORAGE_KEY", string, "",
+     "Azure storage account key (base64), for Shared Key signatures", Sensitivity::secret},
+    {"azure.sas_token", "BKP_AZURE_SAS_TOKEN", "AZURE_STORAGE_SAS_TOKEN", string, "",
+     "Azure shared access signature token, used when there is no account key",
+     Sensitivity::secret},
     {"catalog", "BKP_CATALOG", "", path, "",
      "SQLite catalog file (default: $XDG_STATE_HOME/bkp/<repository id>.db, "
      "else /var/lib/bkp/ for root, ~/.local/state/bkp/ for others)"},
@@ -49,7 +62,8 @@ constexpr std::array<KeyInfo, 24> kKeys{{
     {"progress", "BKP_PROGRESS", "", boolean, "true",
      "show progress bars when standard error is a terminal"},
     {"repository", "BKP_REPOSITORY", "", string, "",
-     "repository location: a path, file:///path or s3://bucket/prefix"},
+     "repository location: a path, file:///path, s3://bucket/prefix or "
+     "azure://container/prefix"},
     {"s3.access_key_id", "BKP_S3_ACCESS_KEY_ID", "S3_ACCESS_KEY_ID", string, "",
      "S3 access key id (else AWS_ACCESS_KEY_ID)"},
     {"s3.addressing", "BKP_S3_ADDRESSING", "", string, "auto",

@@ -86,6 +86,11 @@ util::Result<std::unique_ptr<Backend>> open_local(std::string_view path_text,
 util::Result<std::unique_ptr<Backend>> open_s3_backend(std::string_view location,
                                                        const BackendOptions& options);
 #endif
+#if BKP_HAVE_AZURE
+// azure_open.cpp
+util::Result<std::unique_ptr<Backend>> open_azure_backend(std::string_view location,
+                                                          const BackendOptions& options);
+#endif
 
 util::Result<std::unique_ptr<Backend>> open_backend(std::string_view location,
                                                     const BackendOptions& options) {
@@ -108,9 +113,11 @@ util::Result<std::unique_ptr<Backend>> open_backend(std::string_view location,
   }
 #if BKP_HAVE_S3
   if (scheme == "s3") return open_s3_backend(location, options);
-#else
-  (void)options;
 #endif
+#if BKP_HAVE_AZURE
+  if (scheme == "azure") return open_azure_backend(location, options);
+#endif
+  (void)options;
   return fail(ErrorKind::usage, "storage backend '" + scheme + "' is not built into this bkp");
 }
 

@@ -73,11 +73,22 @@ struct BackendOptions {
   std::string s3_secret_access_key;
   std::string s3_session_token;              // else AWS_SESSION_TOKEN
   std::uint64_t s3_multipart_threshold = 0;  // bytes; 0 means 64 MiB
-  bool insecure_http = false;                // allow plain http to non-loopback hosts
+  // Azure (azure.* keys); empty fields fall back to AZURE_STORAGE_ACCOUNT,
+  // AZURE_STORAGE_KEY, AZURE_STORAGE_SAS_TOKEN, then the fields of
+  // AZURE_STORAGE_CONNECTION_STRING.
+  std::string azure_account;
+  std::string azure_endpoint;  // default https://<account>.blob.core.windows.net
+  std::string azure_key;       // base64 account key (Shared Key)
+  std::string azure_sas_token;
+  std::string azure_access_tier;            // for data/ packs; "" is the account default
+  std::uint64_t azure_block_threshold = 0;  // bytes; 0 means 64 MiB
+  int azure_list_page_size = 0;             // 0 means the service's default
+  bool insecure_http = false;               // allow plain http to non-loopback hosts
 };
 
 // Opens the backend for a location: "/path", "relative/path" (made absolute),
-// "file:///path" (local), "s3://bucket/prefix" (when built with S3). Nothing
+// "file:///path" (local), "s3://bucket/prefix" (when built with S3),
+// "azure://container/prefix" (when built with Azure). Nothing
 // is created or checked. ErrorKind::usage for an empty location, one it
 // cannot parse, a scheme not built in, or missing cloud credentials.
 util::Result<std::unique_ptr<Backend>> open_backend(std::string_view location,

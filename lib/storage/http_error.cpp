@@ -77,8 +77,12 @@ util::ErrorKind kind_for_status(long status) {
   return util::ErrorKind::generic;
 }
 
-util::Error response_error(const Response& response, std::string_view what) {
+util::Error response_error(const Response& response, std::string_view what,
+                           std::string_view auth_hint) {
   ServiceError service = parse_service_error(response.body);
+  if (service.code.empty()) {
+    if (auto code = response.header("x-ms-error-code")) service.code = clean(*code);
+  }
   std::string message = std::string(what) + ": HTTP " + std::to_string(response.status);
   if (!service.code.empty()) {
     message.append(" ").append(service.code);
@@ -90,7 +94,7 @@ util::Error response_error(const Response& response, std::string_view what) {
   if (!service.message.empty()) message.append(": ").append(service.message);
   auto kind = kind_for_status(response.status);
   if (kind == util::ErrorKind::auth) {
-    message += " (the server refused the request: check the access key, secret key and region)";
+    message.append(" (the server refused the request: ").append(auth_hint).append(")");
   }
   return util::make_error(kind, std::move(message));
 }

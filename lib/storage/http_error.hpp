@@ -22,7 +22,12 @@ ServiceError parse_service_error(util::ByteView body);
 // 404 not_found; 401/403 auth; 408/429/5xx transient; other statuses generic.
 util::ErrorKind kind_for_status(long status);
 
-// "<what>: HTTP 403 SignatureDoesNotMatch: The request signature ...".
-util::Error response_error(const Response& response, std::string_view what);
+// What to check when the server refuses the credentials (401/403).
+inline constexpr std::string_view s3_auth_hint = "check the access key, secret key and region";
+
+// "<what>: HTTP 403 SignatureDoesNotMatch: The request signature ...". A
+// bodiless answer (HEAD) takes its code from Azure's x-ms-error-code header.
+util::Error response_error(const Response& response, std::string_view what,
+                           std::string_view auth_hint = s3_auth_hint);
 
 }  // namespace bkp::storage::http

@@ -16,7 +16,8 @@ struct InitOptions {
 RunFn setup_init(CLI::App& sub) {
   auto o = std::make_shared<InitOptions>();
   sub.add_option("location", o->location,
-                 "where to create it: a path, file:///path or s3://bucket/prefix (or -r)");
+                 "where to create it: a path, file:///path, s3://bucket/prefix or "
+                 "azure://container/prefix (or -r)");
   sub.add_option("--compression", o->compression,
                  "zstd (default), zstd:LEVEL, lz4 or none (config 'compression')");
   sub.add_flag("--generate-key-file", o->generate_key_file,

@@ -25,6 +25,11 @@ util::Result<std::unique_ptr<storage::Backend>> open_storage(const Context& ctx,
   o.s3_access_key_id = ctx.config.get("s3.access_key_id").value_or("");
   o.s3_secret_access_key = ctx.config.get("s3.secret_access_key").value_or("");
   o.s3_session_token = ctx.config.get("s3.session_token").value_or("");
+  o.azure_account = ctx.config.get("azure.account").value_or("");
+  o.azure_endpoint = ctx.config.get("azure.endpoint").value_or("");
+  o.azure_key = ctx.config.get("azure.key").value_or("");
+  o.azure_sas_token = ctx.config.get("azure.sas_token").value_or("");
+  o.azure_access_tier = ctx.config.get("azure.access_tier").value_or("");
   o.insecure_http = ctx.config.get_bool("insecure_http");
   if (auto t = ctx.config.get("s3.multipart_threshold"); t && !t->empty()) {
     std::uint64_t v = 0;
@@ -95,8 +100,8 @@ util::Result<std::unique_ptr<repo::Repository>> open_repository(const Context& c
   auto config = backend->stat("config");
   if (!config) {
     if (config.error().kind == ErrorKind::not_found) {
-      return fail(ErrorKind::no_repository, "no repository at '" + backend->describe() +
-                                                "' (create one with 'bkp init')");
+      return fail(ErrorKind::no_repository,
+                  "no repository at '" + backend->describe() + "' (create one with 'bkp init')");
     }
     return config.propagate();
   }

@@ -21,7 +21,7 @@ util::Result<repo::Credentials> read_new_credentials(const NewSecret& secret);
 util::Result<std::unique_ptr<repo::Repository>> open_repository(const Context& ctx);
 // The location, or a usage error that says how to give one.
 util::Result<std::string> repository_location(const Context& ctx);
-// The storage backend for a location, with the s3.* and insecure_http
+// The storage backend for a location, with the s3.*, azure.* and insecure_http
 // settings of the configuration.
 util::Result<std::unique_ptr<storage::Backend>> open_storage(const Context& ctx,
                                                              const std::string& location);

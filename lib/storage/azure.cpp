@@ -1,0 +1,352 @@
+#include "storage/azure.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <pugixml.hpp>
+
+#include "storage/azure_sharedkey.hpp"
+#include "storage/http_error.hpp"
+
+namespace bkp::storage {
+
+using util::ErrorKind;
+using util::fail;
+
+namespace {
+
+// A version every Azure region and Azurite 3.35 serve.
+constexpr const char* api_version = "2021-12-02";
+
+std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+// 3 to 63 of lowercase letters, digits and single '-', starting and ending
+// with a letter or digit (the service's rule).
+bool valid_container(std::string_view name) {
+  if (name.size() < 3 || name.size() > 63 || name.front() == '-' || name.back() == '-') {
+    return false;
+  }
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    auto c = static_cast<unsigned char>(name[i]);
+    if (!(std::islower(c) || std::isdigit(c) || c == '-')) return false;
+    if (c == '-' && name[i - 1] == '-') return false;
+  }
+  return true;
+}
+
+std::optional<std::uint64_t> parse_u64(std::string_view text) {
+  std::uint64_t v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc{} || ptr != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+// Names listed with Encoded="true" (characters XML cannot carry) come
+// percent-encoded.
+std::string percent_decode(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      out.push_back(static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+util::Error azure_error(const http::Response& response, std::string_view what) {
+  return http::response_error(response, what,
+                              "check the account name and the account key or SAS token, and "
+                              "that the SAS token allows this operation and has not expired");
+}
+
+util::Result<AzureLocation> parse_azure_location(std::string_view location) {
+  constexpr std::string_view scheme = "azure://";
+  auto bad = [&](std::string_view why) {
+    return fail(ErrorKind::usage,
+                "opening repository " + quoted(location) + ": " + std::string(why));
+  };
+  if (location.size() < scheme.size() || location.substr(0, scheme.size()) != scheme) {
+    return bad("an Azure location looks like azure://container/prefix");
+  }
+  std::string_view rest = location.substr(scheme.size());
+  auto slash = rest.find('/');
+  AzureLocation out;
+  out.container = std::string(rest.substr(0, slash));
+  if (!valid_container(out.container)) {
+    return bad("invalid container name (3 to 63 of lowercase letters, digits and single '-')");
+  }
+  std::string prefix(slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1));
+  while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+  if (!prefix.empty()) {
+    if (!valid_object_name(prefix)) return bad("invalid prefix");
+    prefix.push_back('/');
+  }
+  out.prefix = std::move(prefix);
+  return out;
+}
+
+util::Result<std::unique_ptr<AzureBackend>> AzureBackend::open(AzureLocation location,
+                                                               AzureOptions options) {
+  if (options.account.empty()) {
+    return fail(ErrorKind::usage, "opening " + quoted("azure://" + location.container) +
+                                      ": no Azure storage account: set azure.account or "
+                                      "AZURE_STORAGE_ACCOUNT");
+  }
+  if (options.key.empty() && options.sas_token.empty()) {
+    return fail(ErrorKind::usage,
+                "opening " + quoted("azure://" + location.container) +
+                    ": no Azure credentials: set AZURE_STORAGE_KEY (the account key) or "
+                    "AZURE_STORAGE_SAS_TOKEN, or AZURE_STORAGE_CONNECTION_STRING");
+  }
+  std::string endpoint = options.endpoint.empty()
+                             ? "https://" + options.account + ".blob.core.windows.net"
+                             : options.endpoint;
+  while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+  {
+    http::Client probe(options.client);
+    BKP_TRY(probe.check_url(endpoint + "/"));
+  }
+  if (endpoint.find_first_of("?#") != std::string::npos) {
+    return fail(ErrorKind::usage, "Azure endpoint " + quoted(http::redact_url(endpoint)) +
+                                      ": an endpoint has no query or fragment");
+  }
+  if (!options.access_tier.empty()) {
+    std::string tier = options.access_tier;
+    for (char& c : tier) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (tier == "hot" || tier == "cool" || tier == "cold") {
+      tier[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(tier[0])));
+      options.access_tier = tier;
+    } else {
+      // Archive is refused: archived packs cannot be read back without a
+      // rehydration of hours, and restore and verify must read them.
+      return fail(ErrorKind::usage, "azure.access_tier must be Hot, Cool or Cold, not " +
+                                        quoted(options.access_tier));
+    }
+  }
+  while (!options.sas_token.empty() && options.sas_token.front() == '?') {
+    options.sas_token.erase(0, 1);
+  }
+  if (options.block_size < (std::uint64_t{1} << 20)) options.block_size = std::uint64_t{1} << 20;
+  // Put Blob takes up to 5000 MiB, but a retry resends it whole: keep it
+  // to what blocks do better above.
+  options.block_threshold = std::min(options.block_threshold, std::uint64_t{256} << 20);
+  auto sep = endpoint.find("://");
+  std::string origin = endpoint;
+  std::string base_path;
+  if (auto p = endpoint.find('/', sep + 3); p != std::string::npos) {
+    origin = endpoint.substr(0, p);
+    base_path = endpoint.substr(p);
+  }
+  base_path += "/" + location.container;
+  return std::unique_ptr<AzureBackend>(new AzureBackend(std::move(location), std::move(options),
+                                                        std::move(origin), std::move(base_path)));
+}
+
+AzureBackend::AzureBackend(AzureLocation location, AzureOptions options, std::string origin,
+                           std::string base_path)
+    : location_(std::move(location)),
+      options_(std::move(options)),
+      origin_(std::move(origin)),
+      base_path_(std::move(base_path)),
+      client_(options_.client) {}
+
+AzureBackend::~AzureBackend() = default;
+
+std::string AzureBackend::describe() const {
+  std::string out = "azure://" + location_.container + "/" + location_.prefix;
+  if (!out.empty() && out.back() == '/') out.pop_back();
+  out += " (account " + options_.account + ")";
+  if (!options_.endpoint.empty()) out += " at " + http::redact_url(options_.endpoint);
+  return out;
+}
+
+util::Result<http::Response> AzureBackend::send(const Call& call, int* attempts) {
+  const std::string path =
+      base_path_ +
+      (call.blob.empty() ? "" : "/" + sigv4::uri_encode(call.blob, sigv4::EncodeSlash::no));
+  std::string query = sigv4::canonical_query(call.query);
+  const bool shared_key = !options_.key.empty();
+  if (!shared_key) query += (query.empty() ? "" : "&") + options_.sas_token;
+  // The SAS token is in the query: http::Client and every message here
+  // show URLs through redact_url, which drops it.
+  const std::string url = origin_ + path + (query.empty() ? "" : "?" + query);
+  int tries = 0;
+  if (attempts == nullptr) attempts = &tries;
+  *attempts = 0;
+  return http::with_retries(options_.retry, [&]() -> util::Result<http::Response> {
+    ++*attempts;
+    http::Request request;
+    request.method = call.method;
+    request.url = url;
+    request.body = call.body;
+    request.headers = call.headers;
+    request.headers.emplace_back("x-ms-date", azure::http_date_now());
+    request.headers.emplace_back("x-ms-version", api_version);
+    if (shared_key) {
+      azure::RequestToSign to_sign;
+      to_sign.method = call.method;
+      to_sign.account = options_.account;
+      to_sign.path = path;
+      to_sign.query = call.query;
+      to_sign.headers = request.headers;
+      to_sign.content_length = call.body.size();
+      request.headers.emplace_back("Authorization", azure::authorization(to_sign, options_.key));
+    }
+    return client_.perform(request);
+  });
+}
+
+util::Status AzureBackend::put_outcome(std::string_view name, util::ByteView data, WriteMode mode,
+                                       const http::Response& response, int attempts) {
+  const std::string what = "storing " + quoted(name);
+  if (response.status == 201 || response.status == 200) return {};
+  // Azure (and Azurite) answer an If-None-Match: * clash with 409
+  // BlobAlreadyExists; 412 is the generic precondition answer.
+  const bool clash = response.status == 412 ||
+                     (response.status == 409 &&
+                      http::parse_service_error(response.body).code == "BlobAlreadyExists");
+  if (clash && mode == WriteMode::create_only) {
+    // After a retry, the clash may be our own first attempt, which landed
+    // although its response was lost: then the object is ours.
+    if (attempts > 1) {
+      if (auto stored = get(name);
+          stored.ok() && std::equal(stored->begin(), stored->end(), data.begin(), data.end())) {
+        return {};
+      }
+    }
+    return fail(ErrorKind::exists, what + ": object exists");
+  }
+  return fail(azure_error(response, what));
+}
+
+util::Status AzureBackend::put(std::string_view name, util::ByteView data, WriteMode mode) {
+  BKP_TRY(check_object_name("storing", name));
+  if (data.size() > options_.block_threshold) return put_blocks(name, data, mode);
+  Call call{"PUT", blob_of(name), {}, {{"x-ms-blob-type", "BlockBlob"}}, data};
+  if (!options_.access_tier.empty() && name.substr(0, 5) == "data/") {
+    call.headers.emplace_back("x-ms-access-tier", options_.access_tier);
+  }
+  if (mode == WriteMode::create_only) call.headers.emplace_back("If-None-Match", "*");
+  int attempts = 0;
+  BKP_ASSIGN(auto response, send(call, &attempts));
+  return put_outcome(name, data, mode, response, attempts);
+}
+
+util::Result<util::Bytes> AzureBackend::get(std::string_view name) {
+  BKP_TRY(check_object_name("reading", name));
+  BKP_ASSIGN(auto response, send({"GET", blob_of(name), {}, {}, {}}));
+  if (response.status == 200) return std::move(response.body);
+  if (response.status == 404) {
+    return fail(ErrorKind::not_found, "reading " + quoted(name) + ": no such object");
+  }
+  return fail(azure_error(response, "reading " + quoted(name)));
+}
+
+util::Result<util::Bytes> AzureBackend::get_range(std::string_view name, std::uint64_t offset,
+                                                  std::uint64_t length) {
+  BKP_TRY(check_object_name("reading", name));
+  const std::string what = "reading " + quoted(name);
+  auto past_end = [&](std::string_view detail) {
+    return fail(ErrorKind::corrupt, what + ": range " + std::to_string(offset) + "+" +
+                                        std::to_string(length) + " " + std::string(detail));
+  };
+  if (length > UINT64_MAX - offset) return past_end("overflows");
+  if (length == 0) {
+    // HTTP has no empty range; the object's size decides.
+    BKP_ASSIGN(auto info, stat(name));
+    if (offset > info.size) return past_end("starts past the end");
+    return util::Bytes{};
+  }
+  Call call{"GET", blob_of(name), {}, {}, {}};
+  call.headers.emplace_back(
+      "x-ms-range", "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1));
+  BKP_ASSIGN(auto response, send(call));
+  if (response.status == 404) return fail(ErrorKind::not_found, what + ": no such object");
+  if (response.status == 416) return past_end("is past the end of the object");
+  if (response.status == 200) {
+    if (offset + length > response.body.size()) return past_end("is past the end of the object");
+    auto first = response.body.begin() + static_cast<std::ptrdiff_t>(offset);
+    return util::Bytes(first, first + static_cast<std::ptrdiff_t>(length));
+  }
+  if (response.status != 206) return fail(azure_error(response, what));
+  // Azure answers a range that starts inside the blob but ends past it with
+  // the bytes it has: a short read must not pass for data.
+  if (response.body.size() != length) {
+    return past_end("is past the end of the object (got " + std::to_string(response.body.size()) +
+                    " bytes)");
+  }
+  return std::move(response.body);
+}
+
+util::Result<ObjectInfo> AzureBackend::stat(std::string_view name) {
+  BKP_TRY(check_object_name("inspecting", name));
+  BKP_ASSIGN(auto response, send({"HEAD", blob_of(name), {}, {}, {}}));
+  if (response.status == 404) {
+    return fail(ErrorKind::not_found, "reading " + quoted(name) + ": no such object");
+  }
+  // A HEAD answer has no body; azure_error reads x-ms-error-code instead.
+  if (response.status != 200) return fail(azure_error(response, "inspecting " + quoted(name)));
+  auto length = response.header("content-length");
+  auto size = length ? parse_u64(*length) : std::nullopt;
+  if (!size) {
+    return fail(ErrorKind::generic, "inspecting " + quoted(name) + ": no valid Content-Length");
+  }
+  return ObjectInfo{std::string(name), *size};
+}
+
+util::Status AzureBackend::list(std::string_view prefix,
+                                const std::function<util::Status(const ObjectInfo&)>& fn) {
+  const std::string what = "listing " + quoted(prefix);
+  std::string marker;
+  for (;;) {
+    Call call{"GET",
+              "",
+              {{"restype", "container"}, {"comp", "list"}, {"prefix", blob_of(prefix)}},
+              {},
+              {}};
+    if (options_.list_page_size > 0) {
+      call.query.emplace_back("maxresults", std::to_string(options_.list_page_size));
+    }
+    if (!marker.empty()) call.query.emplace_back("marker", marker);
+    BKP_ASSIGN(auto response, send(call));
+    if (response.status != 200) return fail(azure_error(response, what));
+    pugi::xml_document doc;
+    if (!doc.load_buffer(response.body.data(), response.body.size())) {
+      return fail(ErrorKind::generic, what + ": the server's answer is not XML");
+    }
+    pugi::xml_node result = doc.child("EnumerationResults");
+    if (!result) return fail(ErrorKind::generic, what + ": no EnumerationResults in the answer");
+    for (pugi::xml_node item : result.child("Blobs").children("Blob")) {
+      pugi::xml_node name_node = item.child("Name");
+      std::string key = name_node.child_value();
+      if (std::string_view(name_node.attribute("Encoded").value()) == "true") {
+        key = percent_decode(key);
+      }
+      if (key.substr(0, location_.prefix.size()) != location_.prefix) continue;
+      std::string name = key.substr(location_.prefix.size());
+      // Blobs bkp could not have written (other tools' files) are not ours.
+      if (!valid_object_name(name)) continue;
+      auto size = parse_u64(item.child("Properties").child_value("Content-Length"));
+      if (!size) return fail(ErrorKind::generic, what + ": invalid size for " + quoted(name));
+      BKP_TRY(fn(ObjectInfo{std::move(name), *size}));
+    }
+    marker = result.child_value("NextMarker");
+    if (marker.empty()) return {};
+  }
+}
+
+util::Status AzureBackend::remove(std::string_view name) {
+  BKP_TRY(check_object_name("removing", name));
+  BKP_ASSIGN(auto response, send({"DELETE", blob_of(name), {}, {}, {}}));
+  if (response.status == 202 || response.status == 200 || response.status == 404) return {};
+  return fail(azure_error(response, "removing " + quoted(name)));
+}
+
+}  // namespace bkp::storage
