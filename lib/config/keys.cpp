@@ -9,7 +9,7 @@ namespace {
 using enum ValueType;
 
 // Keep sorted by key; docs and `config show` print in this order.
-constexpr std::array<KeyInfo, 24> kKeys{{
+constexpr std::array<KeyInfo, 25> kKeys{{
     {"catalog", "BKP_CATALOG", "", path, "",
      "SQLite catalog file (default: $XDG_STATE_HOME/bkp/<repository id>.db, "
      "else /var/lib/bkp/ for root, ~/.local/state/bkp/ for others)"},
@@ -32,6 +32,9 @@ constexpr std::array<KeyInfo, 24> kKeys{{
     {"postgres.bin_dir", "BKP_PG_BIN_DIR", "", path, "",
      "directory of the PostgreSQL client programs (psql, pg_dump, pg_restore); "
      "default: $PATH"},
+    {"postgres.data_dir", "BKP_PG_DATA", "", path, "",
+     "data directory of the PostgreSQL server for physical backups on the database host "
+     "(default: the server's SHOW data_directory)"},
     {"postgres.database", "BKP_PG_DATABASE", "DB_NAME", string, "",
      "PostgreSQL database (default: libpq's PGDATABASE, else the user name)"},
     {"postgres.host", "BKP_PG_HOST", "DB_HOST", string, "",
@@ -80,12 +83,18 @@ const KeyInfo* find_key(std::string_view key) {
 
 std::string_view type_name(ValueType t) {
   switch (t) {
-    case string: return "string";
-    case integer: return "integer";
-    case boolean: return "boolean";
-    case duration: return "duration";
-    case path: return "path";
-    case list: return "list";
+    case string:
+      return "string";
+    case integer:
+      return "integer";
+    case boolean:
+      return "boolean";
+    case duration:
+      return "duration";
+    case path:
+      return "path";
+    case list:
+      return "list";
   }
   return "string";
 }

@@ -42,7 +42,7 @@ class DirectoryRestorer {
 
   util::Result<Descend> enter(const std::string& path, const TreeNode& node) {
     bool selected = opt_.filter.selects(path);
-    fs::path dst = opt_.target / fs::path(path).relative_path();
+    fs::path dst = destination(path);
     if (node.meta.type == NodeType::dir) {
       if (!selected) {
         if (!opt_.filter.may_contain(path)) return Descend::no;
@@ -84,7 +84,7 @@ class DirectoryRestorer {
   }
 
   util::Status leave(const std::string& path, const TreeNode& node) {
-    fs::path dst = opt_.target / fs::path(path).relative_path();
+    fs::path dst = destination(path);
     if (!pending_.empty() && pending_.back().dst == dst) {
       pending_.pop_back();  // not selected: no metadata, made or not
       return {};
@@ -94,6 +94,11 @@ class DirectoryRestorer {
   }
 
  private:
+  // Walks below a root start with the root's path (see RestoreOptions::root).
+  fs::path destination(const std::string& path) const {
+    return opt_.target / fs::path(path.substr(opt_.root.size())).relative_path();
+  }
+
   void warn(std::string msg) {
     report.warnings.push_back(std::move(msg));
     report.partial = true;
@@ -257,11 +262,22 @@ util::Result<RestoreReport> restore_to_directory(repo::Repository& repo, const r
   DirectoryRestorer restorer(repo, options, progress, job, total);
   job.step("restore", "snapshot " + snap.id + " to " + options.target.string());
   util::Status outcome = util::make_dirs(options.target, 0700);
+  repo::BlobId start = snap.tree;
+  if (outcome && !options.root.empty()) {
+    auto node = find_node(repo, snap.tree, options.root);
+    if (!node)
+      outcome = node.propagate();
+    else if (!node->subtree)
+      outcome = fail(ErrorKind::usage, "'" + options.root + "' is not a directory of the snapshot");
+    else
+      start = *node->subtree;
+  }
   if (outcome) {
     outcome = walk_tree(
-        repo, snap.tree,
+        repo, start,
         TreeVisitor{[&](const std::string& p, const TreeNode& n) { return restorer.enter(p, n); },
-                    [&](const std::string& p, const TreeNode& n) { return restorer.leave(p, n); }});
+                    [&](const std::string& p, const TreeNode& n) { return restorer.leave(p, n); }},
+        options.root);
   }
   if (auto& damaged = restorer.report.damaged; outcome && !damaged.empty()) {
     std::string msg = std::to_string(damaged.size()) +

@@ -30,6 +30,10 @@ struct RestoreOptions {
   RestoreFilter filter;
   OverwritePolicy overwrite = OverwritePolicy::if_changed;
   VerifyWrites verify = VerifyWrites::no;
+  // A directory of the snapshot ("/var/lib/postgresql/15/main") whose
+  // contents go straight into target; empty: the whole snapshot, each path
+  // below target.
+  std::string root;
 };
 
 struct RestoreProgress {
