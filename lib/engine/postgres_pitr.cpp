@@ -34,6 +34,18 @@ std::optional<std::int64_t> parse_target_time(std::string text) {
   return util::parse_rfc3339(text);
 }
 
+// recovery_target_time refuses ISO 8601's 'T' and 'Z': what bkp can read
+// goes to the server as "YYYY-MM-DD HH:MM:SS.ffffff+00", the rest as given.
+std::string pg_time(const std::string& text) {
+  auto ns = parse_target_time(text);
+  if (!ns) return text;
+  auto utc = util::format_rfc3339(*ns);  // "2026-11-26T13:45:58.123456Z"
+  if (utc.size() < 20 || utc.back() != 'Z') return text;
+  utc[10] = ' ';
+  utc.pop_back();
+  return utc + "+00";
+}
+
 // A value for postgresql.auto.conf: single-quoted, quotes doubled.
 std::string conf_quote(const std::string& v) {
   std::string out = "'";
@@ -83,7 +95,7 @@ std::string recovery_settings(const repo::Snapshot& snap, const PgPhysicalRestor
     case PgTargetKind::latest:
       break;
     case PgTargetKind::time:
-      conf += "recovery_target_time = " + conf_quote(o.target.value) + "\n";
+      conf += "recovery_target_time = " + conf_quote(pg_time(o.target.value)) + "\n";
       break;
     case PgTargetKind::lsn:
       conf += "recovery_target_lsn = " + conf_quote(o.target.value) + "\n";
