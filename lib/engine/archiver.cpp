@@ -81,6 +81,7 @@ class Archiver final : public sources::WalkVisitor {
   std::map<std::string, std::uint64_t> counts;
   std::uint64_t total_bytes = 0;
   std::int64_t reuse_before_ns = 0;  // 0: no limit
+  bool vanished_expected = false;
   std::vector<std::string> warnings;
   bool partial = false;
 
@@ -141,6 +142,10 @@ class Archiver final : public sources::WalkVisitor {
   }
 
   void skipped(const fs::path& path, const util::Error& error) override {
+    if (vanished_expected && error.kind == ErrorKind::not_found) {
+      ++counts["vanished"];
+      return;
+    }
     warnings.push_back("skipped '" + path.string() + "': " + error.message);
     partial = true;
   }
@@ -316,6 +321,7 @@ util::Result<BackupReport> backup_files(repo::Repository& repo, const FileBackup
 
   const repo::WriteStats before = repo.write_stats();
   Archiver archiver(repo, progress);
+  archiver.vanished_expected = options.vanished == FileBackupOptions::Vanished::expected;
   BKP_ASSIGN(auto parent, find_parent(repo, snap.source_name, options.type));
   std::optional<Tree> previous_root;
   if (parent) {
@@ -344,6 +350,7 @@ util::Result<BackupReport> backup_files(repo::Repository& repo, const FileBackup
                 {"files_unmodified", archiver.counts["files_unmodified"]},
                 {"dirs", archiver.counts["dirs"]},
                 {"other", archiver.counts["other"]},
+                {"vanished", archiver.counts["vanished"]},
                 {"total_bytes", archiver.total_bytes},
                 {"raw_bytes_new", w.raw_bytes_new},
                 {"stored_bytes_new", w.stored_bytes_new},

@@ -51,6 +51,10 @@ struct FileBackupOptions {
   // again. A file written while the parent was read may keep its size and
   // (coarse) mtime; a database's page files cannot take that risk.
   std::function<std::int64_t(const repo::Snapshot& parent)> reuse_before;
+  // Files that disappear between listing and reading: a warning and a
+  // partial backup (files), or expected and only counted (a database's
+  // data directory, where recovery recreates or drops them from the WAL).
+  enum class Vanished { partial, expected } vanished = Vanished::partial;
 };
 
 util::Result<BackupReport> backup_files(repo::Repository& repo, const FileBackupOptions& options,

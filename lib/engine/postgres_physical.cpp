@@ -199,6 +199,7 @@ util::Result<BackupReport> backup_postgres_physical(repo::Repository& repo,
   fo.tags = options.tags;
   fo.source_name = pg_physical_source(data_dir.string());
   fo.source_kind = "postgres";
+  fo.vanished = FileBackupOptions::Vanished::expected;
   fo.extra = {{"mode", "physical"},
               {"server_version", version},
               {"system_identifier", system_id},
