@@ -67,11 +67,25 @@ util::Result<std::vector<std::string>> as_owner(const fs::path& data_dir) {
   return std::vector<std::string>{"runuser", "-u", pw->pw_name, "--"};
 }
 
+// The server keeps the environment it starts with for its whole life and
+// hands it to restore_command: none of bkp's own settings (BKP_PASSWORD
+// and the like) or the database and storage secrets go there. What
+// wal-fetch needs is on its command line and in the configuration file.
+std::vector<std::string> variables_not_for_the_server() {
+  std::vector<std::string> out{"DB_PASSWORD", "PGPASSWORD", "S3_SECRET_ACCESS_KEY"};
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view var(*e);
+    if (var.starts_with("BKP_")) out.emplace_back(var.substr(0, var.find('=')));
+  }
+  return out;
+}
+
 util::Result<util::Completed> run(std::vector<std::string> prefix,
                                   const std::vector<std::string>& argv) {
   prefix.insert(prefix.end(), argv.begin(), argv.end());
   util::SpawnOptions opts;
   opts.cwd = "/";  // runuser's new user may not enter the current directory
+  opts.unset_env = variables_not_for_the_server();
   return util::run_capture(prefix, opts);
 }
 
