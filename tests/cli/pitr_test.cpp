@@ -199,9 +199,10 @@ TEST_CASE("physical backup, incremental, restore with --start: the same tables",
     CHECK(fingerprint([&](const std::string& q) { return r.sql(q); }) == expected);
   }
   SECTION("verify passes; a restore into a non-empty directory is refused") {
-    auto v = host.run({"verify"});
+    auto v = host.run({"--json", "verify"});
     INFO(v.err);
     CHECK(v.status == 0);
+    CHECK(json::parse(v.out)["wal_segments"].get<int>() >= 3);
     fs::create_directories(host.dir.path() / "busy");
     write(host.dir.path() / "busy" / "x", "x");
     PgCluster::give_to_postgres(host.dir.path() / "busy");
