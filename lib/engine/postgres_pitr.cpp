@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "engine/postgres_physical.hpp"
+#include "engine/recovery_job.hpp"
 #include "engine/restore.hpp"
 #include "engine/snapshots.hpp"
 #include "engine/tree_walk.hpp"
@@ -109,6 +110,64 @@ std::string recovery_settings(const repo::Snapshot& snap, const PgPhysicalRestor
   return conf;
 }
 
+// Lays the base backup down and writes what recovery needs.
+util::Status lay_down(repo::Repository& repo, const repo::Snapshot& snap,
+                      const PgPhysicalRestoreOptions& options, const fs::path& target,
+                      RecoveryJob& job, PgPhysicalRestoreReport& report,
+                      const PgRecoveryProgressFn& progress) {
+  const std::string data_dir = snap.extra.value("data_directory", "");
+  const std::string label = snap.extra.value("backup_label", "");
+  auto started = std::chrono::steady_clock::now();
+  RestoreOptions ro;
+  ro.target = target;
+  ro.root = data_dir;
+  ro.overwrite = OverwritePolicy::never;
+  ro.job = &job;
+  job.step("restore", "base backup " + snap.id + " to " + target.string());
+  const std::uint64_t total = snap.stats.value("total_bytes", std::uint64_t{0});
+  BKP_ASSIGN(auto laid, restore_to_directory(repo, snap, ro, [&](const RestoreProgress& p) {
+               if (progress) progress(PgRecoveryProgress{"restore", p.bytes, total, 0, {}, 0});
+             }));
+  report.files = laid.files;
+  report.bytes = laid.bytes;
+  report.warnings = laid.warnings;
+
+  // The data directory's own owner and mode (restore gives them only below).
+  BKP_ASSIGN(auto root, find_node(repo, snap.tree, data_dir));
+  if (::geteuid() == 0 && ::chown(target.c_str(), root.meta.uid, root.meta.gid) != 0)
+    return fail(util::errno_error("chown", target, errno));
+  if (::chmod(target.c_str(), 0700) != 0) return fail(util::errno_error("chmod", target, errno));
+
+  // pg_wal is left out of a base backup (or was a symlink elsewhere): an
+  // empty directory, filled by restore_command.
+  auto wal = target / "pg_wal";
+  std::error_code ec;
+  if (fs::is_symlink(fs::symlink_status(wal, ec))) fs::remove(wal, ec);
+  for (auto dir : {wal, wal / "archive_status"}) {
+    if (!fs::exists(dir, ec)) BKP_TRY(util::make_dirs(dir, 0700));
+    if (::geteuid() == 0 && ::chown(dir.c_str(), root.meta.uid, root.meta.gid) != 0)
+      return fail(util::errno_error("chown", dir, errno));
+  }
+  auto owned = [&](const fs::path& p, const std::string& text,
+                   std::ios::openmode how) -> util::Status {
+    BKP_TRY(write_file(p, text, 0600, how));
+    if (::geteuid() == 0 && ::chown(p.c_str(), root.meta.uid, root.meta.gid) != 0)
+      return fail(util::errno_error("chown", p, errno));
+    return util::Status{};
+  };
+  BKP_TRY(owned(target / "backup_label", label, std::ios::trunc));
+  if (auto map = snap.extra.value("tablespace_map", ""); !map.empty())
+    BKP_TRY(owned(target / "tablespace_map", map, std::ios::trunc));
+  BKP_TRY(owned(target / "postgresql.auto.conf", recovery_settings(snap, options), std::ios::app));
+  BKP_TRY(owned(target / "recovery.signal", "", std::ios::trunc));
+  BKP_TRY(util::fsync_dir(target));
+  job.step("recovery settings", "backup_label, recovery.signal, postgresql.auto.conf");
+  report.seconds_restore =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+  return {};
+}
+
 }  // namespace
 
 bool is_pg_physical(const repo::Snapshot& snap) {
@@ -176,54 +235,24 @@ util::Result<PgPhysicalRestoreReport> restore_postgres_physical(
   BKP_TRY(check_target_dir(target));
 
   PgPhysicalRestoreReport report;
-  auto started = std::chrono::steady_clock::now();
-  RestoreOptions ro;
-  ro.target = target;
-  ro.root = data_dir;
-  ro.overwrite = OverwritePolicy::never;
-  const std::uint64_t total = snap.stats.value("total_bytes", std::uint64_t{0});
-  BKP_ASSIGN(auto laid, restore_to_directory(repo, snap, ro, [&](const RestoreProgress& p) {
-               if (progress) progress(PgRecoveryProgress{"restore", p.bytes, total, 0, {}, 0});
-             }));
-  report.job_id = laid.job_id;
-  report.files = laid.files;
-  report.bytes = laid.bytes;
-  report.warnings = laid.warnings;
-
-  // The data directory's own owner and mode (restore gives them only below).
-  BKP_ASSIGN(auto root, find_node(repo, snap.tree, data_dir));
-  if (::geteuid() == 0 && ::chown(target.c_str(), root.meta.uid, root.meta.gid) != 0)
-    return fail(util::errno_error("chown", target, errno));
-  if (::chmod(target.c_str(), 0700) != 0) return fail(util::errno_error("chmod", target, errno));
-
-  // pg_wal is left out of a base backup (or was a symlink elsewhere): an
-  // empty directory, filled by restore_command.
-  auto wal = target / "pg_wal";
-  std::error_code ec;
-  if (fs::is_symlink(fs::symlink_status(wal, ec))) fs::remove(wal, ec);
-  for (auto dir : {wal, wal / "archive_status"}) {
-    if (!fs::exists(dir, ec)) BKP_TRY(util::make_dirs(dir, 0700));
-    if (::geteuid() == 0 && ::chown(dir.c_str(), root.meta.uid, root.meta.gid) != 0)
-      return fail(util::errno_error("chown", dir, errno));
+  // One recovery job for the whole: lay-down, recovery settings, and with
+  // --start the server's recovery, with the target as its point in time.
+  RecoveryJob job(repo.catalog(), snap.id, target.string());
+  job.set_point_in_time(options.target.kind == PgTargetKind::latest ? "latest"
+                                                                    : options.target.value);
+  BKP_TRY(job.start());
+  auto outcome = lay_down(repo, snap, options, target, job, report, progress);
+  if (outcome && options.start == PgStart::yes) {
+    job.step("recovery", "starting the server and waiting until it is promoted");
+    outcome = start_and_wait_for_recovery(target, options, report, progress);
+    if (outcome)
+      job.step("promoted", std::to_string(report.wal_files) + " WAL files restored in " +
+                               std::to_string(report.seconds_recovery) + " s");
   }
-  auto owned = [&](const fs::path& p, const std::string& text,
-                   std::ios::openmode how) -> util::Status {
-    BKP_TRY(write_file(p, text, 0600, how));
-    if (::geteuid() == 0 && ::chown(p.c_str(), root.meta.uid, root.meta.gid) != 0)
-      return fail(util::errno_error("chown", p, errno));
-    return util::Status{};
-  };
-  BKP_TRY(owned(target / "backup_label", label, std::ios::trunc));
-  if (auto map = snap.extra.value("tablespace_map", ""); !map.empty())
-    BKP_TRY(owned(target / "tablespace_map", map, std::ios::trunc));
-  BKP_TRY(owned(target / "postgresql.auto.conf", recovery_settings(snap, options), std::ios::app));
-  BKP_TRY(owned(target / "recovery.signal", "", std::ios::trunc));
-  BKP_TRY(util::fsync_dir(target));
-  report.seconds_restore =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-
-  if (options.start == PgStart::yes)
-    BKP_TRY(start_and_wait_for_recovery(target, options, report, progress));
+  job.step(outcome ? "done" : "failed", outcome ? "" : outcome.error().message);
+  BKP_TRY(job.finish(outcome));
+  if (!outcome) return outcome.propagate();
+  report.job_id = job.id();
   return report;
 }
 

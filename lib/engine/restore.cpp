@@ -256,8 +256,12 @@ util::Result<RestoreReport> restore_to_directory(repo::Repository& repo, const r
                                                  const RestoreOptions& options,
                                                  const RestoreProgressFn& progress) {
   if (options.target.empty()) return fail(ErrorKind::usage, "no --target directory");
-  RecoveryJob job(repo.catalog(), snap.id, options.target.string());
-  BKP_TRY(job.start());
+  std::optional<RecoveryJob> own;
+  if (!options.job) {
+    own.emplace(repo.catalog(), snap.id, options.target.string());
+    BKP_TRY(own->start());
+  }
+  RecoveryJob& job = options.job ? *options.job : *own;
   std::uint64_t total = snap.stats.value("total_bytes", std::uint64_t{0});
   DirectoryRestorer restorer(repo, options, progress, job, total);
   job.step("restore", "snapshot " + snap.id + " to " + options.target.string());
@@ -285,8 +289,10 @@ util::Result<RestoreReport> restore_to_directory(repo::Repository& repo, const r
     for (auto& d : damaged) msg += "\n  " + d;
     outcome = util::fail(ErrorKind::verification, msg);
   }
-  job.step(outcome ? "done" : "failed", outcome ? "" : outcome.error().message);
-  BKP_TRY(job.finish(outcome));
+  if (own) {
+    job.step(outcome ? "done" : "failed", outcome ? "" : outcome.error().message);
+    BKP_TRY(job.finish(outcome));
+  }
   if (!outcome) return outcome.propagate();
   restorer.report.job_id = job.id();
   return std::move(restorer.report);

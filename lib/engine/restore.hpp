@@ -12,6 +12,8 @@
 
 namespace bkp::engine {
 
+class RecoveryJob;
+
 enum class OverwritePolicy { never, if_changed, always };
 std::optional<OverwritePolicy> parse_overwrite(std::string_view s);
 enum class VerifyWrites { no, yes };
@@ -34,6 +36,10 @@ struct RestoreOptions {
   // contents go straight into target; empty: the whole snapshot, each path
   // below target.
   std::string root;
+  // A job of a larger restore (point-in-time recovery) that this one is a
+  // step of: progress and steps go there, and the caller starts and
+  // finishes it. Null: the restore is its own job.
+  RecoveryJob* job = nullptr;
 };
 
 struct RestoreProgress {

@@ -8,11 +8,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <functional>
 #include <sstream>
-#include <fstream>
 #include <thread>
 
+#include "catalog/catalog.hpp"
 #include "pg_cluster.hpp"
 
 namespace fs = std::filesystem;
@@ -253,6 +254,19 @@ TEST_CASE("point-in-time recovery: exactly batch A; --latest: A and B; a WAL gap
         rep["wal_files"].get<int>());
     CHECK(count(r) == "A:1000");
     CHECK(r.sql("SELECT pg_is_in_recovery()") == "f");
+    // The whole restore is one recovery job, with its target and steps.
+    auto cat = bkp::catalog::Catalog::open(host.dir.path() / "catalog.db");
+    REQUIRE(cat.ok());
+    auto jobs = cat->list_recovery_jobs();
+    REQUIRE(jobs.ok());
+    auto job = std::find_if(jobs->begin(), jobs->end(),
+                            [&](auto& j) { return j.id == rep["job"].get<std::string>(); });
+    REQUIRE(job != jobs->end());
+    CHECK(job->status == "completed");
+    CHECK(job->progress == 100);
+    CHECK(job->point_in_time == noted);
+    CHECK(job->backup_id == base["snapshot"]);
+    CHECK(job->steps.find("promoted") != std::string::npos);
   }
   SECTION("--latest: both batches") {
     Restored r{host.dir.path() / "latest", pg.socket_dir(), bkp::test::free_tcp_port()};
