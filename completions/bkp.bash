@@ -10,6 +10,7 @@ _bkp_takes_value() {
     -t|--target|--include|--overwrite|--to-stdout|--format|-o|--output) return 0 ;;
     --read-data-subset|--mode|--database|--from-database|--jobs) return 0 ;;
     --pg-host|--pg-port|--pg-user|--pg-database) return 0 ;;
+    --pg-data|--wal-timeout|--target-dir|--to-time|--to-lsn|--to-xid|--port) return 0 ;;
   esac
   return 1
 }
@@ -59,7 +60,9 @@ _bkp() {
     --password-command|--key-command|--new-key-command) COMPREPLY=($(compgen -c -- "$cur" | sort -u)); return ;;
     --role) COMPREPLY=($(compgen -W "admin restore backup" -- "$cur")); return ;;
     --type) COMPREPLY=($(compgen -W "full incremental differential" -- "$cur")); return ;;
-    --mode) COMPREPLY=($(compgen -W "logical" -- "$cur")); return ;;
+    --mode) COMPREPLY=($(compgen -W "logical physical" -- "$cur")); return ;;
+    --pg-data|--target-dir) _filedir -d; return ;;
+    --wal-timeout|--to-time|--to-lsn|--to-xid|--port) return ;;
     --pg-host) _filedir -d; return ;;
     --pg-port|--pg-user|--pg-database|--database|--from-database|--jobs) return ;;
     --overwrite) COMPREPLY=($(compgen -W "never if-changed always" -- "$cur")); return ;;
@@ -81,7 +84,7 @@ _bkp() {
           if [[ "$cur" != -* ]]; then _filedir; return; fi
           ;;
         stdin) opts="--name --tag --" ;;
-        postgres) opts="--mode --database --all-databases --tag $pg_opts" ;;
+        postgres) opts="--mode --type --pg-data --wal-timeout --database --all-databases --tag $pg_opts" ;;
       esac
       ;;
     catalog) [[ -z "$sub" ]] && opts="rebuild" ;;
@@ -105,7 +108,7 @@ _bkp() {
     ls) opts="-l --long latest" ;;
     restore)
       if [[ "$sub" == postgres ]]; then
-        opts="--database --from-database --create --jobs --globals-only $pg_opts latest"
+        opts="--database --from-database --create --jobs --globals-only --target-dir --to-time --to-lsn --to-xid --latest --start --port $pg_opts latest auto"
       else
         opts="postgres -t --target --include --exclude --overwrite --verify --to-stdout --format -o --output latest"
       fi

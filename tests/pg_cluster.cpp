@@ -13,9 +13,7 @@
 
 namespace bkp::test {
 
-namespace {
-
-int free_port() {
+int free_tcp_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -30,6 +28,8 @@ int free_port() {
   ::close(fd);
   return ntohs(addr.sin_port);
 }
+
+namespace {
 
 void check(const AsPostgres& r, const std::string& what) {
   if (r.status != 0) throw std::runtime_error(what + " failed: " + r.err + r.out);
@@ -80,7 +80,7 @@ PgCluster::PgCluster(PgClusterOptions options) : options_(std::move(options)) {
   check(run_as_postgres({(bin_dir() / "initdb").string(), "-D", data_dir().string(), "-U",
                          "postgres", "-A", "trust", "--no-sync", "--no-instructions"}),
         "initdb");
-  port_ = free_port();
+  port_ = free_tcp_port();
   {
     std::ofstream conf(data_dir() / "postgresql.conf", std::ios::app);
     conf << "listen_addresses = '127.0.0.1'\n"
@@ -123,10 +123,15 @@ void PgCluster::stop() {
 }
 
 std::string PgCluster::sql(const std::string& query, const std::string& database) const {
+  return sql_at(socket_dir(), port_, query, database);
+}
+
+std::string PgCluster::sql_at(const std::string& socket_dir, int port, const std::string& query,
+                              const std::string& database) {
   util::SpawnOptions opts;
   auto r = util::run_capture(
       {(bin_dir() / "psql").string(), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h",
-       socket_dir(), "-p", std::to_string(port_), "-U", "postgres", "-d", database, "-c", query},
+       socket_dir, "-p", std::to_string(port), "-U", "postgres", "-d", database, "-c", query},
       opts);
   if (!r) throw std::runtime_error(r.error().message);
   if (r->status != 0) throw std::runtime_error("psql: " + query + ": " + r->err);

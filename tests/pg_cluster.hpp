@@ -48,6 +48,10 @@ class PgCluster {
   // Runs SQL over the socket as postgres; throws with psql's message on
   // failure. Returns the unaligned, tuples-only output, trailing newline cut.
   std::string sql(const std::string& query, const std::string& database = "postgres") const;
+  // The same, against any server listening on `socket_dir` and `port` (a
+  // restored copy).
+  static std::string sql_at(const std::string& socket_dir, int port, const std::string& query,
+                            const std::string& database = "postgres");
   // Gives a path (recursively) to the postgres user.
   static void give_to_postgres(const std::filesystem::path& path);
 
@@ -57,6 +61,9 @@ class PgCluster {
   int port_ = 0;
   bool running_ = false;
 };
+
+// A TCP port on 127.0.0.1 that nothing listens on right now.
+int free_tcp_port();
 
 // Runs argv as the postgres user (runuser), with extra environment.
 struct AsPostgres {

@@ -9,7 +9,7 @@ namespace {
 using enum ValueType;
 
 // Keep sorted by key; docs and `config show` print in this order.
-constexpr std::array<KeyInfo, 29> kKeys{{
+constexpr std::array<KeyInfo, 30> kKeys{{
     {"azure.access_tier", "BKP_AZURE_ACCESS_TIER", "", string, "",
      "Azure access tier for data packs (objects under data/): Hot, Cool or Cold; other "
      "objects and the default keep the account's default tier"},
@@ -45,6 +45,9 @@ constexpr std::array<KeyInfo, 29> kKeys{{
     {"postgres.bin_dir", "BKP_PG_BIN_DIR", "", path, "",
      "directory of the PostgreSQL client programs (psql, pg_dump, pg_restore); "
      "default: $PATH"},
+    {"postgres.data_dir", "BKP_PG_DATA", "", path, "",
+     "data directory of the PostgreSQL server for physical backups on the database host "
+     "(default: the server's SHOW data_directory)"},
     {"postgres.database", "BKP_PG_DATABASE", "DB_NAME", string, "",
      "PostgreSQL database (default: libpq's PGDATABASE, else the user name)"},
     {"postgres.host", "BKP_PG_HOST", "DB_HOST", string, "",
@@ -94,12 +97,18 @@ const KeyInfo* find_key(std::string_view key) {
 
 std::string_view type_name(ValueType t) {
   switch (t) {
-    case string: return "string";
-    case integer: return "integer";
-    case boolean: return "boolean";
-    case duration: return "duration";
-    case path: return "path";
-    case list: return "list";
+    case string:
+      return "string";
+    case integer:
+      return "integer";
+    case boolean:
+      return "boolean";
+    case duration:
+      return "duration";
+    case path:
+      return "path";
+    case list:
+      return "list";
   }
   return "string";
 }

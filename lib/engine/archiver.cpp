@@ -80,6 +80,8 @@ class Archiver final : public sources::WalkVisitor {
 
   std::map<std::string, std::uint64_t> counts;
   std::uint64_t total_bytes = 0;
+  std::int64_t reuse_before_ns = 0;  // 0: no limit
+  bool vanished_expected = false;
   std::vector<std::string> warnings;
   bool partial = false;
 
@@ -140,6 +142,10 @@ class Archiver final : public sources::WalkVisitor {
   }
 
   void skipped(const fs::path& path, const util::Error& error) override {
+    if (vanished_expected && error.kind == ErrorKind::not_found) {
+      ++counts["vanished"];
+      return;
+    }
     warnings.push_back("skipped '" + path.string() + "': " + error.message);
     partial = true;
   }
@@ -185,6 +191,8 @@ class Archiver final : public sources::WalkVisitor {
       const auto& missing = stack_.back().missing;
       const TreeNode* old = prev->find(node.name);
       if (old && unchanged(node, old->meta) &&
+          (reuse_before_ns == 0 ||
+           (old->meta.mtime_ns < reuse_before_ns && old->meta.ctime_ns < reuse_before_ns)) &&
           std::none_of(old->content.begin(), old->content.end(),
                        [&](const repo::BlobId& id) { return missing.count(id) > 0; })) {
         out.content = old->content;
@@ -298,7 +306,8 @@ util::Result<BackupReport> backup_files(repo::Repository& repo, const FileBackup
   snap.time = util::now_rfc3339();
   snap.hostname = hostname();
   snap.username = username();
-  snap.source_kind = "files";
+  snap.source_kind = options.source_kind;
+  snap.extra = options.extra;
   for (auto& r : roots) snap.paths.push_back(r.string());
   snap.source_name = options.source_name;
   if (snap.source_name.empty()) {
@@ -312,12 +321,15 @@ util::Result<BackupReport> backup_files(repo::Repository& repo, const FileBackup
 
   const repo::WriteStats before = repo.write_stats();
   Archiver archiver(repo, progress);
+  archiver.vanished_expected = options.vanished == FileBackupOptions::Vanished::expected;
   BKP_ASSIGN(auto parent, find_parent(repo, snap.source_name, options.type));
   std::optional<Tree> previous_root;
   if (parent) {
     BKP_ASSIGN(previous_root, load_parent_tree(repo, parent->tree, "/", archiver.warnings));
   }
   if (previous_root) snap.parent = parent->id;
+  if (previous_root && options.reuse_before)
+    archiver.reuse_before_ns = options.reuse_before(*parent);
   snap.backup_type = std::string(backup_type_name(previous_root ? options.type : BackupType::full));
   BKP_TRY(archiver.start(std::move(previous_root)));
   for (auto& root : roots) {
@@ -338,6 +350,7 @@ util::Result<BackupReport> backup_files(repo::Repository& repo, const FileBackup
                 {"files_unmodified", archiver.counts["files_unmodified"]},
                 {"dirs", archiver.counts["dirs"]},
                 {"other", archiver.counts["other"]},
+                {"vanished", archiver.counts["vanished"]},
                 {"total_bytes", archiver.total_bytes},
                 {"raw_bytes_new", w.raw_bytes_new},
                 {"stored_bytes_new", w.stored_bytes_new},
@@ -345,6 +358,7 @@ util::Result<BackupReport> backup_files(repo::Repository& repo, const FileBackup
                 {"packs_written", w.packs_written},
                 {"warnings", archiver.warnings.size()},
                 {"partial", archiver.partial}};
+  if (options.before_save) BKP_TRY(options.before_save(snap));
   snap.completed = util::now_rfc3339();
   BKP_TRY(repo.save_snapshot(snap));
   return BackupReport{std::move(snap), std::move(archiver.warnings), archiver.partial};

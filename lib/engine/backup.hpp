@@ -39,6 +39,22 @@ struct FileBackupOptions {
   BackupType type = BackupType::incremental;
   std::vector<std::string> tags;
   std::string source_name;  // empty: "<hostname>:<paths>"
+  // For sources that are a directory tree read in place (PostgreSQL
+  // physical backups): the snapshot's source kind and source facts.
+  std::string source_kind = "files";
+  nlohmann::json extra = nlohmann::json::object();
+  // Called once the tree is stored and durable, before the manifest is
+  // written: may add to the snapshot's extra, or fail (no snapshot).
+  std::function<util::Status(repo::Snapshot&)> before_save;
+  // Given the parent snapshot, a time (ns since the epoch): a parent's file
+  // is reused only when its mtime and ctime are both older, else it is read
+  // again. A file written while the parent was read may keep its size and
+  // (coarse) mtime; a database's page files cannot take that risk.
+  std::function<std::int64_t(const repo::Snapshot& parent)> reuse_before;
+  // Files that disappear between listing and reading: a warning and a
+  // partial backup (files), or expected and only counted (a database's
+  // data directory, where recovery recreates or drops them from the WAL).
+  enum class Vanished { partial, expected } vanished = Vanished::partial;
 };
 
 util::Result<BackupReport> backup_files(repo::Repository& repo, const FileBackupOptions& options,

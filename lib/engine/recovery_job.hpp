@@ -14,6 +14,8 @@ namespace bkp::engine {
 class RecoveryJob {
  public:
   RecoveryJob(catalog::Catalog& catalog, std::string backup_id, std::string target);
+  // Before start(): the target of a point-in-time recovery.
+  void set_point_in_time(std::string when) { row_.point_in_time = std::move(when); }
   util::Status start();
   // Throttled: writes at most once a second or when the percentage changes by 5.
   void progress(std::uint64_t done, std::uint64_t total);

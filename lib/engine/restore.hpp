@@ -12,6 +12,8 @@
 
 namespace bkp::engine {
 
+class RecoveryJob;
+
 enum class OverwritePolicy { never, if_changed, always };
 std::optional<OverwritePolicy> parse_overwrite(std::string_view s);
 enum class VerifyWrites { no, yes };
@@ -30,6 +32,14 @@ struct RestoreOptions {
   RestoreFilter filter;
   OverwritePolicy overwrite = OverwritePolicy::if_changed;
   VerifyWrites verify = VerifyWrites::no;
+  // A directory of the snapshot ("/var/lib/postgresql/15/main") whose
+  // contents go straight into target; empty: the whole snapshot, each path
+  // below target.
+  std::string root;
+  // A job of a larger restore (point-in-time recovery) that this one is a
+  // step of: progress and steps go there, and the caller starts and
+  // finishes it. Null: the restore is its own job.
+  RecoveryJob* job = nullptr;
 };
 
 struct RestoreProgress {

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -53,7 +54,7 @@ class DirectoryRestorer {
 
   util::Result<Descend> enter(const std::string& path, const TreeNode& node) {
     bool selected = opt_.filter.selects(path);
-    fs::path dst = opt_.target / fs::path(path).relative_path();
+    fs::path dst = destination(path);
     if (node.meta.type == NodeType::dir) {
       if (!selected) {
         if (!opt_.filter.may_contain(path)) return Descend::no;
@@ -88,7 +89,7 @@ class DirectoryRestorer {
   }
 
   util::Status leave(const std::string& path, const TreeNode& node) {
-    fs::path dst = opt_.target / fs::path(path).relative_path();
+    fs::path dst = destination(path);
     if (!pending_.empty() && pending_.back().dst == dst) {
       pending_.pop_back();  // not selected: no metadata, made or not
       return {};
@@ -111,6 +112,11 @@ class DirectoryRestorer {
   }
 
  private:
+  // Walks below a root start with the root's path (see RestoreOptions::root).
+  fs::path destination(const std::string& path) const {
+    return opt_.target / fs::path(path.substr(opt_.root.size())).relative_path();
+  }
+
   struct Deferred {
     enum class Kind { file, hardlink, directory };
     Kind kind;
@@ -333,17 +339,32 @@ util::Result<RestoreReport> restore_to_directory(repo::Repository& repo, const r
                                                  const RestoreOptions& options,
                                                  const RestoreProgressFn& progress) {
   if (options.target.empty()) return fail(ErrorKind::usage, "no --target directory");
-  RecoveryJob job(repo.catalog(), snap.id, options.target.string());
-  BKP_TRY(job.start());
+  std::optional<RecoveryJob> own;
+  if (!options.job) {
+    own.emplace(repo.catalog(), snap.id, options.target.string());
+    BKP_TRY(own->start());
+  }
+  RecoveryJob& job = options.job ? *options.job : *own;
   std::uint64_t total = snap.stats.value("total_bytes", std::uint64_t{0});
   DirectoryRestorer restorer(repo, options, progress, job, total);
   job.step("restore", "snapshot " + snap.id + " to " + options.target.string());
   util::Status outcome = util::make_dirs(options.target, 0700);
+  repo::BlobId start = snap.tree;
+  if (outcome && !options.root.empty()) {
+    auto node = find_node(repo, snap.tree, options.root);
+    if (!node)
+      outcome = node.propagate();
+    else if (!node->subtree)
+      outcome = fail(ErrorKind::usage, "'" + options.root + "' is not a directory of the snapshot");
+    else
+      start = *node->subtree;
+  }
   if (outcome) {
     outcome = walk_tree(
-        repo, snap.tree,
+        repo, start,
         TreeVisitor{[&](const std::string& p, const TreeNode& n) { return restorer.enter(p, n); },
-                    [&](const std::string& p, const TreeNode& n) { return restorer.leave(p, n); }});
+                    [&](const std::string& p, const TreeNode& n) { return restorer.leave(p, n); }},
+        options.root);
   }
   if (outcome) outcome = restorer.drain(DirectoryRestorer::Drain::all);
   if (auto& damaged = restorer.report.damaged; outcome && !damaged.empty()) {
@@ -352,8 +373,10 @@ util::Result<RestoreReport> restore_to_directory(repo::Repository& repo, const r
     for (auto& d : damaged) msg += "\n  " + d;
     outcome = util::fail(ErrorKind::verification, msg);
   }
-  job.step(outcome ? "done" : "failed", outcome ? "" : outcome.error().message);
-  BKP_TRY(job.finish(outcome));
+  if (own) {
+    job.step(outcome ? "done" : "failed", outcome ? "" : outcome.error().message);
+    BKP_TRY(job.finish(outcome));
+  }
   if (!outcome) return outcome.propagate();
   restorer.report.job_id = job.id();
   return std::move(restorer.report);

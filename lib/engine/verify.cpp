@@ -13,6 +13,7 @@
 
 #include "crypto/hash.hpp"
 #include "engine/tree_walk.hpp"
+#include "engine/wal_continuity.hpp"
 
 namespace bkp::engine {
 
@@ -84,6 +85,10 @@ class Verifier {
     }
     BKP_TRY(structure);
     if (!damaged_blobs_.empty()) BKP_TRY(attribute_damage(ids));
+    BKP_ASSIGN(auto wal, check_wal_continuity(repo_, ids));
+    for (auto& p : wal.problems) problem(p);
+    report.damaged_snapshots.insert(wal.damaged_snapshots.begin(), wal.damaged_snapshots.end());
+    report.wal_segments = wal.segments;
     return {};
   }
 

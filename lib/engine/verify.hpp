@@ -32,6 +32,7 @@ struct VerifyReport {
   std::set<std::string> damaged_snapshots;
   std::uint64_t snapshots = 0, trees = 0, blobs_referenced = 0;
   std::uint64_t packs = 0, packs_read = 0, blobs_read = 0, bytes_read = 0;
+  std::uint64_t wal_segments = 0;  // archived, when physical PostgreSQL backups were checked
   bool ok() const { return problems.empty(); }
 };
 

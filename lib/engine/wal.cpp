@@ -177,4 +177,20 @@ util::Result<WalFetchReport> wal_fetch(repo::Repository& repo, const std::string
   return WalFetchReport{name, size};
 }
 
+util::Result<util::Bytes> wal_read(repo::Repository& repo, const std::string& name) {
+  BKP_ASSIGN(auto object, object_for(name));
+  BKP_ASSIGN(auto entry, load_wal_entry(repo, object));
+  if (!entry) return fail(ErrorKind::not_found, "WAL file '" + name + "' is not archived");
+  util::Bytes out;
+  for (auto& loc : entry->chunks) {
+    BKP_ASSIGN(auto chunk, read_chunk(repo, loc));
+    out.insert(out.end(), chunk.begin(), chunk.end());
+  }
+  if (out.size() != entry->size || crypto::sha256(out) != entry->sha256) {
+    return fail(ErrorKind::verification,
+                "WAL file '" + name + "' does not match its recorded size and SHA-256");
+  }
+  return out;
+}
+
 }  // namespace bkp::engine

@@ -36,6 +36,10 @@ struct WalFetchReport {
 util::Result<WalFetchReport> wal_fetch(repo::Repository& repo, const std::string& name,
                                        const std::filesystem::path& dest);
 
+// The content of a small archived file (a .history file) in memory,
+// checked against its SHA-256. ErrorKind::not_found when never archived.
+util::Result<util::Bytes> wal_read(repo::Repository& repo, const std::string& name);
+
 // Loads the entry for `name`; nullopt when it is not archived.
 util::Result<std::optional<repo::WalEntry>> load_wal_entry(repo::Repository& repo,
                                                            const std::string& object);

@@ -5,6 +5,7 @@
 #include "command.hpp"
 #include "engine/backup.hpp"
 #include "engine/postgres_logical.hpp"
+#include "engine/postgres_physical.hpp"
 #include "pg_options.hpp"
 #include "sources/files/exclude.hpp"
 
@@ -17,8 +18,9 @@ struct BackupOptions {
   bool one_file_system = false;
   std::string type = "incremental";
   std::string source, name;
-  std::string pg_mode = "logical", pg_database;
+  std::string pg_mode = "logical", pg_database, pg_type = "incremental", pg_data;
   bool pg_all = false;
+  int wal_timeout = 120;
   PgFlags pg;
 };
 
@@ -84,8 +86,25 @@ RunFn setup_backup(CLI::App& sub) {
   stream->add_option("command", o->command, "run COMMAND ARGS... and store its output (after --)");
 
   auto* postgres = sub.add_subcommand("postgres", "back up PostgreSQL databases");
-  postgres->add_option("--mode", o->pg_mode, "logical (pg_dump, the default)")
-      ->check(CLI::IsMember({"logical"}));
+  postgres
+      ->add_option("--mode", o->pg_mode,
+                   "logical (pg_dump, the default) or physical (base backup of the data "
+                   "directory, for point-in-time recovery; on the database host)")
+      ->check(CLI::IsMember({"logical", "physical"}));
+  auto* pg_type = postgres
+                      ->add_option("--type", o->pg_type,
+                                   "physical: full, incremental (default) or differential")
+                      ->check(CLI::IsMember({"full", "incremental", "differential"}));
+  auto* pg_data =
+      postgres->add_option("--pg-data", o->pg_data,
+                           "physical: the data directory (default: postgres.data_dir, else "
+                           "SHOW data_directory)");
+  auto* wal_timeout =
+      postgres
+          ->add_option("--wal-timeout", o->wal_timeout,
+                       "physical: seconds to wait for the last WAL segment to be archived "
+                       "(default 120)")
+          ->check(CLI::Range(1, 86400));
   auto* db = postgres->add_option("--database", o->pg_database,
                                   "database to dump (default: postgres.database)");
   postgres
@@ -95,7 +114,7 @@ RunFn setup_backup(CLI::App& sub) {
   postgres->add_option("--tag", o->tags, "tag the snapshot (repeatable)");
   add_pg_flags(*postgres, o->pg);
 
-  return [o, files, postgres](Context& ctx) {
+  return [o, files, postgres, pg_type, pg_data, wal_timeout](Context& ctx) {
     auto& repo = *ctx.repo;
     Progress bar(ctx.out, "backup");
     auto started = std::chrono::steady_clock::now();
@@ -118,11 +137,32 @@ RunFn setup_backup(CLI::App& sub) {
     } else if (postgres->parsed()) {
       auto conn = pg_connection(ctx, o->pg);
       if (!conn) return ctx.out.error(conn.error());
-      engine::PgLogicalBackupOptions po;
-      po.scope = o->pg_all ? engine::PgScope::all_databases : engine::PgScope::one_database;
-      po.database = o->pg_database;
-      po.tags = o->tags;
-      result = engine::backup_postgres_logical(repo, *conn, po, progress_for(bar));
+      if (o->pg_mode == "physical") {
+        if (o->pg_all || !o->pg_database.empty()) {
+          return ctx.out.error(util::make_error(
+              util::ErrorKind::usage,
+              "a physical backup holds the whole cluster: --database and --all-databases are "
+              "for --mode logical"));
+        }
+        engine::PgPhysicalBackupOptions po;
+        po.type = *engine::parse_backup_type(o->pg_type);
+        po.data_dir =
+            o->pg_data.empty() ? ctx.config.get("postgres.data_dir").value_or("") : o->pg_data;
+        po.tags = o->tags;
+        po.wal_timeout_seconds = o->wal_timeout;
+        result = engine::backup_postgres_physical(repo, *conn, po, progress_for(bar));
+      } else if (pg_type->count() || pg_data->count() || wal_timeout->count()) {
+        return ctx.out.error(util::make_error(
+            util::ErrorKind::usage,
+            "--type, --pg-data and --wal-timeout are for --mode physical; a logical backup is "
+            "always a whole dump"));
+      } else {
+        engine::PgLogicalBackupOptions po;
+        po.scope = o->pg_all ? engine::PgScope::all_databases : engine::PgScope::one_database;
+        po.database = o->pg_database;
+        po.tags = o->tags;
+        result = engine::backup_postgres_logical(repo, *conn, po, progress_for(bar));
+      }
     } else {
       engine::StreamBackupOptions so;
       so.name = o->name;

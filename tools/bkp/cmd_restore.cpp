@@ -75,7 +75,9 @@ RunFn setup_restore(CLI::App& sub) {
   sub.add_option("--format", a->format, "tar: write a tar archive instead of files")
       ->check(CLI::IsMember({"tar"}));
   sub.add_option("-o,--output", a->output, "archive file for --format (default or '-': stdout)");
-  auto* pg = sub.add_subcommand("postgres", "restore a logical PostgreSQL backup with pg_restore");
+  auto* pg = sub.add_subcommand("postgres",
+                                "restore a PostgreSQL backup: logical with pg_restore, physical "
+                                "(--target-dir) to a point in time");
   auto run_pg = setup_restore_postgres(*pg);
   return [a, pg, run_pg](Context& ctx) {
     if (pg->parsed()) return run_pg(ctx);

@@ -1,5 +1,7 @@
 // bkp restore postgres SNAPSHOT: pg_restore of a logical backup into a
-// database. A subcommand of restore, set up by setup_restore.
+// database, or (with --target-dir) a physical backup laid down as a data
+// directory for point-in-time recovery (cmd_restore_physical.cpp). A
+// subcommand of restore, set up by setup_restore.
 #include <CLI/CLI.hpp>
 
 #include <chrono>
@@ -18,13 +20,16 @@ struct PgRestoreArgs {
   bool create = false, globals_only = false;
   int jobs = 1;
   PgFlags pg;
+  PgPhysicalArgs physical;
 };
 
 }  // namespace
 
 RunFn setup_restore_postgres(CLI::App& pg) {
   auto a = std::make_shared<PgRestoreArgs>();
-  pg.add_option("snapshot", a->snapshot, "snapshot id (prefix) or 'latest'")->required();
+  pg.add_option("snapshot", a->snapshot,
+                "snapshot id (prefix) or 'latest'; physical: also 'auto' or none (the newest "
+                "base backup before the target)");
   pg.add_option("--database", a->database, "database to restore into (default: the original name)");
   pg.add_option("--from-database", a->from_database,
                 "which database of an --all-databases snapshot to restore");
@@ -35,9 +40,32 @@ RunFn setup_restore_postgres(CLI::App& pg) {
                 "parallel pg_restore jobs (above 1: via a private temporary file)")
       ->check(CLI::Range(1, 64));
   add_pg_flags(pg, a->pg);
+  add_pg_physical_flags(pg, a->physical);
   return [a](Context& ctx) {
     auto& repo = *ctx.repo;
     if (auto st = repo.sync_catalog(); !st) return ctx.out.error(st.error());
+    if (!a->physical.target_dir.empty()) {
+      if (!a->database.empty() || !a->from_database.empty() || a->create || a->globals_only ||
+          a->jobs != 1) {
+        return ctx.out.error(util::make_error(
+            util::ErrorKind::usage,
+            "--database, --from-database, --create, --globals-only and --jobs are for logical "
+            "backups; --target-dir restores a physical one"));
+      }
+      auto pgc = pg_connection(ctx, a->pg);
+      if (!pgc) return ctx.out.error(pgc.error());
+      return run_restore_physical(ctx, a->snapshot, a->physical, pgc->bin_dir);
+    }
+    if (a->physical.any()) {
+      return ctx.out.error(
+          util::make_error(util::ErrorKind::usage,
+                           "--to-time, --to-lsn, --to-xid, --latest, --start and --port "
+                           "need --target-dir (a physical restore)"));
+    }
+    if (a->snapshot.empty()) {
+      return ctx.out.error(
+          util::make_error(util::ErrorKind::usage, "say which snapshot to restore"));
+    }
     auto snap = engine::resolve_snapshot(repo, a->snapshot);
     if (!snap) return ctx.out.error(snap.error());
     auto conn = pg_connection(ctx, a->pg);

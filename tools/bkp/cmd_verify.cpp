@@ -44,7 +44,8 @@ RunFn setup_verify(CLI::App& sub) {
                               {"packs", report->packs},
                               {"packs_read", report->packs_read},
                               {"blobs_read", report->blobs_read},
-                              {"bytes_read", report->bytes_read}});
+                              {"bytes_read", report->bytes_read},
+                              {"wal_segments", report->wal_segments}});
     }
     if (!report->ok()) {
       for (auto& p : report->problems) std::fprintf(stderr, "bkp: damaged: %s\n", p.c_str());

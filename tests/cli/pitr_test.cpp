@@ -1,0 +1,333 @@
+// Physical backups and point-in-time recovery against a real PostgreSQL 15:
+// bkp runs as postgres on the database host (archive_command wal-push,
+// backup postgres --mode physical, restore postgres --target-dir --start),
+// and every restored server is compared with the source table by table.
+#include <sys/stat.h>
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <thread>
+
+#include "catalog/catalog.hpp"
+#include "pg_cluster.hpp"
+
+namespace fs = std::filesystem;
+using bkp::test::PgCluster;
+using bkp::test::run_as_postgres;
+using nlohmann::json;
+
+namespace {
+
+void write(const fs::path& p, const std::string& text) {
+  std::ofstream(p, std::ios::trunc | std::ios::binary) << text;
+}
+
+// Repository, key file, catalog and configuration owned by postgres, as on
+// a database host; the configuration also says how to reach the server
+// (TCP with a password from a 0600 file).
+struct Host {
+  bkp::test::TempDir dir;
+  fs::path conf = dir.path() / "bkp.toml";
+  std::string bkp = std::getenv("BKP_BINARY");
+  Host() {
+    PgCluster::give_to_postgres(dir.path());
+    configure(0, "pg-secret");
+    auto r = run({"init", "--generate-key-file"});
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+  }
+  void configure(int port, const std::string& password) {
+    write(dir.path() / "pgpass", password + "\n");
+    ::chmod((dir.path() / "pgpass").c_str(), 0600);
+    write(conf, "repository = \"" + (dir.path() / "repo").string() + "\"\nkey_file = \"" +
+                    (dir.path() / "key").string() + "\"\ncatalog = \"" +
+                    (dir.path() / "catalog.db").string() +
+                    "\"\n[postgres]\nhost = \"127.0.0.1\"\nuser = \"postgres\"\nport = " +
+                    std::to_string(port) + "\npassword_file = \"" +
+                    (dir.path() / "pgpass").string() + "\"\n");
+    PgCluster::give_to_postgres(conf);
+    PgCluster::give_to_postgres(dir.path() / "pgpass");
+  }
+  bkp::test::AsPostgres run(std::vector<std::string> args) const {
+    args.insert(args.begin(), {bkp, "--config", conf.string()});
+    return run_as_postgres(args);
+  }
+  std::string archive_command() const {
+    return "archive_command = '" + bkp + " --config " + conf.string() + " wal-push %p'";
+  }
+  json backup(const std::vector<std::string>& extra = {}) const {
+    std::vector<std::string> args{"--json", "backup", "postgres", "--mode", "physical"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = run(args);
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    return json::parse(r.out);
+  }
+  std::size_t snapshots() const {
+    auto r = run({"--json", "snapshots"});
+    REQUIRE(r.status == 0);
+    std::size_t n = 0;
+    for (char c : r.out) n += c == '\n';
+    return n;
+  }
+};
+
+// A server restored with --start, stopped by the test when done.
+struct Restored {
+  fs::path dir;
+  std::string socket_dir;
+  int port;
+  ~Restored() {
+    if (fs::exists(dir / "postmaster.pid"))
+      run_as_postgres({(PgCluster::bin_dir() / "pg_ctl").string(), "-D", dir.string(), "-m",
+                       "immediate", "-w", "stop"});
+  }
+  std::string sql(const std::string& q) const { return PgCluster::sql_at(socket_dir, port, q); }
+};
+
+bool skip() {
+  auto why = PgCluster::skip_reason();
+  if (why.empty()) {
+    auto r = run_as_postgres({std::getenv("BKP_BINARY"), "version"});
+    if (r.status == 0) return false;
+    why = "the postgres user cannot run " + std::string(std::getenv("BKP_BINARY"));
+  }
+  std::printf("BKP-SKIP: %s\n", why.c_str());
+  return true;
+}
+
+// Every user table with its row count and an MD5 over its rows in order.
+std::string fingerprint(const std::function<std::string(const std::string&)>& sql) {
+  std::string out;
+  auto tables = sql("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1");
+  std::istringstream in(tables);
+  for (std::string t; std::getline(in, t);) {
+    out += t + ": " +
+           sql("SELECT count(*) || ' ' || coalesce(md5(string_agg(x::text, ',' ORDER BY "
+               "x::text)), '') FROM " +
+               t + " x") +
+           "\n";
+  }
+  return out;
+}
+
+void wait_archived(const PgCluster& pg) {
+  auto segment = pg.sql("SELECT pg_walfile_name(pg_switch_wal())");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pg.sql("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver") >= segment) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  FAIL("segment " << segment << " was not archived");
+}
+
+json restore(const Host& host, std::vector<std::string> args) {
+  args.insert(args.begin(), {"--json", "restore", "postgres"});
+  auto r = host.run(args);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  // Progress lines first, the report last.
+  auto last = r.out.rfind('\n', r.out.size() - 2);
+  return json::parse(last == std::string::npos ? r.out : r.out.substr(last + 1));
+}
+
+}  // namespace
+
+TEST_CASE("physical backup, incremental, restore with --start: the same tables",
+          "[postgres][pitr]") {
+  if (skip()) return;
+  Host host;
+  PgCluster pg({{"archive_mode = on", host.archive_command()}});
+  host.configure(pg.port(), pg.password());
+
+  pg.sql("CREATE TABLE accounts(id int PRIMARY KEY, owner text, balance numeric)");
+  pg.sql("INSERT INTO accounts SELECT g, 'owner ' || g, g * 1.5 FROM generate_series(1, 20000) g");
+  pg.sql("CREATE TABLE notes(id serial, body text)");
+  pg.sql("INSERT INTO notes(body) SELECT repeat(md5(g::text), 20) FROM generate_series(1, 2000) g");
+
+  auto full = host.backup({"--type", "full"});
+  CHECK(full["backup_type"] == "full");
+  const auto& x = full["extra"];
+  CHECK(x["mode"] == "physical");
+  CHECK(x["backup_label"].get<std::string>().find("START WAL LOCATION") != std::string::npos);
+  CHECK(x["wal_start"].get<std::string>().size() == 24);
+  CHECK(x["wal_stop"] >= x["wal_start"]);
+  CHECK(x["timeline"] == 1);
+  CHECK(!x["start_lsn"].get<std::string>().empty());
+  CHECK(!x["stop_lsn"].get<std::string>().empty());
+  // WAL, the pid file and transient state are not in the backup.
+  auto ls = host.run({"ls", full["snapshot"], pg.data_dir().string() + "/pg_wal"});
+  INFO(ls.err);
+  CHECK(ls.out.find("0000000") == std::string::npos);
+
+  // Changes after the full backup: the incremental must carry them.
+  pg.sql("UPDATE accounts SET balance = balance + 1 WHERE id % 7 = 0");
+  pg.sql("DELETE FROM notes WHERE id % 3 = 0");
+  pg.sql("CREATE TABLE later AS SELECT g AS n FROM generate_series(1, 500) g");
+  pg.sql("CHECKPOINT");
+  auto incr = host.backup();
+  CHECK(incr["backup_type"] == "incremental");
+  CHECK(incr["parent"] == full["snapshot"]);
+  CHECK(incr["stats"]["files_unmodified"].get<int>() > 0);
+  CHECK(incr["stats"]["files_changed"].get<int>() + incr["stats"]["files_new"].get<int>() > 0);
+  const auto expected = fingerprint([&](const std::string& q) { return pg.sql(q); });
+  CHECK(expected.find("later: 500 ") != std::string::npos);
+  // Written after the backup: a restore to the end of the WAL has it too.
+  pg.sql("INSERT INTO later VALUES (501)");
+  wait_archived(pg);
+  const auto expected_latest = fingerprint([&](const std::string& q) { return pg.sql(q); });
+
+  SECTION("the incremental, recovered to the end of the archive") {
+    Restored r{host.dir.path() / "restored", pg.socket_dir(), bkp::test::free_tcp_port()};
+    auto rep = restore(host, {incr["snapshot"], "--target-dir", r.dir.string(), "--latest",
+                              "--start", "--port", std::to_string(r.port)});
+    CHECK(rep["started"] == true);
+    CHECK(rep["mode"] == "physical");
+    CHECK(r.sql("SELECT pg_is_in_recovery()") == "f");
+    CHECK(fingerprint([&](const std::string& q) { return r.sql(q); }) == expected_latest);
+    // The copy does not archive into the original's repository.
+    CHECK(r.sql("SHOW archive_mode") == "off");
+  }
+  SECTION("the incremental, up to its own end (--to-lsn of the stop point)") {
+    Restored r{host.dir.path() / "restored", pg.socket_dir(), bkp::test::free_tcp_port()};
+    restore(host, {incr["snapshot"], "--target-dir", r.dir.string(), "--to-lsn",
+                   incr["extra"]["stop_lsn"], "--start", "--port", std::to_string(r.port)});
+    CHECK(fingerprint([&](const std::string& q) { return r.sql(q); }) == expected);
+  }
+  SECTION("verify passes; a restore into a non-empty directory is refused") {
+    auto v = host.run({"--json", "verify"});
+    INFO(v.err);
+    CHECK(v.status == 0);
+    CHECK(json::parse(v.out)["wal_segments"].get<int>() >= 3);
+    fs::create_directories(host.dir.path() / "busy");
+    write(host.dir.path() / "busy" / "x", "x");
+    PgCluster::give_to_postgres(host.dir.path() / "busy");
+    auto r = host.run(
+        {"restore", "postgres", "latest", "--target-dir", (host.dir.path() / "busy").string()});
+    CHECK(r.status != 0);
+    CHECK(r.err.find("not empty") != std::string::npos);
+    // A logical restore flag with --target-dir is a usage error.
+    r = host.run({"restore", "postgres", "latest", "--target-dir", "/tmp/x", "--create"});
+    CHECK(r.status == 2);
+  }
+}
+
+TEST_CASE("point-in-time recovery: exactly batch A; --latest: A and B; a WAL gap fails verify",
+          "[postgres][pitr]") {
+  if (skip()) return;
+  Host host;
+  PgCluster pg({{"archive_mode = on", host.archive_command()}});
+  host.configure(pg.port(), pg.password());
+  pg.sql("CREATE TABLE events(id serial, batch text, at timestamptz DEFAULT clock_timestamp())");
+  auto base = host.backup({"--type", "full"});
+
+  pg.sql("INSERT INTO events(batch) SELECT 'A' FROM generate_series(1, 1000)");
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto noted = pg.sql(
+      "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', "
+      "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  pg.sql("INSERT INTO events(batch) SELECT 'B' FROM generate_series(1, 700)");
+  wait_archived(pg);
+
+  auto count = [](const Restored& r) {
+    return r.sql("SELECT batch || ':' || count(*) FROM events GROUP BY batch ORDER BY batch");
+  };
+  SECTION("to the noted time, base backup chosen automatically") {
+    Restored r{host.dir.path() / "pitr", pg.socket_dir(), bkp::test::free_tcp_port()};
+    auto t = std::chrono::steady_clock::now();
+    auto rep = restore(host, {"--target-dir", r.dir.string(), "--to-time", noted, "--start",
+                              "--port", std::to_string(r.port)});
+    double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+    CHECK(rep["snapshot"] == base["snapshot"]);
+    CHECK(rep["recovery_target"] == "time");
+    CHECK(rep["wal_files"].get<int>() >= 1);
+    std::printf(
+        "pitr: restore to a time with --start took %.2f s (bkp: %.2f s laying down, "
+        "%.2f s recovery, %d WAL files)\n",
+        took, rep["seconds_restore"].get<double>(), rep["seconds_recovery"].get<double>(),
+        rep["wal_files"].get<int>());
+    CHECK(count(r) == "A:1000");
+    CHECK(r.sql("SELECT pg_is_in_recovery()") == "f");
+    // The whole restore is one recovery job, with its target and steps.
+    auto cat = bkp::catalog::Catalog::open(host.dir.path() / "catalog.db");
+    REQUIRE(cat.ok());
+    auto jobs = cat->list_recovery_jobs();
+    REQUIRE(jobs.ok());
+    auto job = std::find_if(jobs->begin(), jobs->end(),
+                            [&](auto& j) { return j.id == rep["job"].get<std::string>(); });
+    REQUIRE(job != jobs->end());
+    CHECK(job->status == "completed");
+    CHECK(job->progress == 100);
+    CHECK(job->point_in_time == noted);
+    CHECK(job->backup_id == base["snapshot"]);
+    CHECK(job->steps.find("promoted") != std::string::npos);
+  }
+  SECTION("--latest: both batches") {
+    Restored r{host.dir.path() / "latest", pg.socket_dir(), bkp::test::free_tcp_port()};
+    restore(host, {"latest", "--target-dir", r.dir.string(), "--latest", "--start", "--port",
+                   std::to_string(r.port)});
+    CHECK(count(r) == "A:1000\nB:700");
+  }
+  SECTION("a time before any base backup: no base backup to choose") {
+    auto r = host.run({"restore", "postgres", "--target-dir", (host.dir.path() / "none").string(),
+                       "--to-time", "2001-01-01T00:00:00Z"});
+    CHECK(r.status != 0);
+    CHECK(r.err.find("no physical PostgreSQL backup was complete before") != std::string::npos);
+  }
+  SECTION("one archived segment deleted: verify names it and exits 13") {
+    auto v = host.run({"verify"});
+    INFO(v.err);
+    REQUIRE(v.status == 0);
+    // One more segment, so that one between the base backup's and the
+    // newest can go.
+    pg.sql("INSERT INTO events(batch) SELECT 'C' FROM generate_series(1, 10)");
+    wait_archived(pg);
+    // A segment after the base backup's own, before the newest.
+    std::vector<std::string> names;
+    for (auto& e : fs::directory_iterator(host.dir.path() / "repo" / "wal" / "00000001"))
+      if (e.path().filename().string().size() == 24) names.push_back(e.path().filename());
+    std::sort(names.begin(), names.end());
+    REQUIRE(names.size() >= 3);
+    std::string victim = names[names.size() - 2];
+    REQUIRE(victim > base["extra"]["wal_stop"].get<std::string>());
+    fs::remove(host.dir.path() / "repo" / "wal" / "00000001" / victim);
+    v = host.run({"verify"});
+    CHECK(v.status == 13);
+    CHECK(v.err.find(victim) != std::string::npos);
+    CHECK(v.err.find("WAL archive gap") != std::string::npos);
+  }
+}
+
+TEST_CASE("physical backup: a wrong password or a server that is down leaves no snapshot",
+          "[postgres][pitr]") {
+  if (skip()) return;
+  Host host;
+  PgCluster pg({{"archive_mode = on", host.archive_command()}});
+  host.configure(pg.port(), "not-the-password");
+  auto r = host.run({"backup", "postgres", "--mode", "physical"});
+  CHECK(r.status == 1);
+  CHECK(r.err.find("password authentication failed") != std::string::npos);
+  CHECK(host.snapshots() == 0);
+
+  host.configure(pg.port(), pg.password());
+  pg.stop();
+  r = host.run({"backup", "postgres", "--mode", "physical"});
+  CHECK(r.status == 1);
+  CHECK(r.err.find("connecting to postgres at '127.0.0.1:" + std::to_string(pg.port())) !=
+        std::string::npos);
+  CHECK(host.snapshots() == 0);
+
+  // archive_mode off: refused before anything is read.
+  PgCluster plain;
+  host.configure(plain.port(), plain.password());
+  r = host.run({"backup", "postgres", "--mode", "physical"});
+  CHECK(r.status == 2);
+  CHECK(r.err.find("archive_mode is off") != std::string::npos);
+  CHECK(host.snapshots() == 0);
+}
