@@ -155,6 +155,12 @@ util::Status Config::load_environment() {
         if (*b && find(k.key) && find(k.key)->origin != Origin::default_value) continue;
         text = *b ? "zstd" : "none";
       }
+      if (env == "BACKUP_RETENTION_DAYS") {
+        if (text.find_first_not_of("0123456789") != std::string::npos || text.size() > 6) {
+          return fail(ErrorKind::usage, "BACKUP_RETENTION_DAYS must be a whole number of days");
+        }
+        text += "d";
+      }
       if (k.type == ValueType::boolean && !parse_bool(text)) {
         return fail(ErrorKind::usage, std::string(env) + " must be true or false");
       }

@@ -115,8 +115,13 @@ util::Status decide_packs(const RepoScan& scan, const BlobSet& referenced,
       plan.bytes_marked += st.size;
       continue;
     }
-    double garbage = 100.0 * static_cast<double>(st.size - st.live_bytes) / static_cast<double>(st.size);
-    if (garbage >= o.repack_threshold && st.size > st.live_bytes) partial.push_back(st);
+    // Unused blobs only: a pack's header is overhead, not garbage.
+    std::uint64_t blob_bytes = 0;
+    for (auto& e : pack.entries) blob_bytes += e.length;
+    if (blob_bytes <= st.live_bytes) continue;
+    double garbage = 100.0 * static_cast<double>(blob_bytes - st.live_bytes) /
+                     static_cast<double>(std::max<std::uint64_t>(st.size, 1));
+    if (garbage >= o.repack_threshold) partial.push_back(st);
   }
   // Most garbage first, within the copy budget.
   std::sort(partial.begin(), partial.end(), [](const PackStat& a, const PackStat& b) {
