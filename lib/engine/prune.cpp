@@ -256,7 +256,8 @@ util::Result<PrunePlan> prune_repository(repo::Repository& repo, const PruneOpti
     marked.insert(mark.packs.begin(), mark.packs.end());
     auto deadline = util::parse_rfc3339(mark.delete_after);
     if (!deadline) return fail(ErrorKind::corrupt, "prune mark '" + name + "' has a bad time");
-    if (*deadline <= start) {
+    // --grace 0 says no backup runs meanwhile: every mark may finish now.
+    if (*deadline <= start || o.grace_ns == 0) {
       plan.due_marks.push_back(name);
       due.insert(mark.packs.begin(), mark.packs.end());
     }
