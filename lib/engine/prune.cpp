@@ -271,6 +271,29 @@ util::Result<PrunePlan> prune_repository(repo::Repository& repo, const PruneOpti
   Decided decided;
   BKP_TRY(decide_packs(scan, referenced, marked, due, o, plan, decided));
   plan.delete_after = util::format_rfc3339(start + o.grace_ns);
+  // No grace: nothing protects a concurrent backup anyway, so the packs this
+  // run marks go in this run too (the mark, written first, makes a killed
+  // run resumable).
+  if (o.grace_ns == 0) {
+    std::vector<repo::PackId> now;
+    for (auto& p : plan.mark) now.push_back(p.id);
+    for (auto& p : plan.repack) now.push_back(p.id);
+    for (auto& p : now) {
+      plan.delete_now.push_back(p);
+      decided.delete_now.insert(p);
+      plan.bytes_freed_now += scan.packs.at(p).size;
+    }
+    plan.bytes_marked = 0;
+    for (auto& seg : scan.segments) {
+      bool affected = std::any_of(now.begin(), now.end(), [&](const repo::PackId& p) {
+        auto& segs = scan.packs.at(p).segments;
+        return std::find(segs.begin(), segs.end(), seg) != segs.end();
+      });
+      if (affected && std::find(plan.rewrite_segments.begin(), plan.rewrite_segments.end(), seg) ==
+                          plan.rewrite_segments.end())
+        plan.rewrite_segments.push_back(seg);
+    }
+  }
   if (dry) return plan;
 
   if (!plan.forget.empty()) BKP_TRY(forget_snapshots(repo, plan.forget, DryRun::no));
@@ -284,27 +307,7 @@ util::Result<PrunePlan> prune_repository(repo::Repository& repo, const PruneOpti
   for (auto& p : plan.repack) mark.packs.push_back(p.id);
   if (!mark.packs.empty()) {
     BKP_ASSIGN(auto name, repo.write_prune_mark(mark));
-    // No grace: nothing protects a concurrent backup anyway, so the packs
-    // go in this run (the mark makes a killed run resumable).
-    if (o.grace_ns == 0) {
-      plan.due_marks.push_back(name);
-      for (auto& p : mark.packs) {
-        plan.delete_now.push_back(p);
-        decided.delete_now.insert(p);
-        plan.bytes_freed_now += scan.packs.at(p).size;
-      }
-      plan.bytes_marked = 0;
-      for (auto& seg : scan.segments) {
-        bool affected = false;
-        for (auto& p : mark.packs) {
-          auto& segs = scan.packs.at(p).segments;
-          if (std::find(segs.begin(), segs.end(), seg) != segs.end()) affected = true;
-        }
-        if (affected && std::find(plan.rewrite_segments.begin(), plan.rewrite_segments.end(),
-                                  seg) == plan.rewrite_segments.end())
-          plan.rewrite_segments.push_back(seg);
-      }
-    }
+    if (o.grace_ns == 0) plan.due_marks.push_back(name);
   }
   // Phase 2.
   BKP_TRY(delete_marked(repo, scan, decided, plan));
