@@ -15,10 +15,14 @@ using util::fail;
 
 std::string_view origin_name(Origin o) {
   switch (o) {
-    case Origin::default_value: return "default";
-    case Origin::config_file: return "config";
-    case Origin::environment: return "environment";
-    case Origin::command_line: return "command line";
+    case Origin::default_value:
+      return "default";
+    case Origin::config_file:
+      return "config";
+    case Origin::environment:
+      return "environment";
+    case Origin::command_line:
+      return "command line";
   }
   return "default";
 }
@@ -68,8 +72,8 @@ namespace {
 // Converts a TOML node to the text form of a value of `type`.
 util::Result<std::string> node_text(const toml::node& node, const KeyInfo& key) {
   auto bad = [&](std::string_view want) {
-    return fail(ErrorKind::usage, "config key '" + std::string(key.key) + "' must be " +
-                                      std::string(want));
+    return fail(ErrorKind::usage,
+                "config key '" + std::string(key.key) + "' must be " + std::string(want));
   };
   switch (key.type) {
     case ValueType::boolean:

@@ -102,12 +102,18 @@ const KeyInfo* find_key(std::string_view key) {
 
 std::string_view type_name(ValueType t) {
   switch (t) {
-    case string: return "string";
-    case integer: return "integer";
-    case boolean: return "boolean";
-    case duration: return "duration";
-    case path: return "path";
-    case list: return "list";
+    case string:
+      return "string";
+    case integer:
+      return "integer";
+    case boolean:
+      return "boolean";
+    case duration:
+      return "duration";
+    case path:
+      return "path";
+    case list:
+      return "list";
   }
   return "string";
 }

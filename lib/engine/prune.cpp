@@ -165,8 +165,8 @@ util::Status repack(repo::Repository& repo, const RepoScan& scan, const Decided&
   auto finish = [&]() -> util::Status {
     if (writer.empty()) return {};
     auto f = writer.finish(repo.keyring().current_key());
-    auto st = repo.backend().put(repo::pack_object_name(f.id), f.bytes,
-                                 storage::WriteMode::create_only);
+    auto st =
+        repo.backend().put(repo::pack_object_name(f.id), f.bytes, storage::WriteMode::create_only);
     if (!st && st.error().kind != ErrorKind::exists) return st;
     repo::IndexedPack ip{f.id, {}};
     for (auto& b : f.blobs) ip.blobs.push_back({b.type, b.id, b.offset, b.length, b.raw_length});
@@ -231,13 +231,13 @@ nlohmann::json PrunePlan::to_json() const {
   nlohmann::json kept = nlohmann::json::array();
   for (auto& d : decisions)
     if (d.keep) kept.push_back({{"id", d.id}, {"reasons", d.reasons}});
-  return {{"snapshots_removed", forget},     {"snapshots_kept", kept},
-          {"packs_marked", packs(mark)},     {"packs_repacked", packs(repack)},
+  return {{"snapshots_removed", forget},      {"snapshots_kept", kept},
+          {"packs_marked", packs(mark)},      {"packs_repacked", packs(repack)},
           {"packs_deleted", ids(delete_now)}, {"packs_kept_marked", ids(kept_marked)},
-          {"marks_finished", due_marks},     {"index_segments_rewritten", rewrite_segments},
-          {"bytes_freed", bytes_freed_now},  {"bytes_marked", bytes_marked},
+          {"marks_finished", due_marks},      {"index_segments_rewritten", rewrite_segments},
+          {"bytes_freed", bytes_freed_now},   {"bytes_marked", bytes_marked},
           {"bytes_repacked", bytes_repacked}, {"packs", packs_total},
-          {"snapshots", snapshots_total},    {"delete_after", delete_after}};
+          {"snapshots", snapshots_total},     {"delete_after", delete_after}};
 }
 
 util::Result<PrunePlan> prune_repository(repo::Repository& repo, const PruneOptions& o) {

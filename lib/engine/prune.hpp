@@ -42,19 +42,19 @@ struct PackStat {
 };
 
 struct PrunePlan {
-  std::vector<PolicyDecision> decisions;  // every snapshot the policy looked at
-  std::vector<std::string> forget;        // snapshot ids removed
-  std::vector<PackStat> mark;             // wholly unused: marked now, deleted after grace
-  std::vector<PackStat> repack;           // partly unused: live blobs copied, then marked
-  std::vector<repo::PackId> delete_now;   // marked earlier, grace over, still unused
-  std::vector<repo::PackId> kept_marked;  // marked earlier but referenced again: kept
-  std::vector<std::string> due_marks;     // marks finished by this run
+  std::vector<PolicyDecision> decisions;      // every snapshot the policy looked at
+  std::vector<std::string> forget;            // snapshot ids removed
+  std::vector<PackStat> mark;                 // wholly unused: marked now, deleted after grace
+  std::vector<PackStat> repack;               // partly unused: live blobs copied, then marked
+  std::vector<repo::PackId> delete_now;       // marked earlier, grace over, still unused
+  std::vector<repo::PackId> kept_marked;      // marked earlier but referenced again: kept
+  std::vector<std::string> due_marks;         // marks finished by this run
   std::vector<std::string> rewrite_segments;  // index segments naming deleted packs
-  std::uint64_t bytes_freed_now = 0;      // by delete_now
-  std::uint64_t bytes_marked = 0;         // freed by a prune after the grace period
-  std::uint64_t bytes_repacked = 0;       // live bytes copied
+  std::uint64_t bytes_freed_now = 0;          // by delete_now
+  std::uint64_t bytes_marked = 0;             // freed by a prune after the grace period
+  std::uint64_t bytes_repacked = 0;           // live bytes copied
   std::uint64_t packs_total = 0, snapshots_total = 0;
-  std::string delete_after;               // of the mark this run writes
+  std::string delete_after;  // of the mark this run writes
   nlohmann::json to_json() const;
 };
 

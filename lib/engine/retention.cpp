@@ -133,13 +133,26 @@ util::Result<std::int64_t> parse_duration(std::string_view text) {
     std::int64_t n = std::stoll(std::string(text.substr(start, i - start)));
     std::int64_t unit = 0;
     switch (text[i]) {
-      case 's': unit = 1; break;
-      case 'm': unit = 60; break;
-      case 'h': unit = 3600; break;
-      case 'd': unit = 86400; break;
-      case 'w': unit = 7 * 86400; break;
-      case 'y': unit = 365 * 86400; break;
-      default: return bad();
+      case 's':
+        unit = 1;
+        break;
+      case 'm':
+        unit = 60;
+        break;
+      case 'h':
+        unit = 3600;
+        break;
+      case 'd':
+        unit = 86400;
+        break;
+      case 'w':
+        unit = 7 * 86400;
+        break;
+      case 'y':
+        unit = 365 * 86400;
+        break;
+      default:
+        return bad();
     }
     ++i;
     total += n * unit * kSecond;
@@ -157,14 +170,21 @@ util::Result<std::uint64_t> parse_size(std::string_view text) {
   if (i == 0 || i > 15) return bad();
   std::uint64_t n = std::stoull(std::string(text.substr(0, i)));
   auto unit = std::string(text.substr(i));
-  if (unit.size() > 1 && (unit.substr(1) == "iB" || unit.substr(1) == "B")) unit = unit.substr(0, 1);
+  if (unit.size() > 1 && (unit.substr(1) == "iB" || unit.substr(1) == "B"))
+    unit = unit.substr(0, 1);
   std::uint64_t mult = 1;
-  if (unit.empty() || unit == "B") mult = 1;
-  else if (unit == "K" || unit == "k") mult = 1ull << 10;
-  else if (unit == "M") mult = 1ull << 20;
-  else if (unit == "G") mult = 1ull << 30;
-  else if (unit == "T") mult = 1ull << 40;
-  else return bad();
+  if (unit.empty() || unit == "B")
+    mult = 1;
+  else if (unit == "K" || unit == "k")
+    mult = 1ull << 10;
+  else if (unit == "M")
+    mult = 1ull << 20;
+  else if (unit == "G")
+    mult = 1ull << 30;
+  else if (unit == "T")
+    mult = 1ull << 40;
+  else
+    return bad();
   return n * mult;
 }
 

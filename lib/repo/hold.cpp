@@ -8,8 +8,8 @@ using util::ErrorKind;
 using util::fail;
 
 util::Bytes Hold::encode() const {
-  nlohmann::json j{{"version", 1},         {"snapshot", snapshot}, {"reason", reason},
-                   {"created", created},   {"hostname", hostname}, {"username", username}};
+  nlohmann::json j{{"version", 1},       {"snapshot", snapshot}, {"reason", reason},
+                   {"created", created}, {"hostname", hostname}, {"username", username}};
   return nlohmann::json::to_cbor(j);
 }
 

@@ -38,7 +38,8 @@ util::Result<PruneMark> PruneMark::decode(util::ByteView cbor) {
     m.hostname = j.value("hostname", "");
     for (auto& p : j.at("packs")) {
       auto& bin = p.get_binary();
-      if (bin.size() != 32) return fail(ErrorKind::corrupt, "prune mark pack id has a wrong length");
+      if (bin.size() != 32)
+        return fail(ErrorKind::corrupt, "prune mark pack id has a wrong length");
       PackId id;
       std::memcpy(id.data(), bin.data(), 32);
       m.packs.push_back(id);

@@ -50,8 +50,8 @@ util::Result<std::vector<std::pair<std::string, PruneMark>>> Repository::load_pr
 util::Result<std::string> Repository::write_prune_mark(const PruneMark& mark) {
   auto name = new_prune_mark_name();
   auto& key = keyring_.index_sealing_key();
-  auto sealed = seal_object(ObjectType::prune_mark, key.id, key.key, mark.encode(),
-                            util::as_bytes(name));
+  auto sealed =
+      seal_object(ObjectType::prune_mark, key.id, key.key, mark.encode(), util::as_bytes(name));
   BKP_TRY(backend_->put(name, sealed, storage::WriteMode::create_only));
   return name;
 }
@@ -88,7 +88,8 @@ util::Status Repository::check_prune_deadline() {
     if (known_marks_->count(name)) continue;
     auto created = util::parse_rfc3339(mark.created);
     auto deadline = util::parse_rfc3339(mark.delete_after);
-    if (!created || !deadline) return fail(ErrorKind::corrupt, "prune mark '" + name + "' has a bad time");
+    if (!created || !deadline)
+      return fail(ErrorKind::corrupt, "prune mark '" + name + "' has a bad time");
     auto margin = std::min(kClockMarginNs, (*deadline - *created) / 2);
     if (now >= *deadline - margin) {
       return fail(ErrorKind::generic,

@@ -249,10 +249,8 @@ TEST_CASE("restore and backup slots may not forget, prune, hold or release", "[c
       full.insert(full.end(), more.begin(), more.end());
       return f.cli.run(full);
     };
-    for (auto cmd : std::vector<std::vector<std::string>>{{"forget", s1},
-                                                          {"prune", "--keep-last", "1"},
-                                                          {"hold", s1},
-                                                          {"release", s1}}) {
+    for (auto cmd : std::vector<std::vector<std::string>>{
+             {"forget", s1}, {"prune", "--keep-last", "1"}, {"hold", s1}, {"release", s1}}) {
       auto r = as(cmd);
       INFO(role << " " << cmd[0] << ": " << r.err);
       CHECK(r.status == 1);

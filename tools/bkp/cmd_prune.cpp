@@ -112,20 +112,23 @@ RunFn setup_prune(CLI::App& sub) {
       return 0;
     }
     std::string verb = a->dry_run ? "would " : "";
-    for (auto& id : plan->forget) ctx.out.info(verb + (a->dry_run ? "remove" : "removed") +
-                                               " snapshot " + id.substr(0, 8));
+    for (auto& id : plan->forget)
+      ctx.out.info(verb + (a->dry_run ? "remove" : "removed") + " snapshot " + id.substr(0, 8));
     ctx.out.info(std::to_string(plan->forget.size()) + " of " +
                  std::to_string(plan->snapshots_total) + " snapshots " +
                  (a->dry_run ? "would be " : "") + "removed");
     ctx.out.info(std::to_string(plan->delete_now.size()) + " packs " +
-                 (a->dry_run ? "would be " : "") + "deleted (" + human_bytes(plan->bytes_freed_now) +
-                 " freed), " + std::to_string(plan->kept_marked.size()) +
+                 (a->dry_run ? "would be " : "") + "deleted (" +
+                 human_bytes(plan->bytes_freed_now) + " freed), " +
+                 std::to_string(plan->kept_marked.size()) +
                  " marked packs kept because snapshots need them again");
     ctx.out.info(std::to_string(plan->mark.size()) + " unused and " +
                  std::to_string(plan->repack.size()) + " partly unused packs " +
                  (a->dry_run ? "would be " : "") + "marked (" + human_bytes(plan->bytes_marked) +
-                 ", " + human_bytes(plan->bytes_repacked) + " of live data copied), deleted by a "
-                 "prune after " + plan->delete_after);
+                 ", " + human_bytes(plan->bytes_repacked) +
+                 " of live data copied), deleted by a "
+                 "prune after " +
+                 plan->delete_after);
     return 0;
   };
 }

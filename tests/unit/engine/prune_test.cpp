@@ -133,8 +133,7 @@ TEST_CASE("a marked pack that a new snapshot needs is kept", "[prune]") {
         random_bytes(200'000, 7));
 }
 
-TEST_CASE("a snapshot is refused once a mark it did not know is past its deadline",
-          "[prune]") {
+TEST_CASE("a snapshot is refused once a mark it did not know is past its deadline", "[prune]") {
   RepoFixture f(small_options());
   fs::create_directories(f.root() / "src");
   write_file(f.root() / "src/a", random_bytes(100'000, 3));

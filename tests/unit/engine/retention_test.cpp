@@ -142,15 +142,13 @@ TEST_CASE("rules combine: a snapshot is kept when any rule keeps it", "[retentio
   p.daily = 2;
   p.weekly = 2;  // 2024-01-07 (Sunday) ends the first ISO week of 2024
   CHECK(kept(in, p) == std::set<std::string>{"2024-01-10T22", "2024-01-09T22", "2024-01-07T22"});
-  CHECK(reasons_of(in, p, "2024-01-10T22") ==
-        std::vector<std::string>{"last", "daily", "weekly"});
+  CHECK(reasons_of(in, p, "2024-01-10T22") == std::vector<std::string>{"last", "daily", "weekly"});
 }
 
 TEST_CASE("groups are independent and equal times are ordered by id", "[retention]") {
   auto t = at("2024-01-01T00:00:00Z");
-  std::vector<PolicyInput> in{{"b", t, "g1", {}, false},
-                              {"a", t, "g1", {}, false},
-                              {"c", t, "g2", {}, false}};
+  std::vector<PolicyInput> in{
+      {"b", t, "g1", {}, false}, {"a", t, "g1", {}, false}, {"c", t, "g2", {}, false}};
   RetentionPolicy p;
   p.last = 1;
   CHECK(kept(in, p) == std::set<std::string>{"b", "c"});
