@@ -136,7 +136,9 @@ class Repository {
   // deadline that has passed (less a margin for clock skew), because the
   // packs it names may then be deleted under what this process reused.
   util::Status check_prune_deadline();
-  bool is_condemned(const BlobId& id) const { return condemned_.count(id) != 0; }
+  bool is_condemned(const BlobId& id) const {
+    return marks_unreadable_ || condemned_.count(id) != 0;
+  }
 
   // Legal holds ("holds/<snapshot id>"); admin slots only for changes.
   util::Result<std::vector<Hold>> list_holds();
@@ -226,6 +228,7 @@ class Repository {
   // for deduplication (only those with no copy in an unmarked pack).
   std::optional<std::set<std::string>> known_marks_;
   std::unordered_set<BlobId, IdHash> condemned_;
+  bool marks_unreadable_ = false;  // then nothing in storage is deduplicated against
   // Last, so their threads stop before anything they use is destroyed.
   std::unique_ptr<SealPool> sealer_;
   std::unique_ptr<PackUploader> uploader_;

@@ -76,7 +76,13 @@ util::Status Repository::sync_catalog() {
   // segments rewritten): read the chunk index again, so that locations of
   // deleted packs go and a blob copied out of a marked pack is found at its
   // new place. Rare, and bounded by the index's size.
-  BKP_ASSIGN(auto marks, load_prune_marks());
+  auto marks_read = load_prune_marks();
+  // A backup slot cannot open a mark sealed before the repository had an
+  // index key: load_prune_state() then turns deduplication off.
+  if (!marks_read && marks_read.error().kind != ErrorKind::permission)
+    return marks_read.propagate();
+  std::vector<std::pair<std::string, PruneMark>> marks;
+  if (marks_read) marks = std::move(*marks_read);
   std::string fingerprint;
   std::set<PackId> condemned;
   for (auto& [name, mark] : marks) {
@@ -88,7 +94,7 @@ util::Status Repository::sync_catalog() {
   bool segment_gone = std::any_of(known_segments.begin(), known_segments.end(),
                                   [&](const std::string& n) { return !stored.count(n); });
   BKP_ASSIGN(auto known_fingerprint, catalog_->get_meta("prune_marks"));
-  if (segment_gone || known_fingerprint.value_or("") != fingerprint) {
+  if (marks_read && (segment_gone || known_fingerprint.value_or("") != fingerprint)) {
     BKP_TRY(reindex_catalog(condemned));
     BKP_TRY(catalog_->set_meta("prune_marks", fingerprint));
   }

@@ -62,7 +62,19 @@ util::Status Repository::ensure_prune_state() {
 }
 
 util::Status Repository::load_prune_state() {
-  BKP_ASSIGN(auto marks, load_prune_marks());
+  auto read = load_prune_marks();
+  if (!read && read.error().kind == ErrorKind::permission) {
+    // Marks this backup slot cannot open (sealed before the repository had
+    // an index key): it cannot tell which blobs are about to go, so it
+    // deduplicates against nothing in storage until they are finished.
+    known_marks_.emplace();
+    condemned_.clear();
+    marks_unreadable_ = true;
+    return {};
+  }
+  if (!read) return read.propagate();
+  marks_unreadable_ = false;
+  auto& marks = *read;
   std::set<std::string> names;
   std::unordered_set<BlobId, IdHash> condemned;
   for (auto& [name, mark] : marks) {
@@ -81,7 +93,8 @@ util::Status Repository::load_prune_state() {
 }
 
 util::Status Repository::check_prune_deadline() {
-  if (!known_marks_) return {};  // nothing was deduplicated against the catalog
+  // Nothing was deduplicated against the catalog.
+  if (!known_marks_ || marks_unreadable_) return {};
   BKP_ASSIGN(auto marks, load_prune_marks());
   auto now = util::now_ns();
   for (auto& [name, mark] : marks) {

@@ -328,3 +328,49 @@ TEST_CASE("a backup running next to prune stays restorable", "[cli][prune]") {
   for (int i = 5; i < 20; ++i) expected["f" + std::to_string(i)] = noise(3'000'000, 200 + i);
   f.restores(snap, expected);
 }
+
+TEST_CASE("without keep options the retention configuration applies", "[cli][prune]") {
+  PruneFixture f;
+  f.write("src/a", noise(100'000, 30));
+  auto s1 = f.backup();
+  f.write("src/a", noise(100'000, 31));
+  auto s2 = f.backup();
+  f.cli.env["BKP_KEEP_LAST"] = "1";
+  auto plan = f.ok_json({"prune", "--dry-run"});
+  CHECK(plan["snapshots_removed"] == json::array({s1}));
+  // An option replaces the whole configured policy.
+  auto opt = f.ok_json({"prune", "--dry-run", "--keep-last", "2"});
+  CHECK(opt["snapshots_removed"].empty());
+  f.cli.env.erase("BKP_KEEP_LAST");
+  f.cli.env["BACKUP_RETENTION_DAYS"] = "30";  // both are minutes apart: kept
+  CHECK(f.ok_json({"prune", "--dry-run"})["snapshots_removed"].empty());
+  f.cli.env["BACKUP_RETENTION_DAYS"] = "soon";
+  CHECK(f.bkp({"prune", "--dry-run"}).status == 2);
+  f.cli.env.erase("BACKUP_RETENTION_DAYS");
+  auto none = f.ok_json({"prune", "--dry-run"});  // no policy: garbage only
+  CHECK(none["snapshots_removed"].empty());
+  (void)s2;
+}
+
+TEST_CASE("a backup slot backs up past marks, and prune collects after it", "[cli][prune]") {
+  PruneFixture f;
+  auto kf = (f.dir / "backup.key").string();
+  REQUIRE(f.bkp({"keys", "add", "--role", "backup", "--new-key-file", kf, "--generate-key-file"})
+              .status == 0);
+  f.write("src/a", noise(2'000'000, 40));
+  auto s1 = f.backup();
+  f.ok_json({"forget", s1});
+  REQUIRE(f.ok_json({"prune", "--grace", "1h"})["packs_marked"].size() >= 1);
+  // The backup slot reads the mark and stores the marked data again.
+  auto r = f.cli.run(
+      {"-r", f.repo.string(), "--key-file", kf, "backup", "files", f.src.string(), "--json"});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  auto s2 = json::parse(r.out)["snapshot"].get<std::string>();
+  // It did not reuse marked data, so no marked pack is needed again.
+  auto done = f.ok_json({"prune", "--grace", "0"});
+  CHECK(done["packs_kept_marked"].empty());
+  CHECK(done["packs_deleted"].size() >= 1);
+  f.verify_clean("after a backup slot's backup and prune");
+  f.restores(s2, {{"a", noise(2'000'000, 40)}});
+}
