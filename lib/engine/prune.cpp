@@ -135,15 +135,12 @@ util::Status decide_packs(const RepoScan& scan, const BlobSet& referenced,
     plan.bytes_marked += st.size;
   }
   // Segments that name a pack that is gone or going.
-  for (auto& name : scan.segments) {
-    bool affected = false;
-    for (auto& [pid, pack] : scan.packs) {
-      if (std::find(pack.segments.begin(), pack.segments.end(), name) == pack.segments.end())
-        continue;
-      if (!pack.stored || out.delete_now.count(pid)) affected = true;
-    }
-    if (affected) plan.rewrite_segments.push_back(name);
+  std::set<std::string> affected;
+  for (auto& [pid, pack] : scan.packs) {
+    if (pack.stored && !out.delete_now.count(pid)) continue;
+    affected.insert(pack.segments.begin(), pack.segments.end());
   }
+  plan.rewrite_segments.assign(affected.begin(), affected.end());
   return {};
 }
 
@@ -284,15 +281,12 @@ util::Result<PrunePlan> prune_repository(repo::Repository& repo, const PruneOpti
       plan.bytes_freed_now += scan.packs.at(p).size;
     }
     plan.bytes_marked = 0;
-    for (auto& seg : scan.segments) {
-      bool affected = std::any_of(now.begin(), now.end(), [&](const repo::PackId& p) {
-        auto& segs = scan.packs.at(p).segments;
-        return std::find(segs.begin(), segs.end(), seg) != segs.end();
-      });
-      if (affected && std::find(plan.rewrite_segments.begin(), plan.rewrite_segments.end(), seg) ==
-                          plan.rewrite_segments.end())
-        plan.rewrite_segments.push_back(seg);
+    std::set<std::string> affected(plan.rewrite_segments.begin(), plan.rewrite_segments.end());
+    for (auto& p : now) {
+      auto& segs = scan.packs.at(p).segments;
+      affected.insert(segs.begin(), segs.end());
     }
+    plan.rewrite_segments.assign(affected.begin(), affected.end());
   }
   if (dry) return plan;
 
