@@ -13,13 +13,13 @@
 namespace bkp::repo {
 
 struct Snapshot {
-  std::string id;         // 64 hex, random
-  std::string time;       // RFC 3339, when the backup started
-  std::string completed;  // RFC 3339, when the manifest was written
+  std::string id;            // 64 hex, random
+  std::string time;          // RFC 3339, when the backup started
+  std::string completed;     // RFC 3339, when the manifest was written
   std::string hostname;
   std::string username;
-  std::string source_kind;  // "files", "stdin", ...
-  std::string source_name;  // what --source or --name said, or derived
+  std::string source_kind;   // "files", "stdin", ...
+  std::string source_name;   // what --source or --name said, or derived
   std::vector<std::string> paths;
   std::vector<std::string> tags;
   std::string backup_type = "full";  // full | incremental | differential
