@@ -11,6 +11,8 @@ _bkp_takes_value() {
     --read-data-subset|--mode|--database|--from-database|--jobs) return 0 ;;
     --pg-host|--pg-port|--pg-user|--pg-database) return 0 ;;
     --pg-data|--wal-timeout|--target-dir|--to-time|--to-lsn|--to-xid|--port) return 0 ;;
+    --reason|--keep-last|--keep-hourly|--keep-daily|--keep-weekly|--keep-monthly|--keep-yearly) return 0 ;;
+    --keep-within|--keep-tag|--max-repack-size|--repack-threshold|--grace) return 0 ;;
   esac
   return 1
 }
@@ -20,7 +22,7 @@ _bkp() {
   _init_completion || return
 
   local global_opts="-r --repo --config --password-file --password-command --key-file --key-command --s3-endpoint --insecure-http -q --quiet -v --verbose --json --no-progress -h --help"
-  local commands="backup catalog config diff help init keys ls restore snapshots verify version wal-fetch wal-push"
+  local commands="backup catalog config diff forget help hold init keys ls prune release restore snapshots verify version wal-fetch wal-push"
 
   # The command and, for backup, catalog, config and restore, its subcommand.
   local cmd="" sub="" i after_dashdash=0
@@ -70,6 +72,9 @@ _bkp() {
     --compression) COMPREPLY=($(compgen -W "zstd zstd: lz4 none" -- "$cur")); return ;;
     --read-data-subset) COMPREPLY=($(compgen -W "1/7 5% 10%" -- "$cur")); return ;;
     --exclude|--include|--tag|--source|--name|--to-stdout) return ;;
+    --reason|--keep-last|--keep-hourly|--keep-daily|--keep-weekly|--keep-monthly|--keep-yearly) return ;;
+    --keep-within|--grace) COMPREPLY=($(compgen -W "1h 6h 1d 7d 30d 1y" -- "$cur")); return ;;
+    --keep-tag|--max-repack-size|--repack-threshold) return ;;
   esac
 
   local opts="" words_done=0
@@ -93,7 +98,9 @@ _bkp() {
       [[ -z "$sub" ]] && opts="show $opts"
       ;;
     diff) opts="latest" ;;
+    forget) opts="--dry-run latest" ;;
     help) opts="$commands"; words_done=1 ;;
+    hold) opts="--reason latest" ;;
     init)
       opts="--compression --generate-key-file"
       if [[ "$cur" != -* ]]; then _filedir -d; return; fi
@@ -106,6 +113,11 @@ _bkp() {
       esac
       ;;
     ls) opts="-l --long latest" ;;
+    prune)
+      opts="--keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly"
+      opts="$opts --keep-within --keep-tag --source --dry-run --max-repack-size --repack-threshold --grace"
+      ;;
+    release) opts="latest" ;;
     restore)
       if [[ "$sub" == postgres ]]; then
         opts="--database --from-database --create --jobs --globals-only --target-dir --to-time --to-lsn --to-xid --latest --start --port $pg_opts latest auto"

@@ -13,7 +13,7 @@ function __bkp_complete_command
     complete -C (string join ' ' -- (string escape -- $rest) (commandline -ct))
 end
 
-set -l commands backup catalog config diff help init keys ls restore snapshots verify version wal-fetch wal-push
+set -l commands backup catalog config diff forget help hold init keys ls prune release restore snapshots verify version wal-fetch wal-push
 complete -c bkp -f
 
 # Commands
@@ -21,6 +21,10 @@ complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a backup -d 'bac
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a catalog -d 'rebuild the local catalog from the storage'
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a config -d 'show the effective configuration'
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a diff -d 'show what changed between two snapshots'
+complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a forget -d 'remove snapshots'
+complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a hold -d 'put a snapshot under legal hold'
+complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a prune -d 'apply a retention policy and reclaim space'
+complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a release -d 'remove a legal hold'
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a help -d 'show help for bkp or for one command'
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a init -d 'create a new repository'
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a keys -d 'manage key slots and rotate keys'
@@ -157,3 +161,23 @@ complete -c bkp -n $in_keys_new -l new-password-file -r -F -d 'the new passphras
 complete -c bkp -n $in_keys_new -l new-key-file -r -F -d 'the new secret is a key file'
 complete -c bkp -n $in_keys_new -l generate-key-file -d 'create --new-key-file with a new random key'
 complete -c bkp -n $in_keys_new -l new-key-command -x -a '(__fish_complete_command)' -d 'use the key a command prints as the new secret'
+
+# forget, hold, release, prune
+complete -c bkp -n '__fish_seen_subcommand_from forget' -a latest -d 'the newest snapshot'
+complete -c bkp -n '__fish_seen_subcommand_from forget' -l dry-run -d 'show what would be removed'
+complete -c bkp -n '__fish_seen_subcommand_from hold' -a latest -d 'the newest snapshot'
+complete -c bkp -n '__fish_seen_subcommand_from hold' -l reason -x -d 'why it is held'
+complete -c bkp -n '__fish_seen_subcommand_from release' -a latest -d 'the newest snapshot'
+complete -c bkp -n '__fish_seen_subcommand_from prune' -l keep-last -x -d 'keep the newest N snapshots'
+complete -c bkp -n '__fish_seen_subcommand_from prune' -l keep-hourly -x -d 'keep one for each of N hours'
+complete -c bkp -n '__fish_seen_subcommand_from prune' -l keep-daily -x -d 'keep one for each of N days'
+complete -c bkp -n '__fish_seen_subcommand_from prune' -l keep-weekly -x -d 'keep one for each of N weeks'
+complete -c bkp -n '__fish_seen_subcommand_from prune' -l keep-monthly -x -d 'keep one for each of N months'
+complete -c bkp -n '__fish_seen_subcommand_from prune' -l keep-yearly -x -d 'keep one for each of N years'
+complete -c bkp -n '__fish_seen_subcommand_from prune' -l keep-within -x -a '7d 30d 1y' -d 'keep snapshots within DURATION of the newest'
+complete -c bkp -n '__fish_seen_subcommand_from prune' -l keep-tag -x -d 'keep snapshots with this tag'
+complete -c bkp -n '__fish_seen_subcommand_from prune' -l source -x -d 'apply the policy only to this source'
+complete -c bkp -n '__fish_seen_subcommand_from prune' -l dry-run -d 'print the plan, change nothing'
+complete -c bkp -n '__fish_seen_subcommand_from prune' -l max-repack-size -x -a '500M 2G' -d 'copy at most SIZE of live data'
+complete -c bkp -n '__fish_seen_subcommand_from prune' -l repack-threshold -x -d 'rewrite packs at least PCT percent unused'
+complete -c bkp -n '__fish_seen_subcommand_from prune' -l grace -x -a '6h 1d 0' -d 'wait DURATION between marking and deleting'

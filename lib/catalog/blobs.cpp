@@ -147,6 +147,28 @@ util::Status Catalog::remove_pack(const Id32& pack) {
   return stmt.run("removing a pack from the catalog's chunk index");
 }
 
+util::Result<std::vector<Id32>> Catalog::blobs_in_pack(const Id32& pack) {
+  BKP_ASSIGN(Statement stmt, Statement::prepare(db_, "SELECT id FROM blobs WHERE pack = ?1"));
+  stmt.bind_blob(1, pack);
+  std::vector<Id32> ids;
+  for (;;) {
+    BKP_ASSIGN(bool row, stmt.step("listing the chunks of a pack in the catalog"));
+    if (!row) return ids;
+    BKP_ASSIGN(auto id, read_id(stmt, 0, "a chunk id"));
+    ids.push_back(id);
+  }
+}
+
+util::Result<std::vector<std::string>> Catalog::index_segment_names() {
+  BKP_ASSIGN(Statement stmt, Statement::prepare(db_, "SELECT name FROM index_segments"));
+  std::vector<std::string> names;
+  for (;;) {
+    BKP_ASSIGN(bool row, stmt.step("listing the catalog's index segments"));
+    if (!row) return names;
+    names.push_back(stmt.column_text(0));
+  }
+}
+
 util::Status Catalog::add_index_segment(std::string_view name) {
   BKP_ASSIGN(Statement stmt,
              Statement::prepare(db_, "INSERT OR IGNORE INTO index_segments(name) VALUES (?1)"));

@@ -112,9 +112,12 @@ class Catalog {
   util::Status for_each_blob(const std::function<util::Status(const BlobLocation&)>& fn);
   util::Result<std::uint64_t> blob_count();
   util::Status remove_pack(const Id32& pack);
+  // Ids of the blobs whose recorded location is in `pack`.
+  util::Result<std::vector<Id32>> blobs_in_pack(const Id32& pack);
   // Index segments already merged into the chunk index.
   util::Status add_index_segment(std::string_view name);
   util::Result<bool> has_index_segment(std::string_view name);
+  util::Result<std::vector<std::string>> index_segment_names();
   // Drops the chunk index and the segment list (before a rebuild).
   util::Status clear_index();
 

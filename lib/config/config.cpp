@@ -15,10 +15,14 @@ using util::fail;
 
 std::string_view origin_name(Origin o) {
   switch (o) {
-    case Origin::default_value: return "default";
-    case Origin::config_file: return "config";
-    case Origin::environment: return "environment";
-    case Origin::command_line: return "command line";
+    case Origin::default_value:
+      return "default";
+    case Origin::config_file:
+      return "config";
+    case Origin::environment:
+      return "environment";
+    case Origin::command_line:
+      return "command line";
   }
   return "default";
 }
@@ -68,8 +72,8 @@ namespace {
 // Converts a TOML node to the text form of a value of `type`.
 util::Result<std::string> node_text(const toml::node& node, const KeyInfo& key) {
   auto bad = [&](std::string_view want) {
-    return fail(ErrorKind::usage, "config key '" + std::string(key.key) + "' must be " +
-                                      std::string(want));
+    return fail(ErrorKind::usage,
+                "config key '" + std::string(key.key) + "' must be " + std::string(want));
   };
   switch (key.type) {
     case ValueType::boolean:
@@ -154,6 +158,12 @@ util::Status Config::load_environment() {
         if (!b) return fail(ErrorKind::usage, "BACKUP_COMPRESSION_ENABLED must be true or false");
         if (*b && find(k.key) && find(k.key)->origin != Origin::default_value) continue;
         text = *b ? "zstd" : "none";
+      }
+      if (env == "BACKUP_RETENTION_DAYS") {
+        if (text.find_first_not_of("0123456789") != std::string::npos || text.size() > 6) {
+          return fail(ErrorKind::usage, "BACKUP_RETENTION_DAYS must be a whole number of days");
+        }
+        text += "d";
       }
       if (k.type == ValueType::boolean && !parse_bool(text)) {
         return fail(ErrorKind::usage, std::string(env) + " must be true or false");

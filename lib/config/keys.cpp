@@ -9,7 +9,7 @@ namespace {
 using enum ValueType;
 
 // Keep sorted by key; docs and `config show` print in this order.
-constexpr std::array<KeyInfo, 30> kKeys{{
+constexpr std::array<KeyInfo, 40> kKeys{{
     {"azure.access_tier", "BKP_AZURE_ACCESS_TIER", "", string, "",
      "Azure access tier for data packs (objects under data/): Hot, Cool or Cold; other "
      "objects and the default keep the account's default tier"},
@@ -64,9 +64,31 @@ constexpr std::array<KeyInfo, 30> kKeys{{
      "PostgreSQL user name (default: libpq's PGUSER, else the login name)"},
     {"progress", "BKP_PROGRESS", "", boolean, "true",
      "show progress bars when standard error is a terminal"},
+    {"prune.grace", "BKP_PRUNE_GRACE", "", duration, "6h",
+     "how long prune waits between marking unused packs and deleting them; a backup must "
+     "finish within it (0 deletes at once: only when no backup can run meanwhile)"},
+    {"prune.max_repack_size", "BKP_PRUNE_MAX_REPACK_SIZE", "", string, "",
+     "most bytes of live data one prune copies out of partly unused packs (e.g. 2G; default: "
+     "no limit)"},
+    {"prune.repack_threshold", "BKP_PRUNE_REPACK_THRESHOLD", "", integer, "20",
+     "percent of a pack that must be unused before prune rewrites it"},
     {"repository", "BKP_REPOSITORY", "", string, "",
      "repository location: a path, file:///path, s3://bucket/prefix or "
      "azure://container/prefix"},
+    {"retention.keep_daily", "BKP_KEEP_DAILY", "", integer, "",
+     "prune keeps the newest snapshot of each of the last N days (per source and host)"},
+    {"retention.keep_hourly", "BKP_KEEP_HOURLY", "", integer, "",
+     "prune keeps the newest snapshot of each of the last N hours"},
+    {"retention.keep_last", "BKP_KEEP_LAST", "", integer, "", "prune keeps the newest N snapshots"},
+    {"retention.keep_monthly", "BKP_KEEP_MONTHLY", "", integer, "",
+     "prune keeps the newest snapshot of each of the last N months"},
+    {"retention.keep_weekly", "BKP_KEEP_WEEKLY", "", integer, "",
+     "prune keeps the newest snapshot of each of the last N ISO weeks"},
+    {"retention.keep_within", "BKP_KEEP_WITHIN", "BACKUP_RETENTION_DAYS", duration, "",
+     "prune keeps snapshots newer than the source's newest minus this duration (e.g. 30d; "
+     "BACKUP_RETENTION_DAYS=N means Nd)"},
+    {"retention.keep_yearly", "BKP_KEEP_YEARLY", "", integer, "",
+     "prune keeps the newest snapshot of each of the last N years"},
     {"s3.access_key_id", "BKP_S3_ACCESS_KEY_ID", "S3_ACCESS_KEY_ID", string, "",
      "S3 access key id (else AWS_ACCESS_KEY_ID)"},
     {"s3.addressing", "BKP_S3_ADDRESSING", "", string, "auto",

@@ -28,6 +28,8 @@ enum class ObjectType : std::uint8_t {
   keyring = 6,
   key_slot = 7,
   wal_entry = 8,
+  prune_mark = 9,
+  hold = 10,
 };
 
 using KeyId = std::array<std::uint8_t, 8>;

@@ -176,14 +176,18 @@ BlobId Repository::blob_id(util::ByteView data) const {
 
 bool Repository::has_blob(const BlobId& id) {
   if (pending_.count(id) || unsealed_.count(id)) return true;
+  // Without the marks, a blob prune is about to delete could be reused:
+  // answer "absent" (store it again) when they cannot be read.
+  if (!ensure_prune_state().ok() || is_condemned(id)) return false;
   auto found = catalog_->find_blob(id);
   return found.ok() && found->has_value();
 }
 
 std::vector<bool> Repository::has_blobs(std::span<const BlobId> ids) {
   auto found = catalog_->has_blobs(ids);
-  if (!found) return std::vector<bool>(ids.size(), false);
+  if (!found || !ensure_prune_state().ok()) return std::vector<bool>(ids.size(), false);
   for (std::size_t i = 0; i < ids.size(); ++i) {
+    if ((*found)[i] && is_condemned(ids[i])) (*found)[i] = false;
     if (!(*found)[i] && (pending_.count(ids[i]) || unsealed_.count(ids[i]))) (*found)[i] = true;
   }
   return std::move(*found);

@@ -15,16 +15,20 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "catalog/catalog.hpp"
 #include "chunk/chunker.hpp"
+#include "repo/hold.hpp"
 #include "repo/index_segment.hpp"
 #include "repo/key_slot.hpp"
 #include "repo/keyring.hpp"
 #include "repo/pack_uploader.hpp"
+#include "repo/prune_mark.hpp"
 #include "repo/repo_config.hpp"
 #include "repo/seal_pool.hpp"
 #include "repo/snapshot.hpp"
@@ -124,6 +128,29 @@ class Repository {
   // nullptr when no generation has it. Safe from several threads.
   const DataKey* find_key(const KeyId& id);
 
+  // Two-phase deletion (lib/repo/repository_prune.cpp, doc/prune.md).
+  // Every prune mark in storage, by object name.
+  util::Result<std::vector<std::pair<std::string, PruneMark>>> load_prune_marks();
+  // Writes a mark (create-only, sealed with the index key); returns its name.
+  util::Result<std::string> write_prune_mark(const PruneMark& mark);
+  // Reads the marks once per process (sync_catalog re-reads them): blobs
+  // whose only known copy is in a marked pack are no longer offered for
+  // deduplication.
+  util::Status load_prune_state();
+  // Called before a snapshot manifest or WAL entry is written: fails when a
+  // prune mark this process did not know when it read the marks has a
+  // deadline that has passed (less a margin for clock skew), because the
+  // packs it names may then be deleted under what this process reused.
+  util::Status check_prune_deadline();
+  bool is_condemned(const BlobId& id) const {
+    return marks_unreadable_ || condemned_.count(id) != 0;
+  }
+
+  // Legal holds ("holds/<snapshot id>"); admin slots only for changes.
+  util::Result<std::vector<Hold>> list_holds();
+  util::Status put_hold(const Hold& hold);
+  util::Status remove_hold(const std::string& snapshot_id);
+
   // Key slots and rotation (lib/repo/repository_keys.cpp). Every change of
   // slots or keys needs an admin slot; see may_manage_keys().
   util::Result<std::vector<KeySlot>> list_key_slots();
@@ -169,6 +196,9 @@ class Repository {
   // sealed with the session key.
   util::Status publish_session_key();
   util::Error cannot_read(const std::string& what) const;
+  // Prune state (repository_prune.cpp).
+  util::Status ensure_prune_state();
+  util::Status reindex_catalog(const std::set<PackId>& condemned);
   static DataKey new_data_key();
   util::Result<Keyring> write_next_generation(const util::SecretBytes& master,
                                               const std::function<void(Keyring&)>& change);
@@ -199,6 +229,11 @@ class Repository {
   std::vector<IndexedPack> pending_index_;
   WriteStats stats_;
   std::vector<std::string> damaged_;
+  // Prune marks known to this process and the blobs they make unavailable
+  // for deduplication (only those with no copy in an unmarked pack).
+  std::optional<std::set<std::string>> known_marks_;
+  std::unordered_set<BlobId, IdHash> condemned_;
+  bool marks_unreadable_ = false;  // then nothing in storage is deduplicated against
   // Last, so their threads stop before anything they use is destroyed.
   std::unique_ptr<SealPool> sealer_;
   std::unique_ptr<PackUploader> uploader_;

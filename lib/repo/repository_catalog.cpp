@@ -41,6 +41,7 @@ util::Status Repository::save_snapshot(const Snapshot& snapshot) {
   // A snapshot exists only once everything it references is durable: make
   // that hold here rather than trust every caller to flush first.
   BKP_TRY(flush());
+  BKP_TRY(check_prune_deadline());
   BKP_TRY(publish_session_key());
   auto& key = keyring_.current_key();
   auto name = snapshot.object_name();
@@ -71,6 +72,34 @@ util::Status Repository::sync_catalog() {
     segments.push_back(o.name);
     return util::Status{};
   }));
+  // A prune changed the repository (new marks, or marks finished and
+  // segments rewritten): read the chunk index again, so that locations of
+  // deleted packs go and a blob copied out of a marked pack is found at its
+  // new place. Rare, and bounded by the index's size.
+  auto marks_read = load_prune_marks();
+  // A backup slot cannot open a mark sealed before the repository had an
+  // index key: load_prune_state() then turns deduplication off.
+  if (!marks_read && marks_read.error().kind != ErrorKind::permission)
+    return marks_read.propagate();
+  std::vector<std::pair<std::string, PruneMark>> marks;
+  if (marks_read) marks = std::move(*marks_read);
+  std::string fingerprint;
+  std::set<PackId> condemned;
+  for (auto& [name, mark] : marks) {
+    fingerprint += name + ";";
+    condemned.insert(mark.packs.begin(), mark.packs.end());
+  }
+  BKP_ASSIGN(auto known_segments, catalog_->index_segment_names());
+  std::set<std::string> stored(segments.begin(), segments.end());
+  bool segment_gone = std::any_of(known_segments.begin(), known_segments.end(),
+                                  [&](const std::string& n) { return !stored.count(n); });
+  BKP_ASSIGN(auto known_fingerprint, catalog_->get_meta("prune_marks"));
+  if (marks_read && (segment_gone || known_fingerprint.value_or("") != fingerprint)) {
+    BKP_TRY(reindex_catalog(condemned));
+    BKP_TRY(catalog_->set_meta("prune_marks", fingerprint));
+  }
+  known_marks_.reset();
+  condemned_.clear();
   for (auto& name : segments) {
     BKP_ASSIGN(bool known, catalog_->has_index_segment(name));
     if (known) continue;
@@ -129,7 +158,18 @@ util::Status Repository::sync_catalog() {
     }
     BKP_TRY(add_backup_row(*snap));
   }
-  return {};
+  // Holds: a rebuilt catalog learns them again from storage.
+  auto holds = list_holds();
+  if (!holds && holds.error().kind != ErrorKind::permission) return holds.propagate();
+  if (holds) {
+    for (auto& h : *holds) {
+      BKP_ASSIGN(auto row, catalog_->get_backup(h.snapshot));
+      if (!row || row->retention_until == kHeldUntil) continue;
+      row->retention_until = std::string(kHeldUntil);
+      BKP_TRY(catalog_->upsert_backup(*row));
+    }
+  }
+  return load_prune_state();
 }
 
 util::Status Repository::rebuild_catalog() {

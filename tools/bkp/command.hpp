@@ -38,10 +38,14 @@ RunFn setup_backup(CLI::App& sub);
 RunFn setup_catalog(CLI::App& sub);
 RunFn setup_config(CLI::App& sub);
 RunFn setup_diff(CLI::App& sub);
+RunFn setup_forget(CLI::App& sub);
 RunFn setup_help(CLI::App& sub);
+RunFn setup_hold(CLI::App& sub);
 RunFn setup_init(CLI::App& sub);
 RunFn setup_keys(CLI::App& sub);
 RunFn setup_ls(CLI::App& sub);
+RunFn setup_prune(CLI::App& sub);
+RunFn setup_release(CLI::App& sub);
 RunFn setup_restore(CLI::App& sub);
 RunFn setup_restore_postgres(CLI::App& sub);  // restore's postgres subcommand
 RunFn setup_snapshots(CLI::App& sub);

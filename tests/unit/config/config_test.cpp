@@ -50,6 +50,22 @@ TEST_CASE("mission aliases map onto bkp keys", "[config]") {
   CHECK(c->find("encryption.algorithm")->source == "ENCRYPTION_ALGORITHM");
 }
 
+TEST_CASE("BACKUP_RETENTION_DAYS is retention.keep_within in days", "[config]") {
+  {
+    EnvGuard d("BACKUP_RETENTION_DAYS", "30");
+    auto c = Config::load(std::nullopt);
+    REQUIRE(c.ok());
+    CHECK(c->get("retention.keep_within") == "30d");
+  }
+  {
+    EnvGuard d("BACKUP_RETENTION_DAYS", "a month");
+    auto c = Config::load(std::nullopt);
+    REQUIRE_FALSE(c.ok());
+    CHECK(c.error().kind == util::ErrorKind::usage);
+    CHECK(c.error().message.find("BACKUP_RETENTION_DAYS") != std::string::npos);
+  }
+}
+
 TEST_CASE("bad configuration is a usage error that names the problem", "[config]") {
   test::TempDir d;
   SECTION("unknown key") {
@@ -82,7 +98,8 @@ TEST_CASE("bad configuration is a usage error that names the problem", "[config]
 TEST_CASE("redaction hides credentials in URLs", "[config]") {
   CHECK(redact_url("s3://bucket/prefix") == "s3://bucket/prefix");
   CHECK(redact_url("https://user:pa55@host/x") == "https://user:***@host/x");
-  CHECK(redact_url("https://a.blob/c?sv=1&sig=abc%2F&se=2") == "https://a.blob/c?sv=1&sig=***&se=2");
+  CHECK(redact_url("https://a.blob/c?sv=1&sig=abc%2F&se=2") ==
+        "https://a.blob/c?sv=1&sig=***&se=2");
   KeyInfo secret{"k", "", "", ValueType::string, "", "", Sensitivity::secret};
   CHECK(redact(secret, "topsecret") == "<redacted>");
 }

@@ -1,0 +1,320 @@
+// Prune: retention policy, then garbage collection in two phases.
+//
+// Phase 1 (mark): packs no remaining snapshot or WAL entry needs are named
+// in a new prune mark with a deadline (now + grace); packs that are partly
+// garbage first have their live blobs copied (sealed bytes as they are) to
+// new packs and a new index segment, then are marked too.
+// Phase 2 (delete), for marks whose deadline had passed when this run
+// started: packs that are still unneeded (re-checked against every
+// snapshot in storage now, including ones written since the mark) are
+// deleted, after the index segments naming them are rewritten; packs that
+// became needed again are kept. The mark goes last, so a run killed at any
+// point is finished by the next. Why this never races a backup: doc/prune.md.
+#include "engine/prune.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "engine/prune_scan.hpp"
+#include "repo/envelope.hpp"
+#include "util/time.hpp"
+
+namespace bkp::engine {
+
+using util::ErrorKind;
+using util::fail;
+
+namespace {
+
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
+
+// Retention: which snapshots go.
+util::Status apply_policy(repo::Repository& repo, const RepoScan& scan, const PruneOptions& o,
+                          PrunePlan& plan) {
+  if (o.policy.empty()) return {};
+  BKP_ASSIGN(auto holds, repo.list_holds());
+  std::set<std::string> held;
+  for (auto& h : holds) held.insert(h.snapshot);
+  std::vector<PolicyInput> inputs;
+  for (auto& s : scan.snapshots) {
+    if (!o.source.empty() && s.source_name != o.source) continue;
+    auto t = util::parse_rfc3339(s.time);
+    if (!t) return fail(ErrorKind::corrupt, "snapshot '" + s.id + "' has a bad time");
+    inputs.push_back({s.id, *t, s.source_name + "@" + s.hostname, s.tags, held.count(s.id) > 0});
+  }
+  plan.decisions = apply_retention(inputs, o.policy);
+  for (auto& d : plan.decisions)
+    if (!d.keep) plan.forget.push_back(d.id);
+  return {};
+}
+
+struct Decided {
+  // The packs whose blobs must survive: which entries of each are live.
+  std::map<repo::PackId, std::vector<std::size_t>> live;
+  std::set<repo::PackId> delete_now;
+};
+
+util::Status decide_packs(const RepoScan& scan, const BlobSet& referenced,
+                          const std::set<repo::PackId>& marked, const std::set<repo::PackId>& due,
+                          const PruneOptions& o, PrunePlan& plan, Decided& out) {
+  // Each referenced blob gets one keeper copy: in an unmarked stored pack
+  // if there is one, else in a marked one (which is then needed again).
+  std::set<repo::PackId> needed_marked;
+  for (auto& id : referenced) {
+    auto where = scan.blobs.find(id);
+    const std::pair<repo::PackId, std::size_t>* keep = nullptr;
+    const std::pair<repo::PackId, std::size_t>* fallback = nullptr;
+    if (where != scan.blobs.end()) {
+      for (auto& loc : where->second) {
+        if (!scan.packs.at(loc.first).stored) continue;
+        if (!marked.count(loc.first)) {
+          keep = &loc;
+          break;
+        }
+        if (!fallback) fallback = &loc;
+      }
+    }
+    if (!keep) keep = fallback;
+    if (!keep) {
+      return fail(ErrorKind::verification,
+                  "blob " + util::to_hex(id) +
+                      " is referenced but stored in no pack: nothing was deleted; run bkp verify");
+    }
+    out.live[keep->first].push_back(keep->second);
+    if (marked.count(keep->first)) needed_marked.insert(keep->first);
+  }
+  // Phase 2 candidates.
+  for (auto& pid : due) {
+    auto it = scan.packs.find(pid);
+    if (it == scan.packs.end() || !it->second.stored) continue;  // already gone
+    if (needed_marked.count(pid)) {
+      plan.kept_marked.push_back(pid);
+      continue;
+    }
+    out.delete_now.insert(pid);
+    plan.delete_now.push_back(pid);
+    plan.bytes_freed_now += it->second.size;
+  }
+  // Phase 1 candidates: stored, unmarked packs.
+  std::uint64_t repack_budget = o.max_repack_size;
+  std::vector<PackStat> partial;
+  for (auto& [pid, pack] : scan.packs) {
+    if (!pack.stored || marked.count(pid)) continue;
+    ++plan.packs_total;
+    PackStat st{pid, pack.size, 0};
+    if (auto l = out.live.find(pid); l != out.live.end()) {
+      for (auto i : l->second) st.live_bytes += pack.entries[i].length;
+    }
+    if (st.live_bytes == 0) {
+      plan.mark.push_back(st);
+      plan.bytes_marked += st.size;
+      continue;
+    }
+    // Unused blobs only: a pack's header is overhead, not garbage.
+    std::uint64_t blob_bytes = 0;
+    for (auto& e : pack.entries) blob_bytes += e.length;
+    if (blob_bytes <= st.live_bytes) continue;
+    double garbage = 100.0 * static_cast<double>(blob_bytes - st.live_bytes) /
+                     static_cast<double>(std::max<std::uint64_t>(st.size, 1));
+    if (garbage >= o.repack_threshold) partial.push_back(st);
+  }
+  // Most garbage first, within the copy budget.
+  std::sort(partial.begin(), partial.end(), [](const PackStat& a, const PackStat& b) {
+    return a.size - a.live_bytes > b.size - b.live_bytes;
+  });
+  for (auto& st : partial) {
+    if (st.live_bytes > repack_budget) continue;
+    repack_budget -= st.live_bytes;
+    plan.repack.push_back(st);
+    plan.bytes_repacked += st.live_bytes;
+    plan.bytes_marked += st.size;
+  }
+  // Segments that name a pack that is gone or going.
+  std::set<std::string> affected;
+  for (auto& [pid, pack] : scan.packs) {
+    if (pack.stored && !out.delete_now.count(pid)) continue;
+    affected.insert(pack.segments.begin(), pack.segments.end());
+  }
+  plan.rewrite_segments.assign(affected.begin(), affected.end());
+  return {};
+}
+
+util::Status put_index(repo::Repository& repo, const std::vector<repo::IndexedPack>& packs) {
+  if (packs.empty()) return {};
+  auto name = repo::new_index_name();
+  auto& key = repo.keyring().index_sealing_key();
+  auto sealed = repo::seal_object(repo::ObjectType::index, key.id, key.key,
+                                  repo::encode_index(packs), util::as_bytes(name));
+  return repo.backend().put(name, sealed, storage::WriteMode::create_only);
+}
+
+// Copies the live blobs of `plan.repack` into new packs (sealed bytes as
+// they are: no key needed to move them), then one index segment for them.
+util::Status repack(repo::Repository& repo, const RepoScan& scan, const Decided& decided,
+                    const PrunePlan& plan) {
+  repo::PackWriter writer;
+  std::vector<repo::IndexedPack> written;
+  auto finish = [&]() -> util::Status {
+    if (writer.empty()) return {};
+    auto f = writer.finish(repo.keyring().current_key());
+    auto st =
+        repo.backend().put(repo::pack_object_name(f.id), f.bytes, storage::WriteMode::create_only);
+    if (!st && st.error().kind != ErrorKind::exists) return st;
+    repo::IndexedPack ip{f.id, {}};
+    for (auto& b : f.blobs) ip.blobs.push_back({b.type, b.id, b.offset, b.length, b.raw_length});
+    written.push_back(std::move(ip));
+    return {};
+  };
+  for (auto& st : plan.repack) {
+    auto& pack = scan.packs.at(st.id);
+    BKP_ASSIGN(auto bytes, repo.backend().get(repo::pack_object_name(st.id)));
+    for (auto i : decided.live.at(st.id)) {
+      auto& e = pack.entries[i];
+      if (std::uint64_t{e.offset} + e.length > bytes.size()) {
+        return fail(ErrorKind::verification,
+                    "pack '" + repo::pack_object_name(st.id) + "' is shorter than its index says");
+      }
+      util::ByteView sealed(bytes.data() + e.offset, e.length);
+      // Checked before it is copied: a damaged blob must not look repaired.
+      repo::BlobLocation loc{e.id, e.type, st.id, e.offset, e.length, e.raw_length};
+      BKP_TRY(repo.decode_blob(loc, sealed));
+      writer.add(e.type, e.id, sealed, e.raw_length);
+      if (writer.size() >= repo.config().pack_size) BKP_TRY(finish());
+    }
+  }
+  BKP_TRY(finish());
+  return put_index(repo, written);
+}
+
+// Phase 2 for the packs decided: segments first, then packs, then marks.
+util::Status delete_marked(repo::Repository& repo, const RepoScan& scan, const Decided& decided,
+                           const PrunePlan& plan) {
+  std::set<std::string> rewrite(plan.rewrite_segments.begin(), plan.rewrite_segments.end());
+  std::vector<repo::IndexedPack> kept;
+  for (auto& [pid, pack] : scan.packs) {
+    if (!pack.stored || decided.delete_now.count(pid) || pack.entries.empty()) continue;
+    bool in_rewritten = std::any_of(pack.segments.begin(), pack.segments.end(),
+                                    [&](const std::string& s) { return rewrite.count(s) > 0; });
+    bool elsewhere = std::any_of(pack.segments.begin(), pack.segments.end(),
+                                 [&](const std::string& s) { return rewrite.count(s) == 0; });
+    if (in_rewritten && !elsewhere) kept.push_back({pid, pack.entries});
+  }
+  BKP_TRY(put_index(repo, kept));
+  for (auto& name : plan.rewrite_segments) BKP_TRY(repo.backend().remove(name));
+  for (auto& pid : plan.delete_now) BKP_TRY(repo.backend().remove(repo::pack_object_name(pid)));
+  for (auto& name : plan.due_marks) BKP_TRY(repo.backend().remove(name));
+  return {};
+}
+
+}  // namespace
+
+nlohmann::json PrunePlan::to_json() const {
+  auto packs = [](const std::vector<PackStat>& v) {
+    nlohmann::json a = nlohmann::json::array();
+    for (auto& p : v)
+      a.push_back({{"pack", util::to_hex(p.id)}, {"size", p.size}, {"live_bytes", p.live_bytes}});
+    return a;
+  };
+  auto ids = [](const std::vector<repo::PackId>& v) {
+    std::vector<std::string> a;
+    for (auto& p : v) a.push_back(util::to_hex(p));
+    return a;
+  };
+  nlohmann::json kept = nlohmann::json::array();
+  for (auto& d : decisions)
+    if (d.keep) kept.push_back({{"id", d.id}, {"reasons", d.reasons}});
+  return {{"snapshots_removed", forget},      {"snapshots_kept", kept},
+          {"packs_marked", packs(mark)},      {"packs_repacked", packs(repack)},
+          {"packs_deleted", ids(delete_now)}, {"packs_kept_marked", ids(kept_marked)},
+          {"marks_finished", due_marks},      {"index_segments_rewritten", rewrite_segments},
+          {"bytes_freed", bytes_freed_now},   {"bytes_marked", bytes_marked},
+          {"bytes_repacked", bytes_repacked}, {"packs", packs_total},
+          {"snapshots", snapshots_total},     {"delete_after", delete_after}};
+}
+
+util::Result<PrunePlan> prune_repository(repo::Repository& repo, const PruneOptions& o) {
+  BKP_TRY(repo.may_delete());
+  bool dry = o.dry_run == DryRun::yes;
+  auto start = util::now_ns();
+  PrunePlan plan;
+  RepoScan scan;
+  BKP_TRY(scan_repository(repo, scan));
+  plan.snapshots_total = scan.snapshots.size();
+  BKP_TRY(apply_policy(repo, scan, o, plan));
+
+  // Marks whose deadline had passed before anything else was listed.
+  std::set<repo::PackId> marked, due;
+  for (auto& [name, mark] : scan.marks) {
+    marked.insert(mark.packs.begin(), mark.packs.end());
+    auto deadline = util::parse_rfc3339(mark.delete_after);
+    if (!deadline) return fail(ErrorKind::corrupt, "prune mark '" + name + "' has a bad time");
+    // --grace 0 says no backup runs meanwhile: every mark may finish now.
+    if (*deadline <= start || o.grace_ns == 0) {
+      plan.due_marks.push_back(name);
+      due.insert(mark.packs.begin(), mark.packs.end());
+    }
+  }
+  std::set<std::string> forget(plan.forget.begin(), plan.forget.end());
+  std::vector<const repo::Snapshot*> roots;
+  for (auto& s : scan.snapshots)
+    if (!forget.count(s.id)) roots.push_back(&s);
+  BKP_ASSIGN(auto referenced, referenced_blobs(repo, scan, roots));
+
+  Decided decided;
+  BKP_TRY(decide_packs(scan, referenced, marked, due, o, plan, decided));
+  plan.delete_after = util::format_rfc3339(start + o.grace_ns);
+  // No grace: nothing protects a concurrent backup anyway, so the packs this
+  // run marks go in this run too (the mark, written first, makes a killed
+  // run resumable).
+  if (o.grace_ns == 0) {
+    std::vector<repo::PackId> now;
+    for (auto& p : plan.mark) now.push_back(p.id);
+    for (auto& p : plan.repack) now.push_back(p.id);
+    for (auto& p : now) {
+      plan.delete_now.push_back(p);
+      decided.delete_now.insert(p);
+      plan.bytes_freed_now += scan.packs.at(p).size;
+    }
+    plan.bytes_marked = 0;
+    std::set<std::string> affected(plan.rewrite_segments.begin(), plan.rewrite_segments.end());
+    for (auto& p : now) {
+      auto& segs = scan.packs.at(p).segments;
+      affected.insert(segs.begin(), segs.end());
+    }
+    plan.rewrite_segments.assign(affected.begin(), affected.end());
+  }
+  if (dry) return plan;
+
+  if (!plan.forget.empty()) BKP_TRY(forget_snapshots(repo, plan.forget, DryRun::no));
+  // Phase 1: copies first, so a marked pack never holds a blob's only copy.
+  BKP_TRY(repack(repo, scan, decided, plan));
+  repo::PruneMark mark;
+  mark.created = util::format_rfc3339(start);
+  mark.delete_after = plan.delete_after;
+  mark.hostname = host_name();
+  for (auto& p : plan.mark) mark.packs.push_back(p.id);
+  for (auto& p : plan.repack) mark.packs.push_back(p.id);
+  if (!mark.packs.empty()) {
+    BKP_ASSIGN(auto name, repo.write_prune_mark(mark));
+    if (o.grace_ns == 0) plan.due_marks.push_back(name);
+  }
+  // Phase 2.
+  BKP_TRY(delete_marked(repo, scan, decided, plan));
+  // The local catalog: new locations, retention dates.
+  BKP_TRY(repo.sync_catalog());
+  for (auto& d : plan.decisions) {
+    if (!d.keep) continue;
+    BKP_ASSIGN(auto row, repo.catalog().get_backup(d.id));
+    if (!row || row->retention_until == d.retention_until) continue;
+    row->retention_until = d.retention_until;
+    BKP_TRY(repo.catalog().upsert_backup(*row));
+  }
+  return plan;
+}
+
+}  // namespace bkp::engine

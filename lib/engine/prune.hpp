@@ -1,0 +1,64 @@
+// Forget and prune: removing snapshots (explicitly or by a retention
+// policy) and reclaiming the space of data no snapshot references, with
+// two-phase deletion so that prune never races a backup. See doc/prune.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/retention.hpp"
+#include "repo/repository.hpp"
+
+namespace bkp::engine {
+
+enum class DryRun { no, yes };
+
+inline constexpr std::int64_t kDefaultGraceNs = 6LL * 3600 * 1'000'000'000;
+
+struct ForgetResult {
+  std::vector<std::string> removed;  // snapshot ids
+};
+// Removes the snapshots' manifests (their data stays until prune). Refuses
+// the whole request, changing nothing, when any of them is held.
+util::Result<ForgetResult> forget_snapshots(repo::Repository& repo,
+                                            const std::vector<std::string>& ids, DryRun dry_run);
+
+struct PruneOptions {
+  RetentionPolicy policy;  // empty: remove no snapshots, only collect garbage
+  std::string source;      // apply the policy only to this source's snapshots
+  DryRun dry_run = DryRun::no;
+  double repack_threshold = 20;  // percent of a pack that is garbage
+  std::uint64_t max_repack_size = UINT64_MAX;
+  std::int64_t grace_ns = kDefaultGraceNs;
+};
+
+struct PackStat {
+  repo::PackId id{};
+  std::uint64_t size = 0;        // bytes in storage
+  std::uint64_t live_bytes = 0;  // stored bytes of blobs still needed
+};
+
+struct PrunePlan {
+  std::vector<PolicyDecision> decisions;      // every snapshot the policy looked at
+  std::vector<std::string> forget;            // snapshot ids removed
+  std::vector<PackStat> mark;                 // wholly unused: marked now, deleted after grace
+  std::vector<PackStat> repack;               // partly unused: live blobs copied, then marked
+  std::vector<repo::PackId> delete_now;       // marked earlier, grace over, still unused
+  std::vector<repo::PackId> kept_marked;      // marked earlier but referenced again: kept
+  std::vector<std::string> due_marks;         // marks finished by this run
+  std::vector<std::string> rewrite_segments;  // index segments naming deleted packs
+  std::uint64_t bytes_freed_now = 0;          // by delete_now
+  std::uint64_t bytes_marked = 0;             // freed by a prune after the grace period
+  std::uint64_t bytes_repacked = 0;           // live bytes copied
+  std::uint64_t packs_total = 0, snapshots_total = 0;
+  std::string delete_after;  // of the mark this run writes
+  nlohmann::json to_json() const;
+};
+
+// Plans and (unless dry_run) carries out a prune. Needs an admin slot.
+util::Result<PrunePlan> prune_repository(repo::Repository& repo, const PruneOptions& options);
+
+}  // namespace bkp::engine

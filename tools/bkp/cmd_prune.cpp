@@ -1,0 +1,136 @@
+// bkp prune: removes snapshots by a retention policy (options, else the
+// retention.* configuration) and reclaims the space of unused data, in two
+// phases (mark, then delete after a grace period). Logic in
+// lib/engine/prune.cpp; this file parses options and prints the plan.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "command.hpp"
+#include "engine/prune.hpp"
+
+namespace bkp::cli {
+
+namespace {
+
+struct PruneArgs {
+  std::optional<unsigned> last, hourly, daily, weekly, monthly, yearly;
+  std::string within;
+  std::vector<std::string> tags;
+  std::string source;
+  bool dry_run = false;
+  std::string max_repack_size;
+  std::optional<double> repack_threshold;
+  std::string grace;
+};
+
+// Options win; without any keep-* option the retention.* keys apply.
+util::Result<engine::PruneOptions> options(const Context& ctx, const PruneArgs& a) {
+  engine::PruneOptions o;
+  bool any = a.last || a.hourly || a.daily || a.weekly || a.monthly || a.yearly ||
+             !a.within.empty() || !a.tags.empty();
+  auto count = [&](const std::optional<unsigned>& flag, const char* key) -> util::Result<unsigned> {
+    if (any) return flag.value_or(0);
+    auto v = ctx.config.get(key);
+    if (!v || v->empty()) return 0u;
+    if (v->find_first_not_of("0123456789") != std::string::npos || v->size() > 9)
+      return util::fail(util::ErrorKind::usage, std::string(key) + " must be a whole number");
+    return static_cast<unsigned>(std::stoul(*v));
+  };
+  BKP_ASSIGN(o.policy.last, count(a.last, "retention.keep_last"));
+  BKP_ASSIGN(o.policy.hourly, count(a.hourly, "retention.keep_hourly"));
+  BKP_ASSIGN(o.policy.daily, count(a.daily, "retention.keep_daily"));
+  BKP_ASSIGN(o.policy.weekly, count(a.weekly, "retention.keep_weekly"));
+  BKP_ASSIGN(o.policy.monthly, count(a.monthly, "retention.keep_monthly"));
+  BKP_ASSIGN(o.policy.yearly, count(a.yearly, "retention.keep_yearly"));
+  std::string within = any ? a.within : ctx.config.get("retention.keep_within").value_or("");
+  if (!within.empty()) {
+    BKP_ASSIGN(o.policy.within_ns, engine::parse_duration(within));
+  }
+  o.policy.tags = a.tags;
+  o.source = a.source;
+  o.dry_run = a.dry_run ? engine::DryRun::yes : engine::DryRun::no;
+  std::string max = !a.max_repack_size.empty()
+                        ? a.max_repack_size
+                        : ctx.config.get("prune.max_repack_size").value_or("");
+  if (!max.empty()) {
+    BKP_ASSIGN(o.max_repack_size, engine::parse_size(max));
+  }
+  if (a.repack_threshold) {
+    o.repack_threshold = *a.repack_threshold;
+  } else if (auto t = ctx.config.get("prune.repack_threshold"); t && !t->empty()) {
+    try {
+      o.repack_threshold = std::stod(*t);
+    } catch (const std::exception&) {
+      return util::fail(util::ErrorKind::usage, "prune.repack_threshold must be a number");
+    }
+  }
+  if (o.repack_threshold < 0 || o.repack_threshold > 100)
+    return util::fail(util::ErrorKind::usage, "the repack threshold must be between 0 and 100");
+  std::string grace = !a.grace.empty() ? a.grace : ctx.config.get("prune.grace").value_or("");
+  if (grace == "0") {
+    o.grace_ns = 0;
+  } else if (!grace.empty()) {
+    BKP_ASSIGN(o.grace_ns, engine::parse_duration(grace));
+  }
+  return o;
+}
+
+}  // namespace
+
+RunFn setup_prune(CLI::App& sub) {
+  auto a = std::make_shared<PruneArgs>();
+  sub.add_option("--keep-last", a->last, "keep the newest N snapshots");
+  sub.add_option("--keep-hourly", a->hourly, "keep the newest snapshot of each of N hours");
+  sub.add_option("--keep-daily", a->daily, "keep the newest snapshot of each of N days");
+  sub.add_option("--keep-weekly", a->weekly, "keep the newest snapshot of each of N weeks");
+  sub.add_option("--keep-monthly", a->monthly, "keep the newest snapshot of each of N months");
+  sub.add_option("--keep-yearly", a->yearly, "keep the newest snapshot of each of N years");
+  sub.add_option("--keep-within", a->within,
+                 "keep snapshots within DURATION of the newest (e.g. 30d, 12h)");
+  sub.add_option("--keep-tag", a->tags, "keep snapshots with this tag (repeatable)");
+  sub.add_option("--source", a->source, "apply the policy only to this source's snapshots");
+  sub.add_flag("--dry-run", a->dry_run, "print the plan, change nothing");
+  sub.add_option("--max-repack-size", a->max_repack_size,
+                 "copy at most SIZE of live data out of partly unused packs (e.g. 2G)");
+  sub.add_option("--repack-threshold", a->repack_threshold,
+                 "rewrite packs at least PCT percent unused (default 20)");
+  sub.add_option("--grace", a->grace,
+                 "wait DURATION between marking packs and deleting them (default 6h; 0: at once)");
+  return [a](Context& ctx) {
+    auto& repo = *ctx.repo;
+    if (auto st = repo.may_delete(); !st) return ctx.out.error(st.error());
+    auto o = options(ctx, *a);
+    if (!o) return ctx.out.error(o.error());
+    if (auto st = repo.sync_catalog(); !st) return ctx.out.error(st.error());
+    auto plan = engine::prune_repository(repo, *o);
+    if (!plan) return ctx.out.error(plan.error());
+    if (ctx.out.json()) {
+      auto j = plan->to_json();
+      j["dry_run"] = a->dry_run;
+      ctx.out.emit("prune", j);
+      return 0;
+    }
+    std::string verb = a->dry_run ? "would " : "";
+    for (auto& id : plan->forget)
+      ctx.out.info(verb + (a->dry_run ? "remove" : "removed") + " snapshot " + id.substr(0, 8));
+    ctx.out.info(std::to_string(plan->forget.size()) + " of " +
+                 std::to_string(plan->snapshots_total) + " snapshots " +
+                 (a->dry_run ? "would be " : "") + "removed");
+    ctx.out.info(std::to_string(plan->delete_now.size()) + " packs " +
+                 (a->dry_run ? "would be " : "") + "deleted (" +
+                 human_bytes(plan->bytes_freed_now) + " freed), " +
+                 std::to_string(plan->kept_marked.size()) +
+                 " marked packs kept because snapshots need them again");
+    ctx.out.info(std::to_string(plan->mark.size()) + " unused and " +
+                 std::to_string(plan->repack.size()) + " partly unused packs " +
+                 (a->dry_run ? "would be " : "") + "marked (" + human_bytes(plan->bytes_marked) +
+                 ", " + human_bytes(plan->bytes_repacked) +
+                 " of live data copied), deleted by a "
+                 "prune after " +
+                 plan->delete_after);
+    return 0;
+  };
+}
+
+}  // namespace bkp::cli
