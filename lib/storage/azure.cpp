@@ -7,6 +7,7 @@
 
 #include "storage/azure_sharedkey.hpp"
 #include "storage/http_error.hpp"
+#include "storage/http_range.hpp"
 
 namespace bkp::storage {
 
@@ -252,37 +253,18 @@ util::Result<util::Bytes> AzureBackend::get(std::string_view name) {
 util::Result<util::Bytes> AzureBackend::get_range(std::string_view name, std::uint64_t offset,
                                                   std::uint64_t length) {
   BKP_TRY(check_object_name("reading", name));
-  const std::string what = "reading " + quoted(name);
-  auto past_end = [&](std::string_view detail) {
-    return fail(ErrorKind::corrupt, what + ": range " + std::to_string(offset) + "+" +
-                                        std::to_string(length) + " " + std::string(detail));
-  };
-  if (length > UINT64_MAX - offset) return past_end("overflows");
-  if (length == 0) {
-    // HTTP has no empty range; the object's size decides.
-    BKP_ASSIGN(auto info, stat(name));
-    if (offset > info.size) return past_end("starts past the end");
-    return util::Bytes{};
-  }
-  Call call{"GET", blob_of(name), {}, {}, {}};
-  call.headers.emplace_back(
-      "x-ms-range", "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1));
-  BKP_ASSIGN(auto response, send(call));
-  if (response.status == 404) return fail(ErrorKind::not_found, what + ": no such object");
-  if (response.status == 416) return past_end("is past the end of the object");
-  if (response.status == 200) {
-    if (offset + length > response.body.size()) return past_end("is past the end of the object");
-    auto first = response.body.begin() + static_cast<std::ptrdiff_t>(offset);
-    return util::Bytes(first, first + static_cast<std::ptrdiff_t>(length));
-  }
-  if (response.status != 206) return fail(azure_error(response, what));
-  // Azure answers a range that starts inside the blob but ends past it with
-  // the bytes it has: a short read must not pass for data.
-  if (response.body.size() != length) {
-    return past_end("is past the end of the object (got " + std::to_string(response.body.size()) +
-                    " bytes)");
-  }
-  return std::move(response.body);
+  return http::get_range(
+      http::RangeRequest{name, offset, length,
+                         [&]() -> util::Result<std::uint64_t> {
+                           BKP_ASSIGN(auto info, stat(name));
+                           return info.size;
+                         },
+                         [&](const std::string& range) {
+                           return send(Call{"GET", blob_of(name), {}, {{"x-ms-range", range}}, {}});
+                         },
+                         [](const http::Response& response, const std::string& what) {
+                           return azure_error(response, what);
+                         }});
 }
 
 util::Result<ObjectInfo> AzureBackend::stat(std::string_view name) {

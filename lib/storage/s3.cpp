@@ -7,6 +7,7 @@
 #include <pugixml.hpp>
 
 #include "storage/http_error.hpp"
+#include "storage/http_range.hpp"
 
 namespace bkp::storage {
 
@@ -233,36 +234,18 @@ util::Result<util::Bytes> S3Backend::get(std::string_view name) {
 util::Result<util::Bytes> S3Backend::get_range(std::string_view name, std::uint64_t offset,
                                                std::uint64_t length) {
   BKP_TRY(check_object_name("reading", name));
-  const std::string what = "reading " + quoted(name);
-  auto past_end = [&](std::string_view detail) {
-    return fail(ErrorKind::corrupt, what + ": range " + std::to_string(offset) + "+" +
-                                        std::to_string(length) + " " + std::string(detail));
-  };
-  if (length > UINT64_MAX - offset) return past_end("overflows");
-  if (length == 0) {
-    // HTTP has no empty range; the object's size decides.
-    BKP_ASSIGN(auto info, stat(name));
-    if (offset > info.size) return past_end("starts past the end");
-    return util::Bytes{};
-  }
-  Call call{"GET", key_of(name), {}, {}, {}};
-  call.headers.emplace_back(
-      "Range", "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1));
-  BKP_ASSIGN(auto response, send(call));
-  if (response.status == 404) return fail(ErrorKind::not_found, what + ": no such object");
-  if (response.status == 416) return past_end("is past the end of the object");
-  if (response.status == 200) {
-    // A server that ignores Range sends the whole object: cut it here.
-    if (offset + length > response.body.size()) return past_end("is past the end of the object");
-    auto first = response.body.begin() + static_cast<std::ptrdiff_t>(offset);
-    return util::Bytes(first, first + static_cast<std::ptrdiff_t>(length));
-  }
-  if (response.status != 206) return fail(http::response_error(response, what));
-  if (response.body.size() != length) {
-    return past_end("is past the end of the object (got " + std::to_string(response.body.size()) +
-                    " bytes)");
-  }
-  return std::move(response.body);
+  return http::get_range(
+      http::RangeRequest{name, offset, length,
+                         [&]() -> util::Result<std::uint64_t> {
+                           BKP_ASSIGN(auto info, stat(name));
+                           return info.size;
+                         },
+                         [&](const std::string& range) {
+                           return send(Call{"GET", key_of(name), {}, {{"Range", range}}, {}});
+                         },
+                         [](const http::Response& response, const std::string& what) {
+                           return http::response_error(response, what);
+                         }});
 }
 
 util::Result<ObjectInfo> S3Backend::stat(std::string_view name) {
