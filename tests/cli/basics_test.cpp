@@ -58,11 +58,13 @@ TEST_CASE("no command prints help and exits 2; help exits 0", "[cli]") {
 TEST_CASE("config show reports origins and redacts", "[cli][config]") {
   Cli cli;
   auto cfg = cli.home() / "custom.toml";
-  REQUIRE(bkp::util::write_file_atomic(cfg, bkp::util::as_bytes("repository = \"/srv/file\"\n")).ok());
+  REQUIRE(
+      bkp::util::write_file_atomic(cfg, bkp::util::as_bytes("repository = \"/srv/file\"\n")).ok());
   cli.env["BKP_PASSWORD_COMMAND"] = "echo secret";
   auto r = cli.run({"--config", cfg.string(), "config", "show", "--origin"});
   REQUIRE(r.status == 0);
-  CHECK(r.out.find("repository = /srv/file    # config (" + cfg.string() + ")") != std::string::npos);
+  CHECK(r.out.find("repository = /srv/file    # config (" + cfg.string() + ")") !=
+        std::string::npos);
   CHECK(r.out.find("password_command = echo secret    # environment (BKP_PASSWORD_COMMAND)") !=
         std::string::npos);
   auto over = cli.run({"--config", cfg.string(), "-r", "/srv/cli", "config", "show", "--origin"});
@@ -78,7 +80,8 @@ TEST_CASE("the user's config file is found in ~/.config/bkp", "[cli][config]") {
   auto dir = cli.home() / ".config" / "bkp";
   REQUIRE(bkp::util::make_dirs(dir).ok());
   REQUIRE(bkp::util::write_file_atomic(dir / "bkp.toml",
-                                       bkp::util::as_bytes("repository = \"/srv/home\"\n")).ok());
+                                       bkp::util::as_bytes("repository = \"/srv/home\"\n"))
+              .ok());
   auto r = cli.run({"config", "show"});
   CHECK(r.out.find("repository = /srv/home") != std::string::npos);
 }

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "util/fs.hpp"
 #include "util/subprocess.hpp"
 
 extern char** environ;
@@ -36,6 +37,21 @@ std::filesystem::path source_root() {
   const char* root = std::getenv("BKP_SOURCE_ROOT");
   if (!root) throw std::runtime_error("BKP_SOURCE_ROOT is not set");
   return root;
+}
+
+std::string noise(std::size_t n, std::uint64_t seed) {
+  std::string s(n, '\0');
+  std::uint64_t x = 0x9e3779b97f4a7c15ull * (seed + 1);
+  for (std::size_t i = 0; i < n; i += 8) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    for (std::size_t k = 0; k < 8 && i + k < n; ++k) s[i + k] = static_cast<char>(x >> (8 * k));
+  }
+  return s;
+}
+
+std::string read(const std::filesystem::path& p) {
+  auto r = bkp::util::read_text_file(p);
+  return r ? *r : "<unreadable: " + r.error().message + ">";
 }
 
 }  // namespace bkp::test

@@ -2,6 +2,7 @@
 // points at a temporary directory and no BKP_* variable leaks in.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -29,5 +30,10 @@ class Cli {
 };
 
 std::filesystem::path source_root();
+
+// Incompressible bytes; a different seed gives content that never dedups.
+std::string noise(std::size_t n, std::uint64_t seed);
+// A file's content, or a note saying why it could not be read.
+std::string read(const std::filesystem::path& p);
 
 }  // namespace bkp::test

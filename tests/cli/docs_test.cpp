@@ -30,7 +30,8 @@ std::string text(const std::string& rel) {
 std::set<std::string> long_options(const std::string& help) {
   std::set<std::string> opts;
   static const std::regex re(R"((--[a-z][a-z0-9-]+))");
-  for (auto it = std::sregex_iterator(help.begin(), help.end(), re); it != std::sregex_iterator(); ++it)
+  for (auto it = std::sregex_iterator(help.begin(), help.end(), re); it != std::sregex_iterator();
+       ++it)
     opts.insert((*it)[1]);
   return opts;
 }

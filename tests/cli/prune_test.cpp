@@ -22,6 +22,8 @@
 extern char** environ;
 
 using bkp::test::Cli;
+using bkp::test::noise;
+using bkp::test::read;
 using bkp::test::Run;
 using bkp::util::Child;
 using bkp::util::SpawnOptions;
@@ -30,21 +32,6 @@ namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 
 namespace {
-
-std::string noise(std::size_t n, std::uint64_t seed) {
-  std::string s(n, '\0');
-  std::uint64_t x = 0x9e3779b97f4a7c15ull * (seed + 1);
-  for (std::size_t i = 0; i < n; i += 8) {
-    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-    for (std::size_t k = 0; k < 8 && i + k < n; ++k) s[i + k] = static_cast<char>(x >> (8 * k));
-  }
-  return s;
-}
-
-std::string read(const fs::path& p) {
-  auto r = bkp::util::read_text_file(p);
-  return r ? *r : "<unreadable: " + r.error().message + ">";
-}
 
 struct PruneFixture {
   Cli cli;

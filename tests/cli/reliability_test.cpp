@@ -26,6 +26,8 @@
 extern char** environ;
 
 using bkp::test::Cli;
+using bkp::test::noise;
+using bkp::test::read;
 using bkp::test::Run;
 using bkp::util::Child;
 using bkp::util::SpawnOptions;
@@ -34,22 +36,6 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 namespace {
-
-// Incompressible bytes; a different seed gives content that never dedups.
-std::string noise(std::size_t n, std::uint64_t seed) {
-  std::string s(n, '\0');
-  std::uint64_t x = 0x9e3779b97f4a7c15ull * (seed + 1);
-  for (std::size_t i = 0; i < n; i += 8) {
-    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-    for (std::size_t k = 0; k < 8 && i + k < n; ++k) s[i + k] = static_cast<char>(x >> (8 * k));
-  }
-  return s;
-}
-
-std::string read(const fs::path& p) {
-  auto r = bkp::util::read_text_file(p);
-  return r ? *r : "<unreadable: " + r.error().message + ">";
-}
 
 // Compared as a whole; on a mismatch Catch2 would print megabytes of noise.
 bool same_content(const fs::path& a, const fs::path& b) { return read(a) == read(b); }
