@@ -14,6 +14,7 @@
 #include "util/time.hpp"
 
 #include "bkp_build_config.hpp"
+#include "util/host.hpp"
 
 namespace bkp::engine {
 
@@ -304,8 +305,8 @@ util::Result<BackupReport> backup_files(repo::Repository& repo, const FileBackup
   repo::Snapshot snap;
   snap.id = repo::new_snapshot_id();
   snap.time = util::now_rfc3339();
-  snap.hostname = hostname();
-  snap.username = username();
+  snap.hostname = util::host_name();
+  snap.username = util::user_name();
   snap.source_kind = options.source_kind;
   snap.extra = options.extra;
   for (auto& r : roots) snap.paths.push_back(r.string());

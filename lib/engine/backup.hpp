@@ -104,7 +104,4 @@ util::Result<std::optional<repo::Snapshot>> find_parent(repo::Repository& repo,
 // count over the repository's lifetime (several backups in one process).
 repo::WriteStats written_since(const repo::WriteStats& before, const repo::WriteStats& now);
 
-std::string hostname();
-std::string username();
-
 }  // namespace bkp::engine

@@ -12,6 +12,7 @@
 #include "engine/backup.hpp"
 #include "engine/content.hpp"
 #include "engine/tree.hpp"
+#include "util/host.hpp"
 #include "util/subprocess.hpp"
 #include "util/time.hpp"
 
@@ -47,17 +48,6 @@ repo::WriteStats written_since(const repo::WriteStats& before, const repo::Write
   d.stored_bytes_new = now.stored_bytes_new - before.stored_bytes_new;
   d.packs_written = now.packs_written - before.packs_written;
   return d;
-}
-
-std::string hostname() {
-  char buf[256] = {};
-  ::gethostname(buf, sizeof buf - 1);
-  return buf;
-}
-
-std::string username() {
-  if (auto* pw = ::getpwuid(::geteuid())) return pw->pw_name;
-  return std::to_string(::geteuid());
 }
 
 util::Result<std::optional<repo::Snapshot>> find_parent(repo::Repository& repo,
@@ -102,8 +92,8 @@ repo::Snapshot new_snapshot(const std::string& kind, const std::string& name,
   repo::Snapshot snap;
   snap.id = repo::new_snapshot_id();
   snap.time = util::now_rfc3339();
-  snap.hostname = hostname();
-  snap.username = username();
+  snap.hostname = util::host_name();
+  snap.username = util::user_name();
   snap.source_kind = kind;
   snap.source_name = name;
   snap.tags = tags;

@@ -9,6 +9,7 @@
 #include "engine/wal.hpp"
 #include "repo/wal_entry.hpp"
 #include "sources/postgres/session.hpp"
+#include "util/host.hpp"
 #include "util/time.hpp"
 
 namespace bkp::engine {
@@ -107,7 +108,7 @@ std::string wal_segment_name(const WalSegment& s, std::uint64_t segment_size) {
 }
 
 std::string pg_physical_source(const std::string& data_dir) {
-  return "postgres-physical:" + hostname() + ":" + data_dir;
+  return "postgres-physical:" + util::host_name() + ":" + data_dir;
 }
 
 std::vector<std::string> pg_physical_excludes(const std::string& data_dir) {

@@ -18,6 +18,7 @@
 
 #include "engine/prune_scan.hpp"
 #include "repo/envelope.hpp"
+#include "util/host.hpp"
 #include "util/time.hpp"
 
 namespace bkp::engine {
@@ -26,12 +27,6 @@ using util::ErrorKind;
 using util::fail;
 
 namespace {
-
-std::string host_name() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
-  return buf;
-}
 
 // Retention: which snapshots go.
 util::Status apply_policy(repo::Repository& repo, const RepoScan& scan, const PruneOptions& o,
@@ -296,7 +291,7 @@ util::Result<PrunePlan> prune_repository(repo::Repository& repo, const PruneOpti
   repo::PruneMark mark;
   mark.created = util::format_rfc3339(start);
   mark.delete_after = plan.delete_after;
-  mark.hostname = host_name();
+  mark.hostname = util::host_name();
   for (auto& p : plan.mark) mark.packs.push_back(p.id);
   for (auto& p : plan.repack) mark.packs.push_back(p.id);
   if (!mark.packs.empty()) {

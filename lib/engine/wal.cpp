@@ -10,6 +10,7 @@
 #include "engine/content.hpp"
 #include "repo/envelope.hpp"
 #include "util/fs.hpp"
+#include "util/host.hpp"
 #include "util/time.hpp"
 
 namespace bkp::engine {
@@ -109,7 +110,7 @@ util::Result<WalPushReport> wal_push(repo::Repository& repo, const std::filesyst
   entry.size = data.size();
   entry.sha256 = sha;
   entry.pushed = util::now_rfc3339();
-  entry.hostname = hostname();
+  entry.hostname = util::host_name();
   for (auto& id : stored.chunks) {
     BKP_ASSIGN(auto loc, repo.catalog().find_blob(id));
     if (!loc) {

@@ -61,9 +61,9 @@ util::Result<util::Bytes> open_object(ObjectType type, const util::SecretBytes& 
                                       util::ByteView sealed, util::ByteView binding) {
   BKP_ASSIGN(auto header, peek_envelope(sealed));
   if (header.type != type) {
-    return fail(ErrorKind::verification, "object has type " +
-                                             std::to_string(static_cast<int>(header.type)) +
-                                             ", expected " + std::to_string(static_cast<int>(type)));
+    return fail(ErrorKind::verification,
+                "object has type " + std::to_string(static_cast<int>(header.type)) + ", expected " +
+                    std::to_string(static_cast<int>(type)));
   }
   auto ad = associated_data(type, header.key_id, binding);
   auto opened = crypto::open(key, sealed.subspan(envelope_prefix_size), ad);

@@ -10,6 +10,7 @@
 #include "crypto/hash.hpp"
 #include "repo/json_read.hpp"
 #include "util/fs.hpp"
+#include "util/host.hpp"
 #include "util/time.hpp"
 
 namespace bkp::repo {
@@ -30,12 +31,6 @@ util::Result<util::SecretBytes> slot_kek(const KeySlot& slot, const Credentials&
     return c.secret;
   }
   return crypto::derive_key(c.secret.chars(), slot.kdf);
-}
-
-std::string get_host() {
-  char buf[256] = {};
-  ::gethostname(buf, sizeof buf - 1);
-  return buf;
 }
 
 }  // namespace
@@ -110,7 +105,7 @@ util::Result<KeySlot> make_slot(const Credentials& c, const util::SecretBytes& m
   BKP_ASSIGN(auto kek, slot_kek(slot, c));
   slot.wrapped = crypto::seal(kek, master_key.view(), slot_binding(slot.id));
   slot.created = util::now_rfc3339();
-  slot.hostname = get_host();
+  slot.hostname = util::host_name();
   if (const char* u = ::getenv("USER")) slot.username = u;
   return slot;
 }

@@ -206,7 +206,8 @@ util::Result<WriterKeyring> WriterKeyring::decode(util::ByteView in) {
   if (util::get_u32le(in.data()) != kWriterKeyringVersion) {
     return fail(ErrorKind::usage, "writer keyring format is newer than this bkp; upgrade bkp");
   }
-  if (in.size() != kWriterSize) return fail(ErrorKind::corrupt, "writer keyring has a wrong length");
+  if (in.size() != kWriterSize)
+    return fail(ErrorKind::corrupt, "writer keyring has a wrong length");
   const std::uint8_t* p = in.data();
   WriterKeyring w;
   w.generation = util::get_u64le(p + 4);
@@ -236,7 +237,8 @@ util::Result<DataKey> open_session_key(const crypto::BoxKeyPair& box, const KeyI
                                        util::ByteView sealed) {
   auto plain = crypto::box_open(box, sealed);
   if (!plain) return fail(ErrorKind::verification, "session key does not open");
-  if (plain->size() != kSessionPlain) return fail(ErrorKind::corrupt, "session key has a wrong length");
+  if (plain->size() != kSessionPlain)
+    return fail(ErrorKind::corrupt, "session key has a wrong length");
   DataKey dk;
   std::memcpy(dk.id.data(), plain->data(), 8);
   if (dk.id != expected) return fail(ErrorKind::verification, "session key names another key id");

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "repo/repository.hpp"
+#include "util/host.hpp"
 #include "util/time.hpp"
 
 namespace bkp::repo {
@@ -14,12 +15,6 @@ using util::ErrorKind;
 using util::fail;
 
 namespace {
-
-std::string host_name() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
-  return buf;
-}
 
 // Clocks of the prune host and of a backup host may differ: a backup stops
 // this long before a mark's deadline (half the grace period when that is
@@ -178,7 +173,7 @@ util::Status Repository::put_hold(const Hold& hold) {
   BKP_TRY(may_delete());
   Hold h = hold;
   if (h.created.empty()) h.created = util::now_rfc3339();
-  if (h.hostname.empty()) h.hostname = host_name();
+  if (h.hostname.empty()) h.hostname = util::host_name();
   auto& key = keyring_.current_key();
   auto name = h.object_name();
   auto sealed = seal_object(ObjectType::hold, key.id, key.key, h.encode(), util::as_bytes(name));

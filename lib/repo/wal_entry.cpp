@@ -6,9 +6,9 @@
 
 namespace bkp::repo {
 
+using catalog::Id32;
 using util::ErrorKind;
 using util::fail;
-using catalog::Id32;
 
 namespace {
 

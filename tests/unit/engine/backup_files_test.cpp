@@ -11,6 +11,7 @@
 
 #include "engine/tree_walk.hpp"
 #include "engine_fixture.hpp"
+#include "util/host.hpp"
 #include "util/subprocess.hpp"
 
 using namespace bkp;
@@ -115,9 +116,9 @@ TEST_CASE("a full backup restores bit for bit", "[backup][restore]") {
   CHECK(snap.parent.empty());
   CHECK(snap.source_kind == "files");
   CHECK(snap.paths == std::vector<std::string>{src.string()});
-  CHECK(snap.source_name == engine::hostname() + ":" + src.string());
+  CHECK(snap.source_name == util::host_name() + ":" + src.string());
   CHECK(snap.tags == std::vector<std::string>{"daily"});
-  CHECK(snap.username == engine::username());
+  CHECK(snap.username == util::user_name());
   CHECK(snap.stats["files_new"] == built.regular_files);
   CHECK(snap.stats["files_unmodified"] == 0);
   CHECK(snap.stats["files_changed"] == 0);
