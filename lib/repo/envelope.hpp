@@ -28,6 +28,7 @@ enum class ObjectType : std::uint8_t {
   keyring = 6,
   key_slot = 7,
   wal_entry = 8,
+  audit_entry = 9,
 };
 
 using KeyId = std::array<std::uint8_t, 8>;
