@@ -15,6 +15,7 @@ RunFn setup_diff(CLI::App& sub) {
     if (!a) return ctx.out.error(a.error());
     auto b = engine::resolve_snapshot(repo, (*specs)[1]);
     if (!b) return ctx.out.error(b.error());
+    ctx.audit.snapshots = {a->id, b->id};
     std::map<char, int> counts;
     auto st = engine::diff_snapshots(repo, *a, *b, [&](const engine::DiffEntry& e) {
       char c = engine::change_symbol(e.change);

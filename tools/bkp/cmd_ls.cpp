@@ -40,6 +40,7 @@ RunFn setup_ls(CLI::App& sub) {
     if (auto st = repo.sync_catalog(); !st) return ctx.out.error(st.error());
     auto snap = engine::resolve_snapshot(repo, *spec);
     if (!snap) return ctx.out.error(snap.error());
+    ctx.audit.snapshots.push_back(snap->id);
     std::string prefix = *path;
     while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
     if (prefix == "/") prefix.clear();

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 
+#include "audit_trail.hpp"
 #include "command.hpp"
 #include "repository_access.hpp"
 #include "util/error.hpp"
@@ -128,13 +129,20 @@ int main(int argc, char** argv) {
   auto& [spec, run] = runners.at(selected.front());
   if (spec->needs == Needs::key) {
     auto repo = open_repository(ctx);
-    if (!repo) return ctx.out.error(repo.error());
+    if (!repo) {
+      record_unopened(ctx, spec->name, argc, argv, repo.error());
+      return ctx.out.error(repo.error());
+    }
     ctx.repo = std::move(*repo);
   }
+  int result = 1;
   try {
-    return run(ctx);
+    result = run(ctx);
   } catch (const std::exception& e) {
     std::cerr << "bkp: internal error in '" << spec->name << "': " << e.what() << "\n";
-    return 1;
   }
+  // Every command that opened the repository leaves an audit entry, whatever
+  // its result (tools/bkp/audit_trail.cpp).
+  record_audit(ctx, spec->name, argc, argv, result);
+  return result;
 }
