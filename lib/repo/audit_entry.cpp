@@ -28,7 +28,8 @@ nlohmann::json array_or_text(const std::string& text) {
 
 // Arrays of strings only: what the catalog columns hold.
 const nlohmann::json& string_array(const nlohmann::json& j, const char* what) {
-  if (!j.is_array()) throw nlohmann::json::type_error::create(302, std::string(what) + " must be an array", &j);
+  if (!j.is_array())
+    throw nlohmann::json::type_error::create(302, std::string(what) + " must be an array", &j);
   for (auto& e : j)
     if (!e.is_string())
       throw nlohmann::json::type_error::create(302, std::string(what) + " must hold strings", &j);
@@ -74,8 +75,7 @@ std::string audit_object_name(std::string_view chain, std::int64_t seq) {
   return std::string(audit_prefix) + std::string(chain) + "/" + buf;
 }
 
-std::optional<std::pair<std::string, std::int64_t>> parse_audit_object_name(
-    std::string_view name) {
+std::optional<std::pair<std::string, std::int64_t>> parse_audit_object_name(std::string_view name) {
   if (!name.starts_with(audit_prefix)) return std::nullopt;
   name.remove_prefix(audit_prefix.size());
   if (name.size() != 32 + 1 + 20 || name[32] != '/' || !is_hex(name.substr(0, 32), 32))

@@ -37,8 +37,7 @@ std::string audit_mac(const util::SecretBytes& key, const catalog::AuditRow& row
 // "audit/<chain>/<seq as 20 decimal digits>", so names sort by seq.
 std::string audit_object_name(std::string_view chain, std::int64_t seq);
 // The chain and seq in an object name, or nullopt when it is not one.
-std::optional<std::pair<std::string, std::int64_t>> parse_audit_object_name(
-    std::string_view name);
+std::optional<std::pair<std::string, std::int64_t>> parse_audit_object_name(std::string_view name);
 
 // Plaintext of the stored object: the canonical JSON plus "mac". decode()
 // checks every field's type (not the MAC: see verify in audit_log.cpp).

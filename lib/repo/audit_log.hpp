@@ -18,11 +18,11 @@
 namespace bkp::repo {
 
 struct AuditReport {
-  std::size_t entries = 0;     // entries checked (sealed into a chain)
+  std::size_t entries = 0;  // entries checked (sealed into a chain)
   std::size_t chains = 0;
-  std::size_t imported = 0;    // entries read from storage into the catalog
-  std::size_t pending = 0;     // recorded without the key, not yet sealed
-  std::size_t unmirrored = 0;  // sealed, but not yet in storage
+  std::size_t imported = 0;           // entries read from storage into the catalog
+  std::size_t pending = 0;            // recorded without the key, not yet sealed
+  std::size_t unmirrored = 0;         // sealed, but not yet in storage
   std::vector<std::string> problems;  // each names the entry; empty: clean
 };
 

@@ -1,9 +1,9 @@
 // bkp audit: every command leaves an entry with the right fields and no
 // secret; tampering with the catalog rows or the stored objects is caught
 // (exit 13); catalog rebuild brings the log back from the storage.
+#include <sqlite3.h>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
-#include <sqlite3.h>
 
 #include <fstream>
 #include <sstream>
@@ -136,8 +136,9 @@ TEST_CASE("audit verify catches an edited, reordered or removed entry", "[audit]
     CHECK(r.err.find("00000000000000000002' fails its MAC") != std::string::npos);
   }
   SECTION("reordered") {
-    f.sql("UPDATE audit_log SET seq = -seq WHERE seq IN (2, 3);"
-          "UPDATE audit_log SET seq = 5 - seq WHERE seq IN (-2, -3);");
+    f.sql(
+        "UPDATE audit_log SET seq = -seq WHERE seq IN (2, 3);"
+        "UPDATE audit_log SET seq = 5 - seq WHERE seq IN (-2, -3);");
     CHECK(f.bkp({"audit", "verify"}).status == 13);
   }
   SECTION("removed from the catalog") {
@@ -155,9 +156,10 @@ TEST_CASE("audit verify catches an edited, reordered or removed entry", "[audit]
     CHECK(r.err.find("missing from the storage") != std::string::npos);
   }
   SECTION("forged without the key") {
-    f.sql("INSERT INTO audit_log(chain, seq, time, user, uid, host, command, result, prev_mac, "
-          "mac, mirrored) SELECT chain, 99, time, 'ghost', 0, host, 'restore', 0, mac, mac, 0 "
-          "FROM audit_log WHERE seq = 4");
+    f.sql(
+        "INSERT INTO audit_log(chain, seq, time, user, uid, host, command, result, prev_mac, "
+        "mac, mirrored) SELECT chain, 99, time, 'ghost', 0, host, 'restore', 0, mac, mac, 0 "
+        "FROM audit_log WHERE seq = 4");
     CHECK(f.bkp({"audit", "verify"}).status == 13);
   }
 }

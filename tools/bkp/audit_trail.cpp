@@ -105,9 +105,8 @@ void record_unopened(const Context& ctx, std::string_view command, int argc, cha
   auto known = cat->get_meta("repository_id");
   if (!known || (*known && **known != config->id)) return;
   if (!*known && !cat->set_meta("repository_id", config->id)) return;
-  auto row = base_row(command, argc, argv, error.kind == util::ErrorKind::wrong_key
-                                               ? util::exit_code(error.kind)
-                                               : 1);
+  auto row = base_row(command, argc, argv,
+                      error.kind == util::ErrorKind::wrong_key ? util::exit_code(error.kind) : 1);
   if (auto st = repo::record_pending_audit(*cat, std::move(row)); !st) {
     ctx.out.warn("could not record the audit log entry: " + st.error().message);
   }

@@ -24,9 +24,9 @@ RunFn setup_catalog(CLI::App& sub) {
                                {"backups", rows->size()},
                                {"audit_entries", audit->imported}});
     } else {
-      ctx.out.info("rebuilt catalog '" + repo.catalog_path().string() + "': " +
-                   std::to_string(rows->size()) + " backups, " + std::to_string(*blobs) + " chunks, " +
-                   std::to_string(audit->imported) + " audit entries restored");
+      ctx.out.info("rebuilt catalog '" + repo.catalog_path().string() +
+                   "': " + std::to_string(rows->size()) + " backups, " + std::to_string(*blobs) +
+                   " chunks, " + std::to_string(audit->imported) + " audit entries restored");
     }
     return 0;
   };

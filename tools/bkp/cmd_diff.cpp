@@ -7,7 +7,9 @@ namespace bkp::cli {
 
 RunFn setup_diff(CLI::App& sub) {
   auto specs = std::make_shared<std::vector<std::string>>();
-  sub.add_option("snapshots", *specs, "the two snapshots to compare: OLD NEW")->expected(2)->required();
+  sub.add_option("snapshots", *specs, "the two snapshots to compare: OLD NEW")
+      ->expected(2)
+      ->required();
   return [specs](Context& ctx) {
     auto& repo = *ctx.repo;
     if (auto st = repo.sync_catalog(); !st) return ctx.out.error(st.error());

@@ -28,9 +28,8 @@ RunFn setup_verify(CLI::App& sub) {
       ctx.audit.snapshots.push_back(snap->id);
     }
     Progress bar(ctx.out, "verify");
-    auto report = engine::verify_repository(repo, opts, [&](std::uint64_t bytes, std::uint64_t packs) {
-      bar.update(bytes, packs);
-    });
+    auto report = engine::verify_repository(
+        repo, opts, [&](std::uint64_t bytes, std::uint64_t packs) { bar.update(bytes, packs); });
     bar.finish();
     if (!report) return ctx.out.error(report.error());
     for (auto& n : report->notes) ctx.out.detail("note: " + n);

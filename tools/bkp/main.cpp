@@ -22,7 +22,8 @@ void add_global_options(CLI::App& app, GlobalOptions& g) {
   app.add_option("-r,--repo", g.repo, "repository location (env BKP_REPOSITORY)")->group(grp);
   app.add_option("--config", g.config_file, "configuration file (TOML)")->group(grp);
   app.add_option("--password-file", g.password_file,
-                 "read the passphrase from FILE (env BKP_PASSWORD_FILE)")->group(grp);
+                 "read the passphrase from FILE (env BKP_PASSWORD_FILE)")
+      ->group(grp);
   app.add_option("--password-command", g.password_command,
                  "run CMD and read the passphrase from its output (env BKP_PASSWORD_COMMAND)")
       ->group(grp);
@@ -54,7 +55,8 @@ void apply_overrides(Context& ctx) {
   if (!g.password_command.empty())
     ctx.config.set("password_command", g.password_command, Origin::command_line,
                    "--password-command");
-  if (!g.key_file.empty()) ctx.config.set("key_file", g.key_file, Origin::command_line, "--key-file");
+  if (!g.key_file.empty())
+    ctx.config.set("key_file", g.key_file, Origin::command_line, "--key-file");
   if (!g.s3_endpoint.empty())
     ctx.config.set("s3.endpoint", g.s3_endpoint, Origin::command_line, "--s3-endpoint");
   if (g.insecure_http)
@@ -119,9 +121,10 @@ int main(int argc, char** argv) {
     return util::exit_usage;
   }
 
-  auto cfg = config::Config::load(ctx.global.config_file.empty()
-                                      ? std::nullopt
-                                      : std::optional<std::filesystem::path>(ctx.global.config_file));
+  auto cfg =
+      config::Config::load(ctx.global.config_file.empty()
+                               ? std::nullopt
+                               : std::optional<std::filesystem::path>(ctx.global.config_file));
   if (!cfg) return ctx.out.error(cfg.error());
   ctx.config = std::move(*cfg);
   apply_overrides(ctx);

@@ -50,7 +50,8 @@ TEST_CASE("a new catalog has every table of schema version 2", "[catalog]") {
   Catalog cat = open_catalog(tmp.path() / "catalog.db");
   CHECK(cat.schema_version() == 2);
   auto names = table_names(cat);
-  for (const char* t : {"meta", "blobs", "index_segments", "backups", "recovery_jobs", "audit_log"}) {
+  for (const char* t :
+       {"meta", "blobs", "index_segments", "backups", "recovery_jobs", "audit_log"}) {
     INFO(t);
     CHECK(names.count(t) == 1);
   }
