@@ -157,7 +157,7 @@ TEST_CASE("a catalog from a newer bkp asks for an upgrade", "[catalog]") {
   REQUIRE_FALSE(opened.ok());
   CHECK(opened.error().kind == ErrorKind::usage);
   CHECK(opened.error().message == "catalog '" + file.string() +
-                                      "' has schema version 999, newer than this bkp knows (1): "
+                                      "' has schema version 999, newer than this bkp knows (2): "
                                       "upgrade bkp");
 }
 
