@@ -22,7 +22,7 @@ _bkp() {
   _init_completion || return
 
   local global_opts="-r --repo --config --password-file --password-command --key-file --key-command --s3-endpoint --insecure-http -q --quiet -v --verbose --json --no-progress -h --help"
-  local commands="backup catalog config diff forget help hold init keys ls prune release restore snapshots verify version wal-fetch wal-push"
+  local commands="audit backup catalog config diff forget help hold init keys ls prune release restore snapshots verify version wal-fetch wal-push"
 
   # The command and, for backup, catalog, config and restore, its subcommand.
   local cmd="" sub="" i after_dashdash=0
@@ -38,7 +38,7 @@ _bkp() {
     fi
     if [[ -z "$cmd" ]]; then
       cmd="$w"
-    elif [[ -z "$sub" && ("$cmd" == backup || "$cmd" == catalog || "$cmd" == config || "$cmd" == keys ||
+    elif [[ -z "$sub" && ("$cmd" == audit || "$cmd" == backup || "$cmd" == catalog || "$cmd" == config || "$cmd" == keys ||
               ("$cmd" == restore && "$w" == postgres)) ]]; then
       sub="$w"
     fi
@@ -90,6 +90,13 @@ _bkp() {
           ;;
         stdin) opts="--name --tag --" ;;
         postgres) opts="--mode --type --pg-data --wal-timeout --database --all-databases --tag $pg_opts" ;;
+      esac
+      ;;
+    audit)
+      case "$sub" in
+        "") opts="log verify export" ;;
+        log) opts="--since" ;;
+        export) opts="--output -o --format" ;;
       esac
       ;;
     catalog) [[ -z "$sub" ]] && opts="rebuild" ;;

@@ -13,7 +13,7 @@ function __bkp_complete_command
     complete -C (string join ' ' -- (string escape -- $rest) (commandline -ct))
 end
 
-set -l commands backup catalog config diff forget help hold init keys ls prune release restore snapshots verify version wal-fetch wal-push
+set -l commands audit backup catalog config diff forget help hold init keys ls prune release restore snapshots verify version wal-fetch wal-push
 complete -c bkp -f
 
 # Commands
@@ -102,6 +102,13 @@ complete -c bkp -n $in_pg_restore -l port -x -d 'port for the restored server'
 
 # wal-push PATH, wal-fetch NAME DEST
 complete -c bkp -n '__fish_seen_subcommand_from wal-push wal-fetch' -F
+
+# audit log|verify|export
+complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a audit -d "show, verify and export the repository's audit log"
+complete -c bkp -n '__fish_seen_subcommand_from audit; and not __fish_seen_subcommand_from log verify export' -a 'log verify export'
+complete -c bkp -n '__fish_seen_subcommand_from audit; and __fish_seen_subcommand_from log' -l since -x -d 'only entries at or after this time'
+complete -c bkp -n '__fish_seen_subcommand_from audit; and __fish_seen_subcommand_from export' -s o -l output -r -d 'the file to write'
+complete -c bkp -n '__fish_seen_subcommand_from audit; and __fish_seen_subcommand_from export' -l format -x -a 'jsonl csv' -d 'export format'
 
 # catalog rebuild
 complete -c bkp -n '__fish_seen_subcommand_from catalog; and not __fish_seen_subcommand_from rebuild' -a rebuild -d 'recreate the local catalog from the storage'

@@ -74,6 +74,33 @@ struct RecoveryJobRow {
   std::string error_message;
 };
 
+// One row of `audit_log`: a command that opened the repository. args,
+// snapshots and keys are JSON arrays as text; prev_mac and mac are 64 hex
+// digits (empty while the entry is pending: recorded without the key).
+struct AuditRow {
+  std::int64_t id = 0;  // catalog row id (insertion order), set on read
+  std::string chain;    // 32 hex: one chain per catalog
+  std::optional<std::int64_t> seq;
+  std::string time;  // RFC 3339
+  std::string user;
+  std::int64_t uid = 0;
+  std::string host;
+  std::string command;
+  std::string args = "[]";
+  int result = 0;  // exit code
+  std::string snapshots = "[]";
+  std::string keys = "[]";
+  bool keyed = true;  // false: recorded without the key, sealed later
+  std::string prev_mac, mac;
+  bool mirrored = false;
+};
+
+struct AuditFilter {
+  std::string since;  // RFC 3339: rows at or after it; empty for all
+  std::string chain;  // exact, or empty for all
+  bool pending_only = false;
+};
+
 class Statement;  // internal to lib/catalog (statement.hpp)
 
 // One connection to the catalog. Not thread-safe: use one Catalog per thread
@@ -135,6 +162,20 @@ class Catalog {
   util::Status update_recovery_job(const RecoveryJobRow& row);
   util::Result<std::optional<RecoveryJobRow>> get_recovery_job(std::string_view id);
   util::Result<std::vector<RecoveryJobRow>> list_recovery_jobs();
+
+  // audit_log (lib/catalog/audit.cpp). insert returns the row id. Lists are
+  // ordered by chain then seq (pending rows last, by row id), or by time
+  // with AuditOrder::time.
+  util::Result<std::int64_t> insert_audit(const AuditRow& row);
+  enum class AuditOrder { chain, time };
+  util::Result<std::vector<AuditRow>> list_audit(const AuditFilter& filter = {},
+                                                 AuditOrder order = AuditOrder::chain);
+  // The entry with the highest seq of a chain, or nullopt for a new chain.
+  util::Result<std::optional<AuditRow>> audit_head(std::string_view chain);
+  // Seals a pending row into its chain.
+  util::Status seal_audit(std::int64_t id, std::int64_t seq, std::string_view prev_mac,
+                          std::string_view mac);
+  util::Status set_audit_mirrored(std::int64_t id);
 
   sqlite3* handle() { return db_; }
 

@@ -74,7 +74,34 @@ CREATE TABLE recovery_jobs (
 );
 )sql";
 
-constexpr std::array<const char*, 1> kMigrations = {kMigration1};
+// The audit log (see doc/compliance.md and lib/repo/audit_log.hpp): one row
+// per command that opened the repository, hash-chained per catalog (chain).
+// seq and mac are NULL for an entry recorded without the key (a wrong
+// passphrase); the next command that holds a key seals it into the chain.
+constexpr const char* kMigration2 = R"sql(
+CREATE TABLE audit_log (
+  id        INTEGER PRIMARY KEY AUTOINCREMENT,
+  chain     TEXT NOT NULL,
+  seq       INTEGER,
+  time      TEXT NOT NULL,
+  user      TEXT NOT NULL,
+  uid       INTEGER NOT NULL,
+  host      TEXT NOT NULL,
+  command   TEXT NOT NULL,
+  args      TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(args)),
+  result    INTEGER NOT NULL,
+  snapshots TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(snapshots)),
+  keys      TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(keys)),
+  keyed     INTEGER NOT NULL DEFAULT 1,
+  prev_mac  TEXT,
+  mac       TEXT,
+  mirrored  INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (chain, seq)
+);
+CREATE INDEX audit_log_time ON audit_log(time);
+)sql";
+
+constexpr std::array<const char*, 2> kMigrations = {kMigration1, kMigration2};
 
 util::Result<int> read_user_version(sqlite3* db) {
   BKP_ASSIGN(Statement stmt, Statement::prepare(db, "PRAGMA user_version"));

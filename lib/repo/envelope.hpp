@@ -30,6 +30,7 @@ enum class ObjectType : std::uint8_t {
   wal_entry = 8,
   prune_mark = 9,
   hold = 10,
+  audit_entry = 11,
 };
 
 using KeyId = std::array<std::uint8_t, 8>;

@@ -29,6 +29,7 @@ int report(Context& ctx, const engine::BackupReport& r, double seconds) {
   for (auto& w : r.warnings) ctx.out.warn(w);
   const auto& s = r.snapshot;
   const auto& st = s.stats;
+  ctx.audit.snapshots.push_back(s.id);
   if (ctx.out.json()) {
     ctx.out.emit("backup", {{"snapshot", s.id},
                             {"source", s.source_name},

@@ -7,7 +7,9 @@ namespace bkp::cli {
 
 RunFn setup_diff(CLI::App& sub) {
   auto specs = std::make_shared<std::vector<std::string>>();
-  sub.add_option("snapshots", *specs, "the two snapshots to compare: OLD NEW")->expected(2)->required();
+  sub.add_option("snapshots", *specs, "the two snapshots to compare: OLD NEW")
+      ->expected(2)
+      ->required();
   return [specs](Context& ctx) {
     auto& repo = *ctx.repo;
     if (auto st = repo.sync_catalog(); !st) return ctx.out.error(st.error());
@@ -15,6 +17,7 @@ RunFn setup_diff(CLI::App& sub) {
     if (!a) return ctx.out.error(a.error());
     auto b = engine::resolve_snapshot(repo, (*specs)[1]);
     if (!b) return ctx.out.error(b.error());
+    ctx.audit.snapshots = {a->id, b->id};
     std::map<char, int> counts;
     auto st = engine::diff_snapshots(repo, *a, *b, [&](const engine::DiffEntry& e) {
       char c = engine::change_symbol(e.change);

@@ -85,6 +85,7 @@ int add(Context& ctx, const KeysOptions& o) {
   if (!credentials) return ctx.out.error(credentials.error());
   auto slot = ctx.repo->add_key_slot(*credentials, *role);
   if (!slot) return ctx.out.error(slot.error());
+  ctx.audit.keys.push_back("slot:" + slot->id);
   if (ctx.out.json()) {
     ctx.out.emit("key_added", slot_json(*slot, false));
   } else {
@@ -95,6 +96,7 @@ int add(Context& ctx, const KeysOptions& o) {
 }
 
 int remove(Context& ctx, const KeysOptions& o) {
+  ctx.audit.keys.push_back("slot:" + o.id);
   if (auto st = ctx.repo->remove_key_slot(o.id); !st) return ctx.out.error(st.error());
   if (ctx.out.json()) {
     ctx.out.emit("key_removed", {{"id", o.id}});
@@ -120,6 +122,9 @@ int rotate(Context& ctx, const KeysOptions& o) {
   }
   auto rot = ctx.repo->rotate_keys(credentials);
   if (!rot) return ctx.out.error(rot.error());
+  ctx.audit.keys.push_back("key:" + util::to_hex(rot->new_key));
+  if (rot->new_slot) ctx.audit.keys.push_back("slot:" + rot->new_slot->id);
+  for (auto& s : rot->removed_slots) ctx.audit.keys.push_back("slot:" + s);
   for (auto& e : rot->cleanup_errors) ctx.out.warn(e);
   if (ctx.out.json()) {
     nlohmann::json j{{"generation", rot->generation}, {"current_key", util::to_hex(rot->new_key)}};

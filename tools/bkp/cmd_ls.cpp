@@ -40,6 +40,7 @@ RunFn setup_ls(CLI::App& sub) {
     if (auto st = repo.sync_catalog(); !st) return ctx.out.error(st.error());
     auto snap = engine::resolve_snapshot(repo, *spec);
     if (!snap) return ctx.out.error(snap.error());
+    ctx.audit.snapshots.push_back(snap->id);
     std::string prefix = *path;
     while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
     if (prefix == "/") prefix.clear();
@@ -71,13 +72,14 @@ RunFn setup_ls(CLI::App& sub) {
         ctx.out.data(p);
       }
     };
-    engine::TreeVisitor v{[&](const std::string& p, const engine::TreeNode& n) -> util::Result<engine::Descend> {
-                            bool below = prefix.empty() || p == prefix || p.rfind(prefix + "/", 0) == 0;
-                            bool above = prefix.rfind(p + "/", 0) == 0;
-                            if (below) print(p, n);
-                            return below || above ? engine::Descend::yes : engine::Descend::no;
-                          },
-                          {}};
+    engine::TreeVisitor v{
+        [&](const std::string& p, const engine::TreeNode& n) -> util::Result<engine::Descend> {
+          bool below = prefix.empty() || p == prefix || p.rfind(prefix + "/", 0) == 0;
+          bool above = prefix.rfind(p + "/", 0) == 0;
+          if (below) print(p, n);
+          return below || above ? engine::Descend::yes : engine::Descend::no;
+        },
+        {}};
     if (!prefix.empty()) {
       if (auto found = engine::find_node(repo, snap->tree, prefix); !found) {
         return ctx.out.error(found.error());

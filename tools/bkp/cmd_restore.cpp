@@ -95,6 +95,7 @@ RunFn setup_restore(CLI::App& sub) {
     if (auto st = repo.sync_catalog(); !st) return ctx.out.error(st.error());
     auto snap = engine::resolve_snapshot(repo, a->snapshot);
     if (!snap) return ctx.out.error(snap.error());
+    ctx.audit.snapshots.push_back(snap->id);
     engine::RestoreFilter filter{a->includes, a->excludes};
 
     if (!a->to_stdout.empty()) {

@@ -68,6 +68,7 @@ RunFn setup_restore_postgres(CLI::App& pg) {
     }
     auto snap = engine::resolve_snapshot(repo, a->snapshot);
     if (!snap) return ctx.out.error(snap.error());
+    ctx.audit.snapshots.push_back(snap->id);
     auto conn = pg_connection(ctx, a->pg);
     if (!conn) return ctx.out.error(conn.error());
     if (a->globals_only) {

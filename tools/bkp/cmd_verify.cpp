@@ -25,11 +25,11 @@ RunFn setup_verify(CLI::App& sub) {
       auto snap = engine::resolve_snapshot(repo, s);
       if (!snap) return ctx.out.error(snap.error());
       opts.snapshot_ids.push_back(snap->id);
+      ctx.audit.snapshots.push_back(snap->id);
     }
     Progress bar(ctx.out, "verify");
-    auto report = engine::verify_repository(repo, opts, [&](std::uint64_t bytes, std::uint64_t packs) {
-      bar.update(bytes, packs);
-    });
+    auto report = engine::verify_repository(
+        repo, opts, [&](std::uint64_t bytes, std::uint64_t packs) { bar.update(bytes, packs); });
     bar.finish();
     if (!report) return ctx.out.error(report.error());
     for (auto& n : report->notes) ctx.out.detail("note: " + n);

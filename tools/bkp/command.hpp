@@ -34,6 +34,7 @@ const CommandSpec* find_command(std::string_view name);
 std::vector<std::string_view> suggest_commands(std::string_view typo);
 
 // One setup function per file cmd_<name>.cpp.
+RunFn setup_audit(CLI::App& sub);
 RunFn setup_backup(CLI::App& sub);
 RunFn setup_catalog(CLI::App& sub);
 RunFn setup_config(CLI::App& sub);

@@ -10,6 +10,8 @@ namespace {
 
 // Sorted by name: `bkp help` lists commands in this order.
 constexpr std::array kCommands{
+    CommandSpec{"audit", "show, verify and export the repository's audit log", Needs::key,
+                setup_audit},
     CommandSpec{"backup", "back up files, PostgreSQL, or a stream from stdin or a command",
                 Needs::key, setup_backup},
     CommandSpec{"catalog", "rebuild the local catalog from the storage", Needs::key, setup_catalog},

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "config/config.hpp"
 #include "output.hpp"
@@ -30,6 +31,14 @@ struct GlobalOptions {
   bool no_progress = false;
 };
 
+// What a command touched, for its audit log entry (tools/bkp/audit_trail.cpp):
+// snapshot ids, and key slot or data key ids ("slot:<id>", "key:<hex>").
+// The slot the repository was opened with is added by the dispatcher.
+struct AuditNotes {
+  std::vector<std::string> snapshots;
+  std::vector<std::string> keys;
+};
+
 struct Context {
   GlobalOptions global;
   config::Config config;
@@ -37,6 +46,7 @@ struct Context {
   CLI::App* root = nullptr;
   // Opened by the dispatcher for commands whose table row needs a key.
   std::unique_ptr<repo::Repository> repo;
+  AuditNotes audit;
 
   // The repository location from -r, BKP_REPOSITORY or the config file.
   std::string repository() const { return config.get("repository").value_or(""); }

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 
+#include "audit_trail.hpp"
 #include "command.hpp"
 #include "repository_access.hpp"
 #include "util/error.hpp"
@@ -21,7 +22,8 @@ void add_global_options(CLI::App& app, GlobalOptions& g) {
   app.add_option("-r,--repo", g.repo, "repository location (env BKP_REPOSITORY)")->group(grp);
   app.add_option("--config", g.config_file, "configuration file (TOML)")->group(grp);
   app.add_option("--password-file", g.password_file,
-                 "read the passphrase from FILE (env BKP_PASSWORD_FILE)")->group(grp);
+                 "read the passphrase from FILE (env BKP_PASSWORD_FILE)")
+      ->group(grp);
   app.add_option("--password-command", g.password_command,
                  "run CMD and read the passphrase from its output (env BKP_PASSWORD_COMMAND)")
       ->group(grp);
@@ -53,7 +55,8 @@ void apply_overrides(Context& ctx) {
   if (!g.password_command.empty())
     ctx.config.set("password_command", g.password_command, Origin::command_line,
                    "--password-command");
-  if (!g.key_file.empty()) ctx.config.set("key_file", g.key_file, Origin::command_line, "--key-file");
+  if (!g.key_file.empty())
+    ctx.config.set("key_file", g.key_file, Origin::command_line, "--key-file");
   if (!g.s3_endpoint.empty())
     ctx.config.set("s3.endpoint", g.s3_endpoint, Origin::command_line, "--s3-endpoint");
   if (g.insecure_http)
@@ -118,9 +121,10 @@ int main(int argc, char** argv) {
     return util::exit_usage;
   }
 
-  auto cfg = config::Config::load(ctx.global.config_file.empty()
-                                      ? std::nullopt
-                                      : std::optional<std::filesystem::path>(ctx.global.config_file));
+  auto cfg =
+      config::Config::load(ctx.global.config_file.empty()
+                               ? std::nullopt
+                               : std::optional<std::filesystem::path>(ctx.global.config_file));
   if (!cfg) return ctx.out.error(cfg.error());
   ctx.config = std::move(*cfg);
   apply_overrides(ctx);
@@ -128,13 +132,20 @@ int main(int argc, char** argv) {
   auto& [spec, run] = runners.at(selected.front());
   if (spec->needs == Needs::key) {
     auto repo = open_repository(ctx);
-    if (!repo) return ctx.out.error(repo.error());
+    if (!repo) {
+      record_unopened(ctx, spec->name, argc, argv, repo.error());
+      return ctx.out.error(repo.error());
+    }
     ctx.repo = std::move(*repo);
   }
+  int result = 1;
   try {
-    return run(ctx);
+    result = run(ctx);
   } catch (const std::exception& e) {
     std::cerr << "bkp: internal error in '" << spec->name << "': " << e.what() << "\n";
-    return 1;
   }
+  // Every command that opened the repository leaves an audit entry, whatever
+  // its result (tools/bkp/audit_trail.cpp).
+  record_audit(ctx, spec->name, argc, argv, result);
+  return result;
 }

@@ -45,12 +45,13 @@ std::string pragma_text(Catalog& cat, const char* sql) {
 
 }  // namespace
 
-TEST_CASE("a new catalog has every table of schema version 1", "[catalog]") {
+TEST_CASE("a new catalog has every table of schema version 2", "[catalog]") {
   TempDir tmp;
   Catalog cat = open_catalog(tmp.path() / "catalog.db");
-  CHECK(cat.schema_version() == 1);
+  CHECK(cat.schema_version() == 2);
   auto names = table_names(cat);
-  for (const char* t : {"meta", "blobs", "index_segments", "backups", "recovery_jobs"}) {
+  for (const char* t :
+       {"meta", "blobs", "index_segments", "backups", "recovery_jobs", "audit_log"}) {
     INFO(t);
     CHECK(names.count(t) == 1);
   }
@@ -67,7 +68,7 @@ TEST_CASE("a new catalog has every table of schema version 1", "[catalog]") {
 
 TEST_CASE("the in-memory catalog has the schema too", "[catalog]") {
   Catalog cat = bkp::test::memory_catalog();
-  CHECK(cat.schema_version() == 1);
+  CHECK(cat.schema_version() == 2);
   CHECK(table_names(cat).count("backups") == 1);
   REQUIRE(cat.set_meta("k", "v").ok());
   CHECK(cat.get_meta("k")->value() == "v");
@@ -81,7 +82,7 @@ TEST_CASE("reopening a catalog keeps its data and does not migrate twice", "[cat
     REQUIRE(cat.set_meta("repository_id", "abc").ok());
   }
   Catalog cat = open_catalog(file);
-  CHECK(cat.schema_version() == 1);
+  CHECK(cat.schema_version() == 2);
   auto value = cat.get_meta("repository_id");
   REQUIRE(value.ok());
   REQUIRE(value->has_value());
@@ -156,7 +157,7 @@ TEST_CASE("a catalog from a newer bkp asks for an upgrade", "[catalog]") {
   REQUIRE_FALSE(opened.ok());
   CHECK(opened.error().kind == ErrorKind::usage);
   CHECK(opened.error().message == "catalog '" + file.string() +
-                                      "' has schema version 999, newer than this bkp knows (1): "
+                                      "' has schema version 999, newer than this bkp knows (2): "
                                       "upgrade bkp");
 }
 
@@ -273,6 +274,6 @@ TEST_CASE("processes opening a new catalog at once migrate it once", "[catalog]"
     CHECK(e.empty());
   }
   Catalog cat = open_catalog(file);
-  CHECK(cat.schema_version() == 1);
+  CHECK(cat.schema_version() == 2);
   for (int i = 0; i < kOpeners; ++i) CHECK(cat.get_meta("opener" + std::to_string(i))->has_value());
 }
