@@ -9,6 +9,7 @@
 #include "engine/backup.hpp"
 #include "repo/audit_log.hpp"
 #include "repository_access.hpp"
+#include "util/host.hpp"
 #include "util/time.hpp"
 
 namespace bkp::cli {
@@ -30,9 +31,9 @@ bool secret_option(std::string_view name) {
 catalog::AuditRow base_row(std::string_view command, int argc, char** argv, int result) {
   catalog::AuditRow row;
   row.time = util::now_rfc3339();
-  row.user = engine::username();
+  row.user = util::user_name();
   row.uid = static_cast<std::int64_t>(::geteuid());
-  row.host = engine::hostname();
+  row.host = util::host_name();
   row.command = std::string(command);
   row.args = nlohmann::json(redact_arguments(argc, argv)).dump();
   row.result = result;
