@@ -68,28 +68,15 @@ util::Error azure_error(const http::Response& response, std::string_view what) {
 }
 
 util::Result<AzureLocation> parse_azure_location(std::string_view location) {
-  constexpr std::string_view scheme = "azure://";
-  auto bad = [&](std::string_view why) {
-    return fail(ErrorKind::usage,
-                "opening repository " + quoted(location) + ": " + std::string(why));
-  };
-  if (location.size() < scheme.size() || location.substr(0, scheme.size()) != scheme) {
-    return bad("an Azure location looks like azure://container/prefix");
-  }
-  std::string_view rest = location.substr(scheme.size());
-  auto slash = rest.find('/');
+  BKP_ASSIGN(
+      auto parts,
+      parse_cloud_location(location, "azure://",
+                           "an Azure location looks like azure://container/prefix", valid_container,
+                           "invalid container name (3 to 63 of lowercase letters, digits and "
+                           "single '-')"));
   AzureLocation out;
-  out.container = std::string(rest.substr(0, slash));
-  if (!valid_container(out.container)) {
-    return bad("invalid container name (3 to 63 of lowercase letters, digits and single '-')");
-  }
-  std::string prefix(slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1));
-  while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
-  if (!prefix.empty()) {
-    if (!valid_object_name(prefix)) return bad("invalid prefix");
-    prefix.push_back('/');
-  }
-  out.prefix = std::move(prefix);
+  out.container = std::move(parts.container);
+  out.prefix = std::move(parts.prefix);
   return out;
 }
 

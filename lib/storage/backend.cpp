@@ -121,4 +121,30 @@ util::Result<std::unique_ptr<Backend>> open_backend(std::string_view location,
   return fail(ErrorKind::usage, "storage backend '" + scheme + "' is not built into this bkp");
 }
 
+util::Result<CloudLocation> parse_cloud_location(std::string_view location, std::string_view scheme,
+                                                 std::string_view example,
+                                                 bool (*valid_container)(std::string_view),
+                                                 std::string_view invalid_container) {
+  auto bad = [&](std::string_view why) {
+    return util::fail(util::ErrorKind::usage,
+                      "opening repository '" + std::string(location) + "': " + std::string(why));
+  };
+  if (location.size() < scheme.size() || location.substr(0, scheme.size()) != scheme) {
+    return bad(example);
+  }
+  std::string_view rest = location.substr(scheme.size());
+  auto slash = rest.find('/');
+  CloudLocation out;
+  out.container = std::string(rest.substr(0, slash));
+  if (!valid_container(out.container)) return bad(invalid_container);
+  std::string prefix(slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1));
+  while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+  if (!prefix.empty()) {
+    if (!valid_object_name(prefix)) return bad("invalid prefix");
+    prefix.push_back('/');
+  }
+  out.prefix = std::move(prefix);
+  return out;
+}
+
 }  // namespace bkp::storage

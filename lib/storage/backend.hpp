@@ -102,4 +102,16 @@ bool valid_object_name(std::string_view name);
 // valid_object_name(), or ErrorKind::usage saying what `action` was given.
 util::Status check_object_name(std::string_view action, std::string_view name);
 
+// "<scheme><container>/<prefix>" of the cloud backends (s3://, azure://):
+// the container, and the prefix with one trailing '/' (or empty). `example`
+// and `invalid_container` are the messages for a wrong scheme and a
+// container name `valid_container` refuses.
+struct CloudLocation {
+  std::string container, prefix;
+};
+util::Result<CloudLocation> parse_cloud_location(std::string_view location, std::string_view scheme,
+                                                 std::string_view example,
+                                                 bool (*valid_container)(std::string_view),
+                                                 std::string_view invalid_container);
+
 }  // namespace bkp::storage

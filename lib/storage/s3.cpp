@@ -79,28 +79,14 @@ std::string url_decode(std::string_view text) {
 }  // namespace
 
 util::Result<S3Location> parse_s3_location(std::string_view location) {
-  constexpr std::string_view scheme = "s3://";
-  auto bad = [&](std::string_view why) {
-    return fail(ErrorKind::usage,
-                "opening repository " + quoted(location) + ": " + std::string(why));
-  };
-  if (location.size() < scheme.size() || location.substr(0, scheme.size()) != scheme) {
-    return bad("an S3 location looks like s3://bucket/prefix");
-  }
-  std::string_view rest = location.substr(scheme.size());
-  auto slash = rest.find('/');
+  BKP_ASSIGN(auto parts,
+             parse_cloud_location(location, "s3://", "an S3 location looks like s3://bucket/prefix",
+                                  valid_bucket,
+                                  "invalid bucket name (3 to 63 of lowercase letters, digits, "
+                                  "'-', '.')"));
   S3Location out;
-  out.bucket = std::string(rest.substr(0, slash));
-  if (!valid_bucket(out.bucket)) {
-    return bad("invalid bucket name (3 to 63 of lowercase letters, digits, '-', '.')");
-  }
-  std::string prefix(slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1));
-  while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
-  if (!prefix.empty()) {
-    if (!valid_object_name(prefix)) return bad("invalid prefix");
-    prefix.push_back('/');
-  }
-  out.prefix = std::move(prefix);
+  out.bucket = std::move(parts.container);
+  out.prefix = std::move(parts.prefix);
   return out;
 }
 
