@@ -21,6 +21,9 @@ util::Bytes RepoConfig::encode() const {
                   {"max_size", chunker.max_size}};
   j["compression"] = compress::to_string(compression);
   j["pack_size"] = pack_size;
+  // Format 1 had no choice and so no field; a format 1 reader rejects a
+  // format 2 config before it could compute a wrong id.
+  if (version >= 2) j["blob_id"] = std::string(crypto::to_string(blob_id));
   return util::to_bytes(j.dump(2) + "\n");
 }
 
@@ -54,6 +57,15 @@ util::Result<RepoConfig> RepoConfig::decode(util::ByteView bytes) {
     c.pack_size = json_integer<std::size_t>(j.at("pack_size"), "pack_size");
     if (c.pack_size == 0 || c.pack_size > kMaxPackSize) {
       return fail(ErrorKind::corrupt, "repository config: pack size out of range");
+    }
+    c.blob_id = crypto::BlobIdAlgorithm::keyed_blake2b;
+    if (c.version >= 2) {
+      auto name = j.at("blob_id").get<std::string>();
+      auto algorithm = crypto::parse_blob_id_algorithm(name);
+      if (!algorithm) return fail(ErrorKind::corrupt, "unknown blob id algorithm '" + name + "'");
+      c.blob_id = *algorithm;
+    } else if (j.contains("blob_id")) {
+      return fail(ErrorKind::corrupt, "repository config: format 1 has no blob_id");
     }
     return c;
   } catch (const nlohmann::json::exception& e) {

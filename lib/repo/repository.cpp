@@ -171,7 +171,7 @@ util::Result<std::unique_ptr<Repository>> Repository::open(
 Repository::~Repository() = default;
 
 BlobId Repository::blob_id(util::ByteView data) const {
-  return crypto::keyed_hash(keyring_.chunk_id_key, data);
+  return crypto::blob_hash(config_.blob_id, keyring_.chunk_id_key, data);
 }
 
 bool Repository::has_blob(const BlobId& id) {

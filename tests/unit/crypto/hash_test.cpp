@@ -2,6 +2,7 @@
 
 #include <set>
 #include <string>
+#include <thread>
 
 #include "crypto/hash.hpp"
 #include "util/bytes.hpp"
@@ -67,6 +68,40 @@ TEST_CASE("keyed blake2b-256 vector computed with python hashlib", "[hash]") {
         "31946d0003a44cd0ef09772009bbe4837c4e547d1cb42f0e09566504e1fbd848");
   CHECK(hex(crypto::keyed_hash(key, {})) ==
         "4e51e7a913fc80137da52880fecca175bf81e117d5c68126dc2774033517ea0d");
+}
+
+TEST_CASE("blob ids: HMAC-SHA-256 vectors computed with python hmac", "[hash]") {
+  // hmac.new(bytes(range(32)), data, hashlib.sha256).hexdigest()
+  auto key = key_0_to_31();
+  auto h = [&](const SecretBytes& k, std::string_view text) {
+    return hex(crypto::blob_hash(crypto::BlobIdAlgorithm::hmac_sha256, k, util::as_bytes(text)));
+  };
+  const char* vector = "ee30dbb8e829cc9669fd4ff9233d924137aed00ace590c1acfe67d7e5f3b2765";
+  CHECK(h(key, "bkp chunk id test vector") == vector);
+  // Again: the per-thread context restarts with the key it holds.
+  CHECK(h(key, "bkp chunk id test vector") == vector);
+  CHECK(h(key, "") == "d38b42096d80f45f826b44a9d5607de72496a415d3f4a1a8c88e3bb9da8dc1cb");
+  // Another key replaces the held one, and going back works too.
+  SecretBytes key2(32);
+  for (int i = 0; i < 32; ++i) key2.data()[i] = static_cast<std::uint8_t>(i + 1);
+  CHECK(h(key2, "bkp chunk id test vector") ==
+        "e3bee6710be8135bbf92a30a9ccec3a69e822f07dd60f8cdc9383289fbe1bbaf");
+  CHECK(h(key, "bkp chunk id test vector") == vector);
+  // Another thread has its own context and gets the same answer.
+  std::string other;
+  std::thread([&] { other = h(key, "bkp chunk id test vector"); }).join();
+  CHECK(other == vector);
+  CHECK_THROWS(crypto::blob_hash(crypto::BlobIdAlgorithm::hmac_sha256, SecretBytes(16), {}));
+}
+
+TEST_CASE("blob ids: the format 1 algorithm is keyed BLAKE2b", "[hash]") {
+  auto key = key_0_to_31();
+  auto data = util::as_bytes("bkp chunk id test vector");
+  CHECK(crypto::blob_hash(crypto::BlobIdAlgorithm::keyed_blake2b, key, data) ==
+        crypto::keyed_hash(key, data));
+  for (auto a : {crypto::BlobIdAlgorithm::keyed_blake2b, crypto::BlobIdAlgorithm::hmac_sha256})
+    CHECK(crypto::parse_blob_id_algorithm(crypto::to_string(a)) == a);
+  CHECK_FALSE(crypto::parse_blob_id_algorithm("sha1").has_value());
 }
 
 TEST_CASE("keyed blake2b is deterministic and key sensitive", "[hash]") {

@@ -24,8 +24,9 @@ std::string sha256_file(const fs::path& p) {
 
 }  // namespace
 
-TEST_CASE("golden v1 (engine): trees decode") {
-  test::GoldenRepo g;
+TEST_CASE("golden (engine): trees decode") {
+  test::GoldenRepo g(BKP_GOLDEN_SETS);
+  INFO(g.set);
   auto r = g.open();
   REQUIRE(r->sync_catalog().ok());
   for (auto& want : g.expected["snapshots"]) {
@@ -52,8 +53,9 @@ TEST_CASE("golden v1 (engine): trees decode") {
   CHECK(root->nodes[0].meta.type == sources::NodeType::dir);
 }
 
-TEST_CASE("golden v1 (engine): restore") {
-  test::GoldenRepo g;
+TEST_CASE("golden (engine): restore") {
+  test::GoldenRepo g(BKP_GOLDEN_SETS);
+  INFO(g.set);
   auto r = g.open();
   REQUIRE(r->sync_catalog().ok());
   auto latest = r->load_snapshot(g.expected["snapshots"][2]["id"]);

@@ -1,4 +1,4 @@
-// Writes the golden repository of tests/data/golden-v1/ (see its README):
+// Writes a golden repository (tests/data/golden-v<N>/, see their READMEs):
 //   golden_gen OUT_DIR
 // OUT_DIR/repo is the repository and OUT_DIR/expected.json what the golden
 // tests check. The source tree is laid out at /tmp/bkp-golden-v1/tree, a

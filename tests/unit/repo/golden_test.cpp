@@ -78,11 +78,14 @@ void walk(repo::Repository& r, const repo::BlobId& id, const std::string& prefix
 
 }  // namespace
 
-TEST_CASE("golden v1: config, keys and keyring") {
-  test::GoldenRepo g;
+TEST_CASE("golden: config, keys and keyring") {
+  test::GoldenRepo g(BKP_GOLDEN_SETS);
+  INFO(g.set);
   auto r = g.open();
   auto& c = r->config();
-  CHECK(c.version == 1);
+  CHECK(c.version == g.version());
+  CHECK(c.blob_id == (g.version() == 1 ? crypto::BlobIdAlgorithm::keyed_blake2b
+                                       : crypto::BlobIdAlgorithm::hmac_sha256));
   CHECK(c.id == g.expected["repository_id"]);
   CHECK(c.compression.codec == compress::Codec::zstd);
   CHECK(c.chunker.min_size == 1024);
@@ -100,8 +103,9 @@ TEST_CASE("golden v1: config, keys and keyring") {
   CHECK(wrong.error().kind == util::ErrorKind::wrong_key);
 }
 
-TEST_CASE("golden v1: snapshots, trees and file contents") {
-  test::GoldenRepo g;
+TEST_CASE("golden: snapshots, trees and file contents") {
+  test::GoldenRepo g(BKP_GOLDEN_SETS);
+  INFO(g.set);
   auto r = g.open();
   REQUIRE(r->sync_catalog().ok());
   auto rows = r->catalog().list_backups();
@@ -160,8 +164,9 @@ TEST_CASE("golden v1: snapshots, trees and file contents") {
   }
 }
 
-TEST_CASE("golden v1: every pack matches its name and every indexed blob reads") {
-  test::GoldenRepo g;
+TEST_CASE("golden: every pack matches its name and every indexed blob reads") {
+  test::GoldenRepo g(BKP_GOLDEN_SETS);
+  INFO(g.set);
   auto r = g.open();
   REQUIRE(r->sync_catalog().ok());
   std::size_t packs = 0;
@@ -210,8 +215,9 @@ TEST_CASE("golden v1: every pack matches its name and every indexed blob reads")
   CHECK(codecs == std::set<int>{0, 1});
 }
 
-TEST_CASE("golden v1: a fresh catalog rebuilt from the golden storage") {
-  test::GoldenRepo g;
+TEST_CASE("golden: a fresh catalog rebuilt from the golden storage") {
+  test::GoldenRepo g(BKP_GOLDEN_SETS);
+  INFO(g.set);
   auto r = g.open();
   REQUIRE(r->rebuild_catalog().ok());
   auto rows = r->catalog().list_backups();

@@ -35,6 +35,46 @@ TEST_CASE("repo config: round trip") {
   CHECK(d->compression.codec == compress::Codec::zstd);
   CHECK(d->compression.level == 3);
   CHECK(d->pack_size == c.pack_size);
+  CHECK(d->blob_id == crypto::BlobIdAlgorithm::hmac_sha256);
+}
+
+TEST_CASE("repo config: the blob id algorithm follows the format version") {
+  auto j = nlohmann::json::parse(util::as_chars(sample().encode()));
+  CHECK(j["version"] == 2);
+  CHECK(j["blob_id"] == "hmac-sha256");
+  SECTION("format 1 is keyed BLAKE2b and has no field") {
+    auto k = j;
+    k["version"] = 1;
+    k.erase("blob_id");
+    auto r = decode(k);
+    REQUIRE(r.ok());
+    CHECK(r->blob_id == crypto::BlobIdAlgorithm::keyed_blake2b);
+    // Written back, it stays format 1 without the field.
+    auto again = nlohmann::json::parse(util::as_chars(r->encode()));
+    CHECK(again["version"] == 1);
+    CHECK_FALSE(again.contains("blob_id"));
+    k["blob_id"] = "hmac-sha256";
+    CHECK_FALSE(decode(k).ok());
+  }
+  SECTION("format 2 names a known algorithm") {
+    auto k = j;
+    k["blob_id"] = "blake2b-256-keyed";
+    REQUIRE(decode(k).ok());
+    CHECK(decode(k)->blob_id == crypto::BlobIdAlgorithm::keyed_blake2b);
+    k["blob_id"] = "md5";
+    auto r = decode(k);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message.find("md5") != std::string::npos);
+    k.erase("blob_id");
+    CHECK_FALSE(decode(k).ok());
+  }
+  SECTION("a newer format is refused with advice") {
+    auto k = j;
+    k["version"] = 3;
+    auto r = decode(k);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message.find("upgrade bkp") != std::string::npos);
+  }
 }
 
 // Found by fuzzing: nlohmann's get<std::size_t>() converted floats with

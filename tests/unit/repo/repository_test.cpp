@@ -43,7 +43,7 @@ TEST_CASE("repository: init writes config, one key slot and the first keyring") 
   REQUIRE(config_text.ok());
   auto j = nlohmann::json::parse(*config_text);
   CHECK(j["format"] == "bkp-repository");
-  CHECK(j["version"] == 1);
+  CHECK(j["version"] == 2);
   CHECK(j["id"] == f.repo_id);
   CHECK(j["chunker"]["algorithm"] == "fastcdc");
   CHECK(j["chunker"]["avg_size"] == 4096);
@@ -63,7 +63,7 @@ TEST_CASE("repository: open") {
   test::RepoFixture f;
   auto r = f.open();
   CHECK(r->config().id == f.repo_id);
-  CHECK(r->config().version == 1);
+  CHECK(r->config().version == 2);
   CHECK(r->config().chunker.min_size == 1024);
   CHECK(r->config().pack_size == 64 * 1024);
   CHECK(r->slot().kind == repo::SlotKind::passphrase);
@@ -76,9 +76,13 @@ TEST_CASE("repository: open") {
   REQUIRE(meta.ok());
   CHECK(*meta == f.repo_id);
 
-  // The chunk id key is keyed BLAKE2b-256 with the keyring's chunk id key.
+  // A new repository is format 2: blob ids are HMAC-SHA-256 under the
+  // keyring's chunk id key.
+  CHECK(r->config().version == 2);
+  CHECK(r->config().blob_id == crypto::BlobIdAlgorithm::hmac_sha256);
   auto data = util::as_bytes("some content");
-  CHECK(r->blob_id(data) == crypto::keyed_hash(r->keyring().chunk_id_key, data));
+  auto expected = crypto::hmac_sha256(r->keyring().chunk_id_key.view(), data);
+  CHECK(util::to_hex(r->blob_id(data)) == util::to_hex(expected));
 }
 
 TEST_CASE("repository: ids are keyed per repository") {
@@ -206,7 +210,7 @@ TEST_CASE("repository: a tampered config is detected") {
     CHECK(r.error().kind == ErrorKind::verification);
   }
   SECTION("a future format version asks for an upgrade") {
-    j["version"] = 2;
+    j["version"] = repo::kFormatVersion + 1;
     rewrite(f.store() / "config", j.dump(2) + "\n");
     auto r = f.try_open();
     REQUIRE_FALSE(r.ok());
