@@ -11,6 +11,7 @@
 #include "engine/tree_walk.hpp"
 #include "sources/files/reader.hpp"
 #include "sources/files/walk_ahead.hpp"
+#include "util/interrupt.hpp"
 #include "util/time.hpp"
 
 #include "bkp_build_config.hpp"
@@ -126,6 +127,7 @@ class Archiver final : public sources::WalkVisitor {
   util::Status leave_dir(const fs::path&, const sources::Node&) override { return close_dir(); }
 
   util::Status entry(const fs::path& path, const sources::Node& node) override {
+    BKP_TRY(util::check_interrupted());  // unchanged files store nothing
     TreeNode out{node, {}, {}};
     if (node.type == sources::NodeType::file) {
       BKP_ASSIGN(bool stored, file_content(path, out));

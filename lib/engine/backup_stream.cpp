@@ -1,5 +1,6 @@
 // backup_stream (stdin or a command's output) and what every backup shares:
 // parent selection, host and user names.
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include "engine/content.hpp"
 #include "engine/tree.hpp"
 #include "util/host.hpp"
+#include "util/interrupt.hpp"
 #include "util/subprocess.hpp"
 #include "util/time.hpp"
 
@@ -76,6 +78,12 @@ namespace {
 
 util::Result<std::size_t> read_fd(int fd, std::uint8_t* buf, std::size_t cap) {
   for (;;) {
+    // A quiet pipe would hold a plain read() for ever (signals restart it):
+    // wait in slices so Ctrl-C is noticed while nothing arrives.
+    BKP_TRY(util::check_interrupted());
+    pollfd p{fd, POLLIN, 0};
+    // poll() is never restarted: the signal itself ends it with EINTR.
+    if (int ready = ::poll(&p, 1, 250); ready == 0 || (ready < 0 && errno == EINTR)) continue;
     ssize_t n = ::read(fd, buf, cap);
     if (n >= 0) return static_cast<std::size_t>(n);
     if (errno != EINTR)

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "util/interrupt.hpp"
+
 namespace bkp::engine {
 
 BlobPrefetcher::BlobPrefetcher(repo::Repository& repo, std::uint64_t max_ahead_bytes,
@@ -32,6 +34,8 @@ void BlobPrefetcher::push(const repo::BlobLocation& loc) {
 }
 
 util::Result<util::Bytes> BlobPrefetcher::next() {
+  // Restores take every chunk from here, on the thread that writes.
+  BKP_TRY(util::check_interrupted());
   std::unique_lock lock(mu_);
   if (!slots_.front().result) {
     taker_waiting_ = true;

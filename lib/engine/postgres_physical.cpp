@@ -10,6 +10,7 @@
 #include "repo/wal_entry.hpp"
 #include "sources/postgres/session.hpp"
 #include "util/host.hpp"
+#include "util/interrupt.hpp"
 #include "util/time.hpp"
 
 namespace bkp::engine {
@@ -64,6 +65,7 @@ util::Status wait_for_archived(repo::Repository& repo, const std::string& segmen
                       " s; is archive_command set to 'bkp --config ... wal-push %p' for this " +
                       "repository? No snapshot written");
     }
+    BKP_TRY(util::check_interrupted());
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
 }

@@ -12,6 +12,7 @@
 
 #include "engine/postgres_pitr.hpp"
 #include "util/fs.hpp"
+#include "util/interrupt.hpp"
 #include "util/subprocess.hpp"
 
 namespace bkp::engine {
@@ -152,6 +153,10 @@ util::Status start_and_wait_for_recovery(const fs::path& data_dir,
       return fail(ErrorKind::generic,
                   "recovery did not finish within " + std::to_string(options.timeout_seconds) +
                       " s; the server is still running (log: '" + log.string() + "')");
+    }
+    if (auto st = util::check_interrupted(); !st) {
+      return fail(st.error().context("waiting for recovery; the server is still running (log: '" +
+                                     log.string() + "')"));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }

@@ -14,6 +14,7 @@
 #include "crypto/hash.hpp"
 #include "engine/tree_walk.hpp"
 #include "engine/wal_continuity.hpp"
+#include "util/interrupt.hpp"
 
 namespace bkp::engine {
 
@@ -74,7 +75,8 @@ class Verifier {
     if (opt_.read_data != ReadData::none) start_reading();
     util::Status structure;
     for (auto& id : ids) {
-      structure = check_snapshot(id);
+      structure = util::check_interrupted();
+      if (structure) structure = check_snapshot(id);
       if (!structure) break;
     }
     if (opt_.read_data != ReadData::none) {
@@ -237,7 +239,8 @@ class Verifier {
   void read_some() {
     auto& r = *reading_;
     util::Bytes buffer;  // one per worker, reused for every pack
-    for (std::size_t i; !r.stop && (i = r.next++) < r.todo.size();) {
+    for (std::size_t i;
+         !r.stop && !util::interrupt_requested() && (i = r.next++) < r.todo.size();) {
       r.results[i] = read_pack(r.todo[i].first, *r.todo[i].second, buffer);
       if (r.results[i].fatal) r.stop = true;
       std::lock_guard lock(r.progress_mu);
@@ -252,6 +255,8 @@ class Verifier {
   util::Status finish_reading() {
     auto& r = *reading_;
     for (auto& t : r.pool) t.join();
+    // Unread packs would look like a clean verify: an interrupted one fails.
+    BKP_TRY(util::check_interrupted());
     for (auto& pc : r.results) {
       if (pc.fatal) return fail(*pc.fatal);
       for (auto& p : pc.problems) problem(std::move(p));

@@ -9,6 +9,7 @@
 #include "compress/codec.hpp"
 #include "crypto/aead.hpp"
 #include "crypto/hash.hpp"
+#include "util/interrupt.hpp"
 #include "util/time.hpp"
 
 namespace bkp::repo {
@@ -194,6 +195,9 @@ std::vector<bool> Repository::has_blobs(std::span<const BlobId> ids) {
 }
 
 util::Result<bool> Repository::save_blob(BlobType type, util::ByteView data, const BlobId& id) {
+  // Every backup, repack and copy passes here for every chunk: the place to
+  // notice Ctrl-C before committing more work.
+  BKP_TRY(util::check_interrupted());
   if (has_blob(id)) {
     ++stats_.blobs_known;
     return false;

@@ -11,6 +11,7 @@
 #include "command.hpp"
 #include "repository_access.hpp"
 #include "util/error.hpp"
+#include "util/interrupt.hpp"
 
 using namespace bkp;
 using namespace bkp::cli;
@@ -84,6 +85,7 @@ int unknown_command(const std::string& name) {
 
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
+  util::install_interrupt_handlers();
   Context ctx;
   CLI::App app{"bkp - encrypted, deduplicated backups of files and databases", "bkp"};
   app.require_subcommand(0, 1);
