@@ -86,7 +86,7 @@ class Repository {
   const chunk::Chunker& chunker() const { return *chunker_; }
   const std::filesystem::path& catalog_path() const { return catalog_path_; }
 
-  // Content id of plaintext (keyed BLAKE2b).
+  // Content id of plaintext, keyed, by the config's blob id algorithm.
   BlobId blob_id(util::ByteView data) const;
   // Stores a blob unless the repository has it; returns true when new.
   util::Result<bool> save_blob(BlobType type, util::ByteView data, const BlobId& id);
