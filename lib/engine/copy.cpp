@@ -106,7 +106,9 @@ class Copier {
       return fail(ErrorKind::verification, "tree " + util::to_hex(id) + ": " + tree.error().message);
     }
     for (auto& node : tree->nodes) {
-      if (node.subtree) BKP_ASSIGN(*node.subtree, copy_tree(*node.subtree));
+      if (node.subtree) {
+        BKP_ASSIGN(*node.subtree, copy_tree(*node.subtree));
+      }
       if (same_) continue;
       for (auto& c : node.content) {
         auto it = mapped_.find(c);
@@ -176,7 +178,9 @@ util::Result<std::vector<Chosen>> chosen_snapshots(repo::Repository& source,
     c.row.source_name = row->database_name;
     c.row.time = row->created_at;
     c.row.copied = present.count(id) == 0;
-    if (c.row.copied) BKP_ASSIGN(c.snap, source.load_snapshot(id));
+    if (c.row.copied) {
+      BKP_ASSIGN(c.snap, source.load_snapshot(id));
+    }
     out.push_back(std::move(c));
   }
   std::stable_sort(out.begin(), out.end(),
