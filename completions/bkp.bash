@@ -13,7 +13,7 @@ _bkp_takes_value() {
     --pg-data|--wal-timeout|--target-dir|--to-time|--to-lsn|--to-xid|--port) return 0 ;;
     --reason|--keep-last|--keep-hourly|--keep-daily|--keep-weekly|--keep-monthly|--keep-yearly) return 0 ;;
     --keep-within|--keep-tag|--max-repack-size|--repack-threshold|--grace) return 0 ;;
-    --by|--from|--to|--from-password-file|--from-password-command|--from-key-file|--from-key-command) return 0 ;;
+    --by|--chunking-from|--from|--to|--from-password-file|--from-password-command|--from-key-file|--from-key-command) return 0 ;;
     --to-password-file|--to-password-command|--to-key-file|--to-key-command) return 0 ;;
   esac
   return 1
@@ -117,7 +117,7 @@ _bkp() {
     help) opts="$commands"; words_done=1 ;;
     hold) opts="--reason latest" ;;
     init)
-      opts="--compression --generate-key-file"
+      opts="--compression --generate-key-file --chunking-from"
       if [[ "$cur" != -* ]]; then _filedir -d; return; fi
       ;;
     keys)
