@@ -103,7 +103,8 @@ class Copier {
     ++blobs_read_;
     auto tree = decode_tree(bytes);
     if (!tree) {
-      return fail(ErrorKind::verification, "tree " + util::to_hex(id) + ": " + tree.error().message);
+      return fail(ErrorKind::verification,
+                  "tree " + util::to_hex(id) + ": " + tree.error().message);
     }
     for (auto& node : tree->nodes) {
       if (node.subtree) {

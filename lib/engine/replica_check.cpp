@@ -93,8 +93,9 @@ util::Result<ReplicaReport> compare_replica(repo::Repository& primary, repo::Rep
       continue;
     }
     if (manifest_facts(a) != manifest_facts(*b)) {
-      report.differences.push_back(id + ": the manifests differ (time, host, paths, tags or "
-                                        "statistics)");
+      report.differences.push_back(id +
+                                   ": the manifests differ (time, host, paths, tags or "
+                                   "statistics)");
       continue;
     }
     if (same) {

@@ -15,10 +15,10 @@
 namespace bkp::engine {
 
 struct ReplicaReport {
-  std::uint64_t snapshots = 0;          // of the primary, checked
-  std::vector<std::string> missing;     // primary snapshot ids the replica lacks
-  std::vector<std::string> differences; // one line each: snapshot id and what differs
-  std::vector<std::string> extra;       // in the replica only (e.g. forgotten on the primary)
+  std::uint64_t snapshots = 0;           // of the primary, checked
+  std::vector<std::string> missing;      // primary snapshot ids the replica lacks
+  std::vector<std::string> differences;  // one line each: snapshot id and what differs
+  std::vector<std::string> extra;        // in the replica only (e.g. forgotten on the primary)
   bool ok() const { return missing.empty() && differences.empty(); }
 };
 

@@ -51,7 +51,9 @@ std::string period_of(const std::string& rfc3339, Period period) {
   gmtime_r(&t, &tm);
   char buf[32];
   // ISO 8601 weeks (Monday first), as the retention rules count them.
-  const char* fmt = period == Period::day ? "%Y-%m-%d" : period == Period::week ? "%G-W%V" : "%Y-%m";
+  const char* fmt = period == Period::day    ? "%Y-%m-%d"
+                    : period == Period::week ? "%G-W%V"
+                                             : "%Y-%m";
   std::strftime(buf, sizeof buf, fmt, &tm);
   return buf;
 }
@@ -67,7 +69,8 @@ std::vector<GrowthRow> backup_growth(const std::vector<catalog::BackupRow>& rows
     g.period = key;
     ++g.backups;
     g.source_bytes += static_cast<std::uint64_t>(std::max<std::int64_t>(r.size_bytes, 0));
-    g.stored_bytes += static_cast<std::uint64_t>(std::max<std::int64_t>(r.compressed_size_bytes, 0));
+    g.stored_bytes +=
+        static_cast<std::uint64_t>(std::max<std::int64_t>(r.compressed_size_bytes, 0));
   }
   std::vector<GrowthRow> out;
   std::uint64_t total = 0;

@@ -3,10 +3,10 @@
 // checked) and Azure Blob (Azurite); a second copy writes nothing; the
 // target restores bit for bit and verifies with --read-data; a copy killed
 // midway leaves both repositories clean and the next one finishes.
-#include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
 #include <signal.h>
 #include <sys/wait.h>
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <fstream>
@@ -138,8 +138,7 @@ const ScriptServer* moto() {
 const ScriptServer* azurite() {
   static std::string why;
   static std::optional<ScriptServer> server =
-      BKP_TEST_HAVE_AZURE ? ScriptServer::start("azurite.py", {"bkp-copy"}, {}, why)
-                          : std::nullopt;
+      BKP_TEST_HAVE_AZURE ? ScriptServer::start("azurite.py", {"bkp-copy"}, {}, why) : std::nullopt;
   if (!server) {
     if (BKP_TEST_HAVE_AZURE) FAIL("copy to Azure needs python3: " << why);
     std::cout << "BKP-SKIP: copy to Azure needs an Azure-enabled bkp\n";
@@ -217,8 +216,7 @@ TEST_CASE("copy: local to local with different passphrases", "[cli][copy]") {
   CHECK(f.snapshot_ids(c, f.pw_a) == f.snapshot_ids(f.b, f.pw_b));
 }
 
-TEST_CASE("copy: a target made with --chunking-from reads only missing chunks",
-          "[cli][copy]") {
+TEST_CASE("copy: a target made with --chunking-from reads only missing chunks", "[cli][copy]") {
   Fixture f;
   f.init(f.a, f.pw_a);
   f.backup(f.a, f.pw_a);
@@ -308,9 +306,9 @@ TEST_CASE("copy: a copy killed midway leaves both clean and the rerun completes"
   auto t0 = std::chrono::steady_clock::now();
   auto full = f.on(f.a, f.pw_a, {"copy", "--to", scratch, "--to-password-file", f.pw_b});
   REQUIRE(full.status == 0);
-  const auto duration = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::steady_clock::now() - t0)
-                            .count();
+  const auto duration =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
 
   int killed = 0;
   for (int round = 0; round < 4; ++round) {
@@ -326,10 +324,10 @@ TEST_CASE("copy: a copy killed midway leaves both clean and the rerun completes"
     }
     opts.stdout_mode = bkp::util::SpawnOptions::Stdout::null;
     opts.stderr_mode = bkp::util::SpawnOptions::Stderr::null;
-    auto child = bkp::util::Child::spawn({std::getenv("BKP_BINARY"), "-r", f.a, "--password-file",
-                                          f.pw_a, "copy", "--to", f.b, "--to-password-file",
-                                          f.pw_b},
-                                         opts);
+    auto child =
+        bkp::util::Child::spawn({std::getenv("BKP_BINARY"), "-r", f.a, "--password-file", f.pw_a,
+                                 "copy", "--to", f.b, "--to-password-file", f.pw_b},
+                                opts);
     REQUIRE(child.ok());
     auto delay = std::chrono::milliseconds(duration * (round + 1) / 6);
     std::this_thread::sleep_for(delay);
@@ -363,8 +361,8 @@ TEST_CASE("copy: into S3 (moto) and back", "[cli][copy][s3]") {
   // And out of S3 again, into a third repository.
   auto c = (f.dir / "repo-c").string();
   f.init(c, f.pw_a);
-  auto r = f.on(c, f.pw_a, {"copy", "--from", "s3://bkp-copy/target", "--from-password-file",
-                            f.pw_b});
+  auto r =
+      f.on(c, f.pw_a, {"copy", "--from", "s3://bkp-copy/target", "--from-password-file", f.pw_b});
   INFO(r.err);
   REQUIRE(r.status == 0);
   CHECK(f.snapshot_ids(c, f.pw_a) == f.snapshot_ids(f.a, f.pw_a));

@@ -67,8 +67,8 @@ struct Fixture {
     std::string list;
     for (auto& r : replicas) list += (list.empty() ? "\"" : ", \"") + r + "\"";
     write("bkp.toml", "repository = \"" + primary + "\"\npassword_file = \"" + pw_a +
-                          "\"\nreplicas = [" + list + "]\n\n[replica]\npassword_file = \"" +
-                          pw_r + "\"\n");
+                          "\"\nreplicas = [" + list + "]\n\n[replica]\npassword_file = \"" + pw_r +
+                          "\"\n");
   }
   Run bkp(std::vector<std::string> args) {
     args.insert(args.begin(), {"--config", config});
@@ -170,8 +170,7 @@ TEST_CASE("replicas: backups reach a local and an S3 replica; verify --replicas"
   CHECK(f.bkp({"verify", "--replicas"}).status == 13);
 }
 
-TEST_CASE("storage usage: objects and bytes per type, growth from the catalog",
-          "[cli][storage]") {
+TEST_CASE("storage usage: objects and bytes per type, growth from the catalog", "[cli][storage]") {
   Fixture f;
   std::string local = (f.dir / "replica").string();
   f.init(f.primary, f.pw_a);

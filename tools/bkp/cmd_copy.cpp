@@ -51,9 +51,12 @@ void apply_side(Context& ctx, const std::string& side, const SideArgs& a) {
 }
 
 nlohmann::json to_json(const engine::CopiedSnapshot& s) {
-  return {{"id", s.id},           {"source", s.source_name},
-          {"time", s.time},       {"copied", s.copied},
-          {"blobs_new", s.blobs_new}, {"raw_bytes_new", s.raw_bytes_new},
+  return {{"id", s.id},
+          {"source", s.source_name},
+          {"time", s.time},
+          {"copied", s.copied},
+          {"blobs_new", s.blobs_new},
+          {"raw_bytes_new", s.raw_bytes_new},
           {"stored_bytes_new", s.stored_bytes_new}};
 }
 

@@ -36,8 +36,8 @@ RunFn setup_init(CLI::App& sub) {
     if (!backend) return ctx.out.error(backend.error());
 
     repo::InitOptions init;
-    auto spec = compress::parse_spec(o->compression.empty() ? ctx.config.get("compression").value_or("zstd")
-                                                            : o->compression);
+    auto spec = compress::parse_spec(
+        o->compression.empty() ? ctx.config.get("compression").value_or("zstd") : o->compression);
     if (!spec) return ctx.out.error(spec.error());
     init.compression = *spec;
     if (!o->chunking_from.empty()) {
@@ -53,11 +53,12 @@ RunFn setup_init(CLI::App& sub) {
     if (o->generate_key_file) {
       auto kf = ctx.config.get("key_file").value_or("");
       if (kf.empty()) {
-        return ctx.out.error(util::make_error(util::ErrorKind::usage,
-                                              "--generate-key-file needs --key-file FILE"));
+        return ctx.out.error(
+            util::make_error(util::ErrorKind::usage, "--generate-key-file needs --key-file FILE"));
       }
       if (auto st = repo::generate_key_file(kf); !st) return ctx.out.error(st.error());
-      ctx.out.info("generated key file '" + kf + "': keep a copy somewhere safe, without it "
+      ctx.out.info("generated key file '" + kf +
+                   "': keep a copy somewhere safe, without it "
                    "the repository cannot be opened");
     }
     auto credentials = read_credentials(ctx, Confirm::yes);
@@ -77,7 +78,8 @@ RunFn setup_init(CLI::App& sub) {
                             {"compression", compress::to_string(init.compression)},
                             {"chunking_from", o->chunking_from}});
     } else {
-      ctx.out.info("created repository " + id->substr(0, 8) + " at '" + (*opened)->backend().describe() + "'");
+      ctx.out.info("created repository " + id->substr(0, 8) + " at '" +
+                   (*opened)->backend().describe() + "'");
       ctx.out.info("catalog: " + (*opened)->catalog_path().string());
     }
     return 0;

@@ -110,8 +110,8 @@ int run_usage(Context& ctx, const std::string& by) {
 RunFn setup_storage(CLI::App& sub) {
   sub.require_subcommand(1);
   auto by = std::make_shared<std::string>("day");
-  auto* usage = sub.add_subcommand(
-      "usage", "bytes and objects per object type, and backup growth over time");
+  auto* usage =
+      sub.add_subcommand("usage", "bytes and objects per object type, and backup growth over time");
   usage->add_option("--by", *by, "growth per day (default), week or month");
   return [by](Context& ctx) { return run_usage(ctx, *by); };
 }

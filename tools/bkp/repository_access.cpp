@@ -50,7 +50,8 @@ namespace {
 // The config key `name` under `prefix` ("" for the primary repository's).
 std::optional<std::string> secret_setting(const Context& ctx, std::string_view prefix,
                                           std::string_view name) {
-  std::string key = prefix.empty() ? std::string(name) : std::string(prefix) + "." + std::string(name);
+  std::string key =
+      prefix.empty() ? std::string(name) : std::string(prefix) + "." + std::string(name);
   auto v = ctx.config.get(key);
   if (v && v->empty()) return std::nullopt;
   return v;
@@ -86,8 +87,8 @@ util::Result<repo::Credentials> read_credentials_for(const Context& ctx, std::st
   if (given > 1) {
     return fail(ErrorKind::usage, "give only one of " + std::string(prefix) + ".password_file, " +
                                       std::string(prefix) + ".password_command, " +
-                                      std::string(prefix) + ".key_file and " +
-                                      std::string(prefix) + ".key_command");
+                                      std::string(prefix) + ".key_file and " + std::string(prefix) +
+                                      ".key_command");
   }
   repo::Credentials c;
   c.kind = repo::SlotKind::key_file;
