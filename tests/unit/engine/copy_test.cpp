@@ -19,6 +19,7 @@ struct TwoRepos {
   fs::path src = src_dir.path() / "src";
 
   TwoRepos() {
+    fs::create_directories(src / "dir");
     write_file(src / "one.bin", random_bytes(300 << 10, 1));
     write_file(src / "dir/two.txt", std::string("hello\n"));
     write_file(src / "dir/copy-of-one.bin", random_bytes(300 << 10, 1));
