@@ -83,13 +83,15 @@ std::vector<std::string> check_replicas(Context& ctx) {
       j["ok"] = false;
       j["error"] = report.error().message;
     } else {
-      for (auto& id : report->missing)
-        problems.push_back("replica '" + shown + "' lacks snapshot " + id);
-      for (auto& d : report->differences)
-        problems.push_back("replica '" + shown + "': snapshot " + d);
-      for (auto& id : report->extra)
-        ctx.out.detail("note: replica '" + shown + "' has snapshot " + id +
-                       ", which the primary does not");
+      const std::string named = "replica '" + shown + "'";
+      for (auto& id : report->missing) problems.push_back(named + " lacks snapshot " + id);
+      for (auto& d : report->differences) problems.push_back(named + ": snapshot " + d);
+      for (auto& id : report->extra) {
+        std::string note = "note: " + named + " has snapshot ";
+        note += id;
+        note += ", which the primary does not";
+        ctx.out.detail(note);
+      }
       j["ok"] = report->ok();
       j["snapshots"] = report->snapshots;
       j["missing"] = report->missing;
