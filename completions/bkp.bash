@@ -13,6 +13,8 @@ _bkp_takes_value() {
     --pg-data|--wal-timeout|--target-dir|--to-time|--to-lsn|--to-xid|--port) return 0 ;;
     --reason|--keep-last|--keep-hourly|--keep-daily|--keep-weekly|--keep-monthly|--keep-yearly) return 0 ;;
     --keep-within|--keep-tag|--max-repack-size|--repack-threshold|--grace) return 0 ;;
+    --by|--chunking-from|--from|--to|--from-password-file|--from-password-command|--from-key-file|--from-key-command) return 0 ;;
+    --to-password-file|--to-password-command|--to-key-file|--to-key-command) return 0 ;;
   esac
   return 1
 }
@@ -22,7 +24,7 @@ _bkp() {
   _init_completion || return
 
   local global_opts="-r --repo --config --password-file --password-command --key-file --key-command --s3-endpoint --insecure-http -q --quiet -v --verbose --json --no-progress -h --help"
-  local commands="audit backup catalog config diff forget help hold init keys ls prune release restore snapshots verify version wal-fetch wal-push"
+  local commands="audit backup catalog config copy diff forget help hold init keys ls prune release restore snapshots storage verify version wal-fetch wal-push"
 
   # The command and, for backup, catalog, config and restore, its subcommand.
   local cmd="" sub="" i after_dashdash=0
@@ -38,7 +40,7 @@ _bkp() {
     fi
     if [[ -z "$cmd" ]]; then
       cmd="$w"
-    elif [[ -z "$sub" && ("$cmd" == audit || "$cmd" == backup || "$cmd" == catalog || "$cmd" == config || "$cmd" == keys ||
+    elif [[ -z "$sub" && ("$cmd" == audit || "$cmd" == backup || "$cmd" == catalog || "$cmd" == config || "$cmd" == keys || "$cmd" == storage ||
               ("$cmd" == restore && "$w" == postgres)) ]]; then
       sub="$w"
     fi
@@ -57,6 +59,8 @@ _bkp() {
   case "$prev" in
     --config|--password-file|--key-file|--exclude-file) _filedir; return ;;
     --new-password-file|--new-key-file) _filedir; return ;;
+    --from-password-file|--from-key-file|--to-password-file|--to-key-file) _filedir; return ;;
+    --from|--to) _filedir -d; return ;;
     -r|--repo|-t|--target) _filedir -d; return ;;
     -o|--output) _filedir; return ;;
     --password-command|--key-command|--new-key-command) COMPREPLY=($(compgen -c -- "$cur" | sort -u)); return ;;
@@ -104,12 +108,16 @@ _bkp() {
       opts="--origin"
       [[ -z "$sub" ]] && opts="show $opts"
       ;;
+    copy)
+      opts="--from --to --from-password-file --from-password-command --from-key-file --from-key-command"
+      opts="$opts --to-password-file --to-password-command --to-key-file --to-key-command --source --dry-run latest"
+      ;;
     diff) opts="latest" ;;
     forget) opts="--dry-run latest" ;;
     help) opts="$commands"; words_done=1 ;;
     hold) opts="--reason latest" ;;
     init)
-      opts="--compression --generate-key-file"
+      opts="--compression --generate-key-file --chunking-from"
       if [[ "$cur" != -* ]]; then _filedir -d; return; fi
       ;;
     keys)
@@ -133,7 +141,12 @@ _bkp() {
       fi
       ;;
     snapshots) opts="--source --tag" ;;
-    verify) opts="--read-data --read-data-subset latest" ;;
+    storage)
+      opts="--by"
+      [[ -z "$sub" ]] && opts="usage $opts"
+      [[ "$prev" == --by ]] && { opts="day week month"; words_done=1; }
+      ;;
+    verify) opts="--read-data --read-data-subset --replicas latest" ;;
     version) opts="--features" ;;
     wal-push) _filedir; return ;;
     wal-fetch) _filedir; return ;;

@@ -13,13 +13,14 @@ function __bkp_complete_command
     complete -C (string join ' ' -- (string escape -- $rest) (commandline -ct))
 end
 
-set -l commands audit backup catalog config diff forget help hold init keys ls prune release restore snapshots verify version wal-fetch wal-push
+set -l commands audit backup catalog config copy diff forget help hold init keys ls prune release restore snapshots storage verify version wal-fetch wal-push
 complete -c bkp -f
 
 # Commands
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a backup -d 'back up files, PostgreSQL, or a stream from stdin or a command'
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a catalog -d 'rebuild the local catalog from the storage'
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a config -d 'show the effective configuration'
+complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a copy -d 'copy snapshots into another repository'
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a diff -d 'show what changed between two snapshots'
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a forget -d 'remove snapshots'
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a hold -d 'put a snapshot under legal hold'
@@ -31,6 +32,7 @@ complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a keys -d 'manag
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a ls -d 'list the files in a snapshot'
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a restore -d 'restore a snapshot'
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a snapshots -d 'list snapshots'
+complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a storage -d 'show storage usage and growth'
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a verify -d 'check the repository integrity'
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a version -d 'print the version and features'
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a wal-fetch -d 'fetch an archived WAL file (restore_command)'
@@ -125,6 +127,7 @@ complete -c bkp -n '__fish_seen_subcommand_from help' -a "$commands"
 
 # init
 complete -c bkp -n '__fish_seen_subcommand_from init' -a '(__fish_complete_directories)' -d 'where to create the repository'
+complete -c bkp -n '__fish_seen_subcommand_from init' -l chunking-from -x -a '(__fish_complete_directories)' -d 'share chunking and chunk ids with this repository'
 complete -c bkp -n '__fish_seen_subcommand_from init' -l compression -x -a 'zstd zstd:3 zstd:19 lz4 none' -d 'chunk compression'
 complete -c bkp -n '__fish_seen_subcommand_from init' -l generate-key-file -d 'create the --key-file and use it instead of a passphrase'
 
@@ -149,6 +152,7 @@ complete -c bkp -n '__fish_seen_subcommand_from snapshots' -l tag -x -d 'only sn
 
 # verify
 complete -c bkp -n '__fish_seen_subcommand_from verify' -a latest -d 'the newest snapshot'
+complete -c bkp -n '__fish_seen_subcommand_from verify' -l replicas -d 'also check that every replica agrees'
 complete -c bkp -n '__fish_seen_subcommand_from verify' -l read-data -d 'also read and check every stored byte'
 complete -c bkp -n '__fish_seen_subcommand_from verify' -l read-data-subset -x -a '5% 1/7' -d 'read only a part: N% or n/m'
 
@@ -188,3 +192,22 @@ complete -c bkp -n '__fish_seen_subcommand_from prune' -l dry-run -d 'print the 
 complete -c bkp -n '__fish_seen_subcommand_from prune' -l max-repack-size -x -a '500M 2G' -d 'copy at most SIZE of live data'
 complete -c bkp -n '__fish_seen_subcommand_from prune' -l repack-threshold -x -d 'rewrite packs at least PCT percent unused'
 complete -c bkp -n '__fish_seen_subcommand_from prune' -l grace -x -a '6h 1d 0' -d 'wait DURATION between marking and deleting'
+
+# copy
+complete -c bkp -n '__fish_seen_subcommand_from copy' -a latest -d 'the newest snapshot'
+complete -c bkp -n '__fish_seen_subcommand_from copy' -l from -x -a '(__fish_complete_directories)' -d 'the repository to copy from'
+complete -c bkp -n '__fish_seen_subcommand_from copy' -l to -x -a '(__fish_complete_directories)' -d 'the repository to copy into'
+complete -c bkp -n '__fish_seen_subcommand_from copy' -l from-password-file -r -F -d 'passphrase file of the source'
+complete -c bkp -n '__fish_seen_subcommand_from copy' -l from-password-command -x -a '(__fish_complete_command)' -d 'command printing the source passphrase'
+complete -c bkp -n '__fish_seen_subcommand_from copy' -l from-key-file -r -F -d 'key file of the source'
+complete -c bkp -n '__fish_seen_subcommand_from copy' -l from-key-command -x -a '(__fish_complete_command)' -d 'command printing the source key'
+complete -c bkp -n '__fish_seen_subcommand_from copy' -l to-password-file -r -F -d 'passphrase file of the target'
+complete -c bkp -n '__fish_seen_subcommand_from copy' -l to-password-command -x -a '(__fish_complete_command)' -d 'command printing the target passphrase'
+complete -c bkp -n '__fish_seen_subcommand_from copy' -l to-key-file -r -F -d 'key file of the target'
+complete -c bkp -n '__fish_seen_subcommand_from copy' -l to-key-command -x -a '(__fish_complete_command)' -d 'command printing the target key'
+complete -c bkp -n '__fish_seen_subcommand_from copy' -l source -x -d 'only snapshots of this source'
+complete -c bkp -n '__fish_seen_subcommand_from copy' -l dry-run -d 'list what would be copied, copy nothing'
+
+# storage usage
+complete -c bkp -n '__fish_seen_subcommand_from storage; and not __fish_seen_subcommand_from usage' -a usage -d 'bytes and objects per type, and growth'
+complete -c bkp -n '__fish_seen_subcommand_from storage' -l by -x -a 'day week month' -d 'growth per day, week or month'

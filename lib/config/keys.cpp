@@ -9,7 +9,7 @@ namespace {
 using enum ValueType;
 
 // Keep sorted by key; docs and `config show` print in this order.
-constexpr std::array<KeyInfo, 40> kKeys{{
+constexpr std::array<KeyInfo, 53> kKeys{{
     {"azure.access_tier", "BKP_AZURE_ACCESS_TIER", "", string, "",
      "Azure access tier for data packs (objects under data/): Hot, Cool or Cold; other "
      "objects and the default keep the account's default tier"},
@@ -31,6 +31,17 @@ constexpr std::array<KeyInfo, 40> kKeys{{
      "(BACKUP_COMPRESSION_ENABLED=false means none)"},
     {"encryption.algorithm", "BKP_ENCRYPTION_ALGORITHM", "ENCRYPTION_ALGORITHM", string,
      "aes-256-gcm", "object encryption; aes-256-gcm is the only algorithm"},
+    {"from.key_command", "BKP_FROM_KEY_COMMAND", "", string, "",
+     "command (no shell) printing the key of the repository bkp copy reads from (default: the "
+     "primary repository's secret)"},
+    {"from.key_file", "BKP_FROM_KEY_FILE", "", path, "",
+     "key file of the repository bkp copy reads from (default: the primary repository's secret)"},
+    {"from.password_command", "BKP_FROM_PASSWORD_COMMAND", "", string, "",
+     "command whose output is the passphrase of the repository bkp copy reads from (default: the "
+     "primary repository's secret)"},
+    {"from.password_file", "BKP_FROM_PASSWORD_FILE", "", path, "",
+     "file whose first line is the passphrase of the repository bkp copy reads from (default: the "
+     "primary repository's secret)"},
     {"insecure_http", "BKP_INSECURE_HTTP", "", boolean, "false",
      "allow plain http to storage endpoints that are not loopback addresses (credentials and "
      "data then cross the network unencrypted)"},
@@ -72,6 +83,20 @@ constexpr std::array<KeyInfo, 40> kKeys{{
      "no limit)"},
     {"prune.repack_threshold", "BKP_PRUNE_REPACK_THRESHOLD", "", integer, "20",
      "percent of a pack that must be unused before prune rewrites it"},
+    {"replica.key_command", "BKP_REPLICA_KEY_COMMAND", "", string, "",
+     "command (no shell) printing the key of every replica (default: the primary repository's "
+     "secret)"},
+    {"replica.key_file", "BKP_REPLICA_KEY_FILE", "", path, "",
+     "key file of every replica (default: the primary repository's secret)"},
+    {"replica.password_command", "BKP_REPLICA_PASSWORD_COMMAND", "", string, "",
+     "command whose output is the passphrase of every replica (default: the primary repository's "
+     "secret)"},
+    {"replica.password_file", "BKP_REPLICA_PASSWORD_FILE", "", path, "",
+     "file whose first line is the passphrase of every replica (default: the primary repository's "
+     "secret)"},
+    {"replicas", "BKP_REPLICAS", "", list, "",
+     "repositories every backup is also copied to, after it completes (in BKP_REPLICAS: "
+     "separated by spaces)"},
     {"repository", "BKP_REPOSITORY", "", string, "",
      "repository location: a path, file:///path, s3://bucket/prefix or "
      "azure://container/prefix"},
@@ -105,6 +130,17 @@ constexpr std::array<KeyInfo, 40> kKeys{{
      "S3 secret access key (else AWS_SECRET_ACCESS_KEY)", Sensitivity::secret},
     {"s3.session_token", "BKP_S3_SESSION_TOKEN", "", string, "",
      "S3 session token for temporary credentials (else AWS_SESSION_TOKEN)", Sensitivity::secret},
+    {"to.key_command", "BKP_TO_KEY_COMMAND", "", string, "",
+     "command (no shell) printing the key of the repository bkp copy writes to (default: the "
+     "primary repository's secret)"},
+    {"to.key_file", "BKP_TO_KEY_FILE", "", path, "",
+     "key file of the repository bkp copy writes to (default: the primary repository's secret)"},
+    {"to.password_command", "BKP_TO_PASSWORD_COMMAND", "", string, "",
+     "command whose output is the passphrase of the repository bkp copy writes to (default: the "
+     "primary repository's secret)"},
+    {"to.password_file", "BKP_TO_PASSWORD_FILE", "", path, "",
+     "file whose first line is the passphrase of the repository bkp copy writes to (default: the "
+     "primary repository's secret)"},
 }};
 
 }  // namespace

@@ -90,6 +90,10 @@ util::Result<std::string> Repository::init(storage::Backend& backend,
 
   auto master = crypto::random_secret(crypto::key_size);
   Keyring keyring = Keyring::create(config_bytes);
+  if (options.chunking) {
+    keyring.chunk_id_key = options.chunking->chunk_id_key;
+    keyring.chunker_seed = options.chunking->chunker_seed;
+  }
   BKP_ASSIGN(auto slot, make_slot(credentials, master, "admin"));
 
   // Keys first, config last: storage without a config is not a repository,

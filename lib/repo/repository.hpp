@@ -44,10 +44,18 @@ struct IdHash {
   }
 };
 
+// The secrets that decide how data is cut and named: two repositories that
+// share them give equal content equal chunk ids, so `bkp copy` between them
+// reads only the chunks the target lacks and copies trees unchanged.
+struct ChunkingSecrets {
+  util::SecretBytes chunk_id_key, chunker_seed;
+};
+
 struct InitOptions {
   compress::Spec compression;
   chunk::Params chunker;
   std::size_t pack_size = kDefaultPackSize;
+  std::optional<ChunkingSecrets> chunking;  // default: new random ones
 };
 
 struct WriteStats {

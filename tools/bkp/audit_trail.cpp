@@ -71,19 +71,27 @@ std::vector<std::string> redact_arguments(int argc, char** argv) {
 }
 
 void record_audit(Context& ctx, std::string_view command, int argc, char** argv, int result) {
-  if (!ctx.repo) return;
-  auto row = base_row(command, argc, argv, result);
-  auto& notes = ctx.audit;
-  std::vector<std::string> keys{"slot:" + ctx.repo->slot().id};
-  for (auto& k : notes.keys)
-    if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
-  std::vector<std::string> snaps;
-  for (auto& s : notes.snapshots)
-    if (std::find(snaps.begin(), snaps.end(), s) == snaps.end()) snaps.push_back(s);
-  row.snapshots = nlohmann::json(snaps).dump();
-  row.keys = nlohmann::json(keys).dump();
-  if (auto st = repo::append_audit(*ctx.repo, std::move(row)); !st) {
-    ctx.out.warn("could not record the audit log entry: " + st.error().message);
+  // The primary repository and any other a command opened (copy's other
+  // side, replicas): each keeps its own chain, so each gets the entry.
+  std::vector<repo::Repository*> repos;
+  if (ctx.repo) repos.push_back(ctx.repo.get());
+  for (auto& r : ctx.other_repos)
+    if (r) repos.push_back(r.get());
+  for (auto* repo : repos) {
+    auto row = base_row(command, argc, argv, result);
+    auto& notes = ctx.audit;
+    std::vector<std::string> keys{"slot:" + repo->slot().id};
+    for (auto& k : notes.keys)
+      if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+    std::vector<std::string> snaps;
+    for (auto& s : notes.snapshots)
+      if (std::find(snaps.begin(), snaps.end(), s) == snaps.end()) snaps.push_back(s);
+    row.snapshots = nlohmann::json(snaps).dump();
+    row.keys = nlohmann::json(keys).dump();
+    if (auto st = repo::append_audit(*repo, std::move(row)); !st) {
+      ctx.out.warn("could not record the audit log entry in '" + repo->backend().describe() +
+                   "': " + st.error().message);
+    }
   }
 }
 

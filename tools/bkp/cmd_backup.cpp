@@ -7,6 +7,7 @@
 #include "engine/postgres_logical.hpp"
 #include "engine/postgres_physical.hpp"
 #include "pg_options.hpp"
+#include "replicas.hpp"
 #include "sources/files/exclude.hpp"
 
 namespace bkp::cli {
@@ -174,7 +175,8 @@ RunFn setup_backup(CLI::App& sub) {
     bar.finish();
     if (!result) return ctx.out.error(result.error());
     std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
-    return report(ctx, *result, took.count());
+    // Replicas get the snapshot only once it is complete in the primary.
+    return replicate(ctx, report(ctx, *result, took.count()));
   };
 }
 

@@ -10,6 +10,7 @@ struct InitOptions {
   std::string location;
   std::string compression;
   bool generate_key_file = false;
+  std::string chunking_from;
 };
 }  // namespace
 
@@ -22,6 +23,9 @@ RunFn setup_init(CLI::App& sub) {
                  "zstd (default), zstd:LEVEL, lz4 or none (config 'compression')");
   sub.add_flag("--generate-key-file", o->generate_key_file,
                "create the --key-file (it must not exist) and use it instead of a passphrase");
+  sub.add_option("--chunking-from", o->chunking_from,
+                 "share chunking parameters and the chunk-id key with REPO, so bkp copy between "
+                 "them sends only missing chunks (its secret: from.* settings, else this one's)");
   return [o](Context& ctx) {
     if (!o->location.empty()) {
       ctx.config.set("repository", o->location, config::Origin::command_line, "location");
@@ -32,19 +36,29 @@ RunFn setup_init(CLI::App& sub) {
     if (!backend) return ctx.out.error(backend.error());
 
     repo::InitOptions init;
-    auto spec = compress::parse_spec(o->compression.empty() ? ctx.config.get("compression").value_or("zstd")
-                                                            : o->compression);
+    auto spec = compress::parse_spec(
+        o->compression.empty() ? ctx.config.get("compression").value_or("zstd") : o->compression);
     if (!spec) return ctx.out.error(spec.error());
     init.compression = *spec;
+    if (!o->chunking_from.empty()) {
+      auto other = open_repository_at(ctx, o->chunking_from, "from");
+      if (!other) return ctx.out.error(other.error());
+      const auto& k = (*other)->keyring();
+      init.chunker = (*other)->config().chunker;
+      init.chunking = repo::ChunkingSecrets{k.chunk_id_key, k.chunker_seed};
+      // Its secrets were read: its audit log says so.
+      ctx.other_repos.push_back(std::move(*other));
+    }
 
     if (o->generate_key_file) {
       auto kf = ctx.config.get("key_file").value_or("");
       if (kf.empty()) {
-        return ctx.out.error(util::make_error(util::ErrorKind::usage,
-                                              "--generate-key-file needs --key-file FILE"));
+        return ctx.out.error(
+            util::make_error(util::ErrorKind::usage, "--generate-key-file needs --key-file FILE"));
       }
       if (auto st = repo::generate_key_file(kf); !st) return ctx.out.error(st.error());
-      ctx.out.info("generated key file '" + kf + "': keep a copy somewhere safe, without it "
+      ctx.out.info("generated key file '" + kf +
+                   "': keep a copy somewhere safe, without it "
                    "the repository cannot be opened");
     }
     auto credentials = read_credentials(ctx, Confirm::yes);
@@ -61,9 +75,11 @@ RunFn setup_init(CLI::App& sub) {
       ctx.out.emit("init", {{"repository", *location},
                             {"id", *id},
                             {"catalog", (*opened)->catalog_path().string()},
-                            {"compression", compress::to_string(init.compression)}});
+                            {"compression", compress::to_string(init.compression)},
+                            {"chunking_from", o->chunking_from}});
     } else {
-      ctx.out.info("created repository " + id->substr(0, 8) + " at '" + (*opened)->backend().describe() + "'");
+      ctx.out.info("created repository " + id->substr(0, 8) + " at '" +
+                   (*opened)->backend().describe() + "'");
       ctx.out.info("catalog: " + (*opened)->catalog_path().string());
     }
     return 0;

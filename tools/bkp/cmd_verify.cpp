@@ -3,6 +3,7 @@
 #include "command.hpp"
 #include "engine/snapshots.hpp"
 #include "engine/verify.hpp"
+#include "replicas.hpp"
 
 namespace bkp::cli {
 
@@ -13,7 +14,10 @@ RunFn setup_verify(CLI::App& sub) {
   sub.add_option("snapshots", *specs, "snapshots to check (default: all)");
   auto* rd = sub.add_flag("--read-data", *read_data, "also read and check every stored byte");
   sub.add_option("--read-data-subset", *subset, "read only a part: N% or n/m")->excludes(rd);
-  return [specs, read_data, subset](Context& ctx) {
+  auto replicas = std::make_shared<bool>(false);
+  sub.add_flag("--replicas", *replicas,
+               "also check that every replica has every snapshot, with the same content");
+  return [specs, read_data, subset, replicas](Context& ctx) {
     auto& repo = *ctx.repo;
     engine::VerifyOptions opts;
     if (*read_data) opts.read_data = engine::ReadData::all;
@@ -32,6 +36,9 @@ RunFn setup_verify(CLI::App& sub) {
         repo, opts, [&](std::uint64_t bytes, std::uint64_t packs) { bar.update(bytes, packs); });
     bar.finish();
     if (!report) return ctx.out.error(report.error());
+    if (*replicas) {
+      for (auto& p : check_replicas(ctx)) report->problems.push_back(std::move(p));
+    }
     for (auto& n : report->notes) ctx.out.detail("note: " + n);
     if (ctx.out.json()) {
       ctx.out.emit("verify", {{"ok", report->ok()},

@@ -38,6 +38,7 @@ RunFn setup_audit(CLI::App& sub);
 RunFn setup_backup(CLI::App& sub);
 RunFn setup_catalog(CLI::App& sub);
 RunFn setup_config(CLI::App& sub);
+RunFn setup_copy(CLI::App& sub);
 RunFn setup_diff(CLI::App& sub);
 RunFn setup_forget(CLI::App& sub);
 RunFn setup_help(CLI::App& sub);
@@ -50,6 +51,7 @@ RunFn setup_release(CLI::App& sub);
 RunFn setup_restore(CLI::App& sub);
 RunFn setup_restore_postgres(CLI::App& sub);  // restore's postgres subcommand
 RunFn setup_snapshots(CLI::App& sub);
+RunFn setup_storage(CLI::App& sub);
 RunFn setup_verify(CLI::App& sub);
 RunFn setup_version(CLI::App& sub);
 RunFn setup_wal_fetch(CLI::App& sub);

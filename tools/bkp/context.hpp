@@ -46,6 +46,9 @@ struct Context {
   CLI::App* root = nullptr;
   // Opened by the dispatcher for commands whose table row needs a key.
   std::unique_ptr<repo::Repository> repo;
+  // Repositories a command opened besides `repo` (copy, replicas); they get
+  // the command's audit entry too.
+  std::vector<std::unique_ptr<repo::Repository>> other_repos;
   AuditNotes audit;
 
   // The repository location from -r, BKP_REPOSITORY or the config file.
@@ -61,6 +64,8 @@ util::Result<util::SecretBytes> read_password(const Context& ctx, Confirm confir
 util::Result<util::SecretBytes> read_password_file(const std::string& file);
 // Asks twice on the terminal, for a new passphrase.
 util::Result<util::SecretBytes> prompt_new_password();
+// Runs CMD with /bin/sh and reads a passphrase from the first line it prints.
+util::Result<util::SecretBytes> run_password_command(const std::string& command);
 // Runs CMD (split into words, no shell) and reads a key from its standard
 // output: a key file's text or 64 hex digits.
 util::Result<util::SecretBytes> run_key_command(const std::string& command);

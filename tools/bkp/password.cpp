@@ -86,20 +86,25 @@ util::Result<SecretBytes> run_key_command(const std::string& command) {
   return key;
 }
 
+util::Result<SecretBytes> run_password_command(const std::string& command) {
+  util::SpawnOptions opts;
+  opts.stderr_mode = util::SpawnOptions::Stderr::inherit;
+  BKP_ASSIGN(auto done, util::run_capture({"/bin/sh", "-c", command}, opts));
+  if (done.status != 0) {
+    util::wipe(done.out.data(), done.out.size());
+    return fail(ErrorKind::usage, "password command " + util::describe_status(done.status));
+  }
+  auto pw = first_line(done.out);
+  if (pw.empty()) return fail(ErrorKind::usage, "password command printed nothing");
+  return pw;
+}
+
 util::Result<SecretBytes> read_password(const Context& ctx, Confirm confirm) {
   if (auto file = ctx.config.get("password_file"); file && !file->empty()) {
     return read_password_file(*file);
   }
   if (auto cmd = ctx.config.get("password_command"); cmd && !cmd->empty()) {
-    util::SpawnOptions opts;
-    opts.stderr_mode = util::SpawnOptions::Stderr::inherit;
-    BKP_ASSIGN(auto done, util::run_capture({"/bin/sh", "-c", *cmd}, opts));
-    if (done.status != 0) {
-      return fail(ErrorKind::usage, "password command " + util::describe_status(done.status));
-    }
-    auto pw = first_line(done.out);
-    if (pw.empty()) return fail(ErrorKind::usage, "password command printed nothing");
-    return pw;
+    return run_password_command(*cmd);
   }
   BKP_ASSIGN(auto pw, prompt("enter passphrase: "));
   if (confirm == Confirm::yes) {

@@ -45,6 +45,20 @@ util::Result<std::unique_ptr<storage::Backend>> open_storage(const Context& ctx,
   return storage::open_backend(location, o);
 }
 
+namespace {
+
+// The config key `name` under `prefix` ("" for the primary repository's).
+std::optional<std::string> secret_setting(const Context& ctx, std::string_view prefix,
+                                          std::string_view name) {
+  std::string key =
+      prefix.empty() ? std::string(name) : std::string(prefix) + "." + std::string(name);
+  auto v = ctx.config.get(key);
+  if (v && v->empty()) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
 util::Result<repo::Credentials> read_credentials(const Context& ctx, Confirm confirm) {
   repo::Credentials c;
   if (auto kf = ctx.config.get("key_file"); kf && !kf->empty()) {
@@ -60,6 +74,38 @@ util::Result<repo::Credentials> read_credentials(const Context& ctx, Confirm con
   }
   c.kind = repo::SlotKind::passphrase;
   BKP_ASSIGN(c.secret, read_password(ctx, confirm));
+  return c;
+}
+
+util::Result<repo::Credentials> read_credentials_for(const Context& ctx, std::string_view prefix) {
+  auto password_file = secret_setting(ctx, prefix, "password_file");
+  auto password_command = secret_setting(ctx, prefix, "password_command");
+  auto key_file = secret_setting(ctx, prefix, "key_file");
+  auto key_command = secret_setting(ctx, prefix, "key_command");
+  int given = bool(password_file) + bool(password_command) + bool(key_file) + bool(key_command);
+  if (given == 0) return read_credentials(ctx, Confirm::no);
+  if (given > 1) {
+    return fail(ErrorKind::usage, "give only one of " + std::string(prefix) + ".password_file, " +
+                                      std::string(prefix) + ".password_command, " +
+                                      std::string(prefix) + ".key_file and " + std::string(prefix) +
+                                      ".key_command");
+  }
+  repo::Credentials c;
+  c.kind = repo::SlotKind::key_file;
+  if (key_file) {
+    BKP_ASSIGN(c.secret, repo::read_key_file(*key_file));
+    return c;
+  }
+  if (key_command) {
+    BKP_ASSIGN(c.secret, run_key_command(*key_command));
+    return c;
+  }
+  c.kind = repo::SlotKind::passphrase;
+  if (password_file) {
+    BKP_ASSIGN(c.secret, read_password_file(*password_file));
+    return c;
+  }
+  BKP_ASSIGN(c.secret, run_password_command(*password_command));
   return c;
 }
 
@@ -93,22 +139,46 @@ util::Result<repo::Credentials> read_new_credentials(const NewSecret& n) {
   return c;
 }
 
+namespace {
+
+// Says "no repository" before asking for a passphrase that cannot help.
+util::Status require_config(storage::Backend& backend) {
+  auto config = backend.stat("config");
+  if (config) return {};
+  if (config.error().kind == ErrorKind::not_found) {
+    return fail(ErrorKind::no_repository,
+                "no repository at '" + backend.describe() + "' (create one with 'bkp init')");
+  }
+  return fail(config.error());
+}
+
+}  // namespace
+
 util::Result<std::unique_ptr<repo::Repository>> open_repository(const Context& ctx) {
   BKP_ASSIGN(auto location, repository_location(ctx));
   BKP_ASSIGN(auto backend, open_storage(ctx, location));
-  // Say "no repository" before asking for a passphrase that cannot help.
-  auto config = backend->stat("config");
-  if (!config) {
-    if (config.error().kind == ErrorKind::not_found) {
-      return fail(ErrorKind::no_repository,
-                  "no repository at '" + backend->describe() + "' (create one with 'bkp init')");
-    }
-    return config.propagate();
-  }
+  BKP_TRY(require_config(*backend));
   BKP_ASSIGN(auto credentials, read_credentials(ctx, Confirm::no));
   std::optional<std::filesystem::path> catalog;
   if (auto c = ctx.config.get("catalog"); c && !c->empty()) catalog = *c;
   return repo::Repository::open(std::move(backend), credentials, catalog);
+}
+
+util::Result<std::unique_ptr<repo::Repository>> open_repository_at(const Context& ctx,
+                                                                   const std::string& location,
+                                                                   std::string_view secret_prefix) {
+  BKP_ASSIGN(auto backend, open_storage(ctx, location));
+  BKP_TRY(require_config(*backend));
+  BKP_ASSIGN(auto credentials, read_credentials_for(ctx, secret_prefix));
+  // The configured catalog belongs to the primary repository; any other
+  // keeps its catalog at the default place for its id.
+  std::optional<std::filesystem::path> catalog;
+  if (location == ctx.repository()) {
+    if (auto c = ctx.config.get("catalog"); c && !c->empty()) catalog = *c;
+  }
+  auto repo = repo::Repository::open(std::move(backend), credentials, catalog);
+  if (!repo) return fail(repo.error().context("'" + config::redact_url(location) + "'"));
+  return repo;
 }
 
 }  // namespace bkp::cli

@@ -19,6 +19,14 @@ struct NewSecret {
 };
 util::Result<repo::Credentials> read_new_credentials(const NewSecret& secret);
 util::Result<std::unique_ptr<repo::Repository>> open_repository(const Context& ctx);
+// Credentials from the settings PREFIX.password_file, .password_command,
+// .key_file or .key_command (at most one), else the primary repository's.
+util::Result<repo::Credentials> read_credentials_for(const Context& ctx, std::string_view prefix);
+// A repository other than (or besides) the primary one, e.g. the other side
+// of `bkp copy` or a replica, opened with read_credentials_for(prefix).
+util::Result<std::unique_ptr<repo::Repository>> open_repository_at(const Context& ctx,
+                                                                   const std::string& location,
+                                                                   std::string_view secret_prefix);
 // The location, or a usage error that says how to give one.
 util::Result<std::string> repository_location(const Context& ctx);
 // The storage backend for a location, with the s3.*, azure.* and insecure_http
