@@ -9,7 +9,11 @@ namespace bkp::engine {
 BlobPrefetcher::BlobPrefetcher(repo::Repository& repo, std::uint64_t max_ahead_bytes,
                                unsigned threads)
     : repo_(repo), max_ahead_(max_ahead_bytes) {
-  if (threads == 0) threads = std::clamp<unsigned>(std::thread::hardware_concurrency(), 1, 8);
+  if (threads == 0) {
+    // Every core decodes; on an object store, more threads wait on requests.
+    threads = std::max(std::clamp<unsigned>(std::thread::hardware_concurrency(), 1, 8),
+                       std::min(repo.backend().parallel_reads(), 16u));
+  }
   for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
 }
 

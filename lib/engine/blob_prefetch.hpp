@@ -18,7 +18,8 @@ namespace bkp::engine {
 
 class BlobPrefetcher {
  public:
-  // `threads` = 0: one per core (at most 8).
+  // `threads` = 0: one per core (at most 8), or the backend's parallel_reads()
+  // when that is more.
   explicit BlobPrefetcher(repo::Repository& repo, std::uint64_t max_ahead_bytes = 32 << 20,
                           unsigned threads = 0);
   ~BlobPrefetcher();

@@ -33,6 +33,10 @@ class Backend {
   virtual std::string describe() const = 0;
   // "local", "s3", "azure", "gcs".
   virtual std::string_view kind() const = 0;
+  // Reads worth having in flight at once. A local disk answers in
+  // microseconds and the cores bound the work; an object store answers each
+  // request after a round trip, so readers (restore) keep several waiting.
+  virtual unsigned parallel_reads() const { return 1; }
 
   // Atomic: readers see the whole object or nothing, even after a crash.
   virtual util::Status put(std::string_view name, util::ByteView data, WriteMode mode) = 0;
