@@ -116,7 +116,7 @@ _bkp() {
       case "$sub" in
         "") opts="list add remove rotate" ;;
         add) opts="--role --new-password-file --new-key-file --generate-key-file --new-key-command" ;;
-        rotate) opts="--rewrap --new-password-file --new-key-file --generate-key-file --new-key-command" ;;
+        rotate) opts="--rewrap --new-password-file --new-key-file --generate-key-file --new-key-command --reencrypt --retire --grace --dry-run" ;;
       esac
       ;;
     ls) opts="-l --long latest" ;;

@@ -292,6 +292,10 @@ util::Status Repository::collect_stored(PackUploader::Wait wait) {
 
 util::Status Repository::write_index() {
   if (pending_index_.empty()) return {};
+  // The segment is what makes packs visible: none is written under a key
+  // that is being retired or was destroyed (the packs stay unindexed
+  // garbage that prune removes without a key).
+  BKP_TRY(check_key_retirement());
   auto name = new_index_name();
   // Index segments reveal only keyed ids and sizes: a key of their own lets
   // backup slots read them, to deduplicate, without reading any data.

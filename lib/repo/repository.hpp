@@ -25,6 +25,7 @@
 #include "chunk/chunker.hpp"
 #include "repo/hold.hpp"
 #include "repo/index_segment.hpp"
+#include "repo/key_retirement.hpp"
 #include "repo/key_slot.hpp"
 #include "repo/keyring.hpp"
 #include "repo/pack_uploader.hpp"
@@ -145,6 +146,22 @@ class Repository {
   bool is_condemned(const BlobId& id) const {
     return marks_unreadable_ || condemned_.count(id) != 0;
   }
+
+  // Key retirement (lib/repo/repository_retire.cpp, doc/key-rotation.md).
+  // Every marker in storage ("retire/<key id>").
+  util::Result<std::vector<KeyRetirement>> load_key_retirements();
+  // Writes a marker (create-only; one already there is kept). Admin only.
+  util::Status write_key_retirement(const KeyRetirement& retirement);
+  // Called before a snapshot manifest or WAL entry is written: fails when
+  // the key this process seals with is being retired or was destroyed
+  // since it opened the keyring, so that nothing durable names a key that
+  // is gone.
+  util::Status check_key_retirement();
+  // Destroys a data key nothing in storage uses any more: a keyring
+  // generation without it, older generations removed; or, for a backup
+  // session's key, its "sessions/" object removed. Then its marker goes.
+  // Refuses the current key and the index key. Admin only.
+  util::Status destroy_data_key(const KeyId& id);
 
   // Legal holds ("holds/<snapshot id>"); admin slots only for changes.
   util::Result<std::vector<Hold>> list_holds();

@@ -42,6 +42,7 @@ util::Status Repository::save_snapshot(const Snapshot& snapshot) {
   // that hold here rather than trust every caller to flush first.
   BKP_TRY(flush());
   BKP_TRY(check_prune_deadline());
+  BKP_TRY(check_key_retirement());
   BKP_TRY(publish_session_key());
   auto& key = keyring_.current_key();
   auto name = snapshot.object_name();
