@@ -172,8 +172,8 @@ util::Result<util::Bytes> reseal_blob(repo::Repository& repo, const repo::PackHe
   if (!key) {
     return fail(ErrorKind::verification, "blob " + util::to_hex(e.id) + " uses an unknown key");
   }
-  auto type = e.type == repo::BlobType::tree ? repo::ObjectType::tree_blob
-                                             : repo::ObjectType::data_blob;
+  auto type =
+      e.type == repo::BlobType::tree ? repo::ObjectType::tree_blob : repo::ObjectType::data_blob;
   BKP_ASSIGN(auto plain, repo::open_object(type, key->key, sealed, e.id));
   auto& current = repo.keyring().current_key();
   auto out = repo::seal_object(type, current.id, current.key, plain, e.id);

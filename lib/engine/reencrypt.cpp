@@ -93,8 +93,8 @@ util::Result<KeySet> pack_keys(repo::Repository& repo, const std::string& name,
 
 // Everything in storage sealed with one of `keys`. Packs are immutable, so
 // one found clean (in `clean`) is not read again.
-util::Status find_key_use(repo::Repository& repo, const KeySet& keys,
-                          std::set<repo::PackId>& clean, KeyUse& use) {
+util::Status find_key_use(repo::Repository& repo, const KeySet& keys, std::set<repo::PackId>& clean,
+                          KeyUse& use) {
   std::vector<std::pair<repo::PackId, std::uint64_t>> packs;
   BKP_TRY(repo.backend().list("data/", [&](const storage::ObjectInfo& o) {
     if (auto id = repo::parse_pack_name(o.name); id && !clean.count(*id))
@@ -179,8 +179,8 @@ util::Result<KeySet> keys_to_retire(repo::Repository& repo, const ReencryptOptio
     BKP_TRY(protect(*o.retire));
     bool session = repo.backend().stat(repo::session_object_name(*o.retire)).ok();
     if (!ring.find(*o.retire) && !session && !keys.count(*o.retire)) {
-      return fail(ErrorKind::not_found, "no data key '" + util::to_hex(*o.retire) +
-                                            "' (see 'bkp keys list')");
+      return fail(ErrorKind::not_found,
+                  "no data key '" + util::to_hex(*o.retire) + "' (see 'bkp keys list')");
     }
     keys.insert(*o.retire);
     return keys;
@@ -212,11 +212,16 @@ nlohmann::json ReencryptPlan::to_json() const {
     objects += c.objects;
     bytes += c.bytes;
   }
-  return {{"dry_run", dry_run},       {"current_key", util::to_hex(current)},
-          {"rotated", rotated},       {"retiring", hex(retiring)},
-          {"rewrite", kinds},         {"objects_to_rewrite", objects},
-          {"bytes_to_rewrite", bytes}, {"bytes_repacked", bytes_repacked},
-          {"destroyed", hex(destroyed)}, {"waiting", waiting}};
+  return {{"dry_run", dry_run},
+          {"current_key", util::to_hex(current)},
+          {"rotated", rotated},
+          {"retiring", hex(retiring)},
+          {"rewrite", kinds},
+          {"objects_to_rewrite", objects},
+          {"bytes_to_rewrite", bytes},
+          {"bytes_repacked", bytes_repacked},
+          {"destroyed", hex(destroyed)},
+          {"waiting", waiting}};
 }
 
 util::Result<ReencryptPlan> reencrypt_repository(repo::Repository& repo,
@@ -288,7 +293,8 @@ util::Result<ReencryptPlan> reencrypt_repository(repo::Repository& repo,
                                [&](const repo::KeyRetirement& m) { return m.key == k; });
     if (marker != markers.end()) {
       auto deadline = util::parse_rfc3339(marker->delete_after);
-      if (!deadline) return fail(ErrorKind::corrupt, "key retirement for " + hex + " has a bad time");
+      if (!deadline)
+        return fail(ErrorKind::corrupt, "key retirement for " + hex + " has a bad time");
       if (*deadline > now && o.grace_ns != 0) {
         plan.waiting.push_back("key " + hex + ": its grace period ends " + marker->delete_after +
                                " (a backup that started under it may still be running): run "

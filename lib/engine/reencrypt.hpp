@@ -42,9 +42,9 @@ struct ReencryptPlan {
   // ("packs", "index", "snapshots", "wal", "holds", "prune_marks",
   // "key_retirements").
   std::map<std::string, ObjectCount> rewrite;
-  std::uint64_t bytes_repacked = 0;   // live blob bytes moved to new packs
+  std::uint64_t bytes_repacked = 0;    // live blob bytes moved to new packs
   std::vector<repo::KeyId> destroyed;  // keys gone for good in this run
-  std::vector<std::string> waiting;   // why a key could not be destroyed yet
+  std::vector<std::string> waiting;    // why a key could not be destroyed yet
   nlohmann::json to_json() const;
 };
 

@@ -27,11 +27,12 @@ std::string KeyRetirement::object_name() const {
 }
 
 util::Bytes KeyRetirement::encode() const {
-  nlohmann::json j{{"version", 1},
-                   {"key", nlohmann::json::binary(std::vector<std::uint8_t>(key.begin(), key.end()))},
-                   {"created", created},
-                   {"delete_after", delete_after},
-                   {"hostname", hostname}};
+  nlohmann::json j{
+      {"version", 1},
+      {"key", nlohmann::json::binary(std::vector<std::uint8_t>(key.begin(), key.end()))},
+      {"created", created},
+      {"delete_after", delete_after},
+      {"hostname", hostname}};
   return nlohmann::json::to_cbor(j);
 }
 

@@ -117,8 +117,8 @@ struct RotateFixture {
 TEST_CASE("reencrypt --retire: old snapshots restore and no object names the key",
           "[cli][keys][reencrypt]") {
   RotateFixture f;
-  std::map<std::string, std::string> v1{{"a", noise(500'000, 1)}, {"b", noise(200'000, 2)},
-                                        {"small.txt", "hello\n"}};
+  std::map<std::string, std::string> v1{
+      {"a", noise(500'000, 1)}, {"b", noise(200'000, 2)}, {"small.txt", "hello\n"}};
   for (auto& [rel, bytes] : v1) f.write("src/" + rel, bytes);
   auto s1 = f.backup();
   REQUIRE(f.bkp({"hold", s1, "--reason", "audit"}).status == 0);
@@ -279,9 +279,9 @@ TEST_CASE("reencrypt refusals", "[cli][keys][reencrypt]") {
   REQUIRE(f.bkp({"keys", "add", "--role", "restore", "--new-key-file", restore_kf,
                  "--generate-key-file"})
               .status == 0);
-  REQUIRE(f.bkp({"keys", "add", "--role", "backup", "--new-key-file", backup_kf,
-                 "--generate-key-file"})
-              .status == 0);
+  REQUIRE(
+      f.bkp({"keys", "add", "--role", "backup", "--new-key-file", backup_kf, "--generate-key-file"})
+          .status == 0);
   for (auto& kf : {restore_kf, backup_kf}) {
     auto r = f.cli.run({"-r", f.repo.string(), "--key-file", kf, "keys", "rotate", "--reencrypt",
                         "--grace", "0", "--json"});
@@ -306,4 +306,43 @@ TEST_CASE("reencrypt refusals", "[cli][keys][reencrypt]") {
   auto idx = f.bkp({"keys", "rotate", "--reencrypt", "--retire", index_key});
   CHECK(idx.status == 2);
   CHECK_THAT(idx.err, Catch::Contains("index key"));
+}
+
+TEST_CASE("keys.rotate_after rotates an old data key on the next admin backup",
+          "[cli][keys][rotate_after]") {
+  RotateFixture f;
+  f.write("src/a", noise(100'000, 11));
+  auto first = f.current_key();
+  f.cli.env["BKP_KEYS_ROTATE_AFTER"] = "1s";
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  // A restore slot may not change keys: its backups never rotate.
+  auto kf = (f.dir / "restore.key").string();
+  REQUIRE(f.bkp({"keys", "add", "--role", "restore", "--new-key-file", kf, "--generate-key-file"})
+              .status == 0);
+  auto as_restore =
+      f.cli.run({"-r", f.repo.string(), "--key-file", kf, "backup", "files", f.src.string()});
+  INFO(as_restore.err);
+  REQUIRE(as_restore.status == 0);
+  CHECK(f.current_key() == first);
+
+  auto r = f.bkp({"backup", "files", f.src.string()});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  auto second = f.current_key();
+  CHECK(second != first);
+  CHECK_THAT(r.err, Catch::Contains("is older than keys.rotate_after") &&
+                        Catch::Contains("new data key " + second));
+  CHECK(f.data_keys().size() == 2);
+  // Not due again yet: no rotation.
+  f.cli.env["BKP_KEYS_ROTATE_AFTER"] = "1h";
+  REQUIRE(f.bkp({"backup", "files", f.src.string()}).status == 0);
+  CHECK(f.current_key() == second);
+  // The audit log names the new key.
+  auto log = f.bkp({"audit", "log", "--json"});
+  CHECK_THAT(log.out, Catch::Contains("key:" + second));
+  // A bad value warns and the backup goes on.
+  f.cli.env["BKP_KEYS_ROTATE_AFTER"] = "soon";
+  auto bad = f.bkp({"backup", "files", f.src.string()});
+  CHECK(bad.status == 0);
+  CHECK_THAT(bad.err, Catch::Contains("keys.rotate_after"));
 }

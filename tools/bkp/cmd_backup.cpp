@@ -7,6 +7,7 @@
 #include "engine/postgres_logical.hpp"
 #include "engine/postgres_physical.hpp"
 #include "pg_options.hpp"
+#include "repository_access.hpp"
 #include "sources/files/exclude.hpp"
 
 namespace bkp::cli {
@@ -116,6 +117,7 @@ RunFn setup_backup(CLI::App& sub) {
   add_pg_flags(*postgres, o->pg);
 
   return [o, files, postgres, pg_type, pg_data, wal_timeout](Context& ctx) {
+    rotate_keys_by_age(ctx);
     auto& repo = *ctx.repo;
     Progress bar(ctx.out, "backup");
     auto started = std::chrono::steady_clock::now();

@@ -119,8 +119,9 @@ util::Result<engine::ReencryptOptions> reencrypt_options(Context& ctx, const Key
   if (!o.retire.empty()) {
     r.retire = repo::parse_key_id(o.retire);
     if (!r.retire) {
-      return util::fail(ErrorKind::usage,
-                        "'" + o.retire + "' is not a data key id (16 hex digits, see bkp keys list)");
+      return util::fail(
+          ErrorKind::usage,
+          "'" + o.retire + "' is not a data key id (16 hex digits, see bkp keys list)");
     }
   }
   // The same grace as prune's: old packs go through its two-phase deletion.
