@@ -189,8 +189,8 @@ util::Result<KeySet> keys_to_retire(repo::Repository& repo, const ReencryptOptio
     if (k.id == ring.current || (ring.box && k.id == ring.index_key)) continue;
     keys.insert(k.id);
   }
-  BKP_TRY(repo.backend().list("sessions/", [&](const storage::ObjectInfo& o) {
-    auto hex = std::string_view(o.name).substr(std::string_view("sessions/").size());
+  BKP_TRY(repo.backend().list("sessions/", [&](const storage::ObjectInfo& info) {
+    auto hex = std::string_view(info.name).substr(std::string_view("sessions/").size());
     if (auto id = repo::parse_key_id(hex)) keys.insert(*id);
     return util::Status{};
   }));
