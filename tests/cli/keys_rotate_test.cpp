@@ -66,7 +66,8 @@ struct RotateFixture {
   std::string current_key() const { return ok_json({"keys", "list"})["current_key"]; }
   std::vector<std::string> data_keys() const {
     std::vector<std::string> out;
-    for (auto& k : ok_json({"keys", "list"})["data_keys"]) out.push_back(k["id"]);
+    auto ring = ok_json({"keys", "list"});
+    for (auto& k : ring["data_keys"]) out.push_back(k["id"]);
     return out;
   }
   std::string rotate() const { return ok_json({"keys", "rotate"})["current_key"]; }
