@@ -284,8 +284,9 @@ util::Result<PrunePlan> prune_repository(repo::Repository& repo, const PruneOpti
   PrunePlan plan;
   RepoScan scan;
   BKP_TRY(scan_repository(repo, scan));
-  plan.snapshots_total = scan.snapshots.size();
+  plan.snapshots_total = scan.snapshots.size() + scan.shredded.size();
   BKP_TRY(apply_policy(repo, scan, o, plan));
+  plan.forget.insert(plan.forget.end(), scan.shredded.begin(), scan.shredded.end());
 
   // Marks whose deadline had passed before anything else was listed.
   std::set<repo::PackId> marked, due;

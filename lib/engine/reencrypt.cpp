@@ -82,6 +82,8 @@ util::Result<KeySet> pack_keys(repo::Repository& repo, const std::string& name,
   if (auto k = named_key(header, keys)) found.insert(*k);
   BKP_ASSIGN(auto peek, repo::peek_envelope(header));
   auto entries = repo::open_pack_header(header, repo.find_key(peek.key_id));
+  // A shredded key domain's pack: unreadable for good, and prune deletes it.
+  if (!entries && repo.shredded_domain_of(header)) return found;
   if (!entries) return damaged(entries.error().message);
   for (auto& e : *entries) {
     if (std::uint64_t{e.offset} + e.length > bytes.size()) return damaged("blob out of range");
@@ -177,6 +179,11 @@ util::Result<KeySet> keys_to_retire(repo::Repository& repo, const ReencryptOptio
   };
   if (o.retire) {
     BKP_TRY(protect(*o.retire));
+    if (auto* d = ring.domain_of(*o.retire)) {
+      return fail(ErrorKind::usage, "data key " + util::to_hex(*o.retire) +
+                                        " belongs to key domain '" + d->name +
+                                        "': domains are shredded, not retired");
+    }
     bool session = repo.backend().stat(repo::session_object_name(*o.retire)).ok();
     if (!ring.find(*o.retire) && !session && !keys.count(*o.retire)) {
       return fail(ErrorKind::not_found,
@@ -187,6 +194,7 @@ util::Result<KeySet> keys_to_retire(repo::Repository& repo, const ReencryptOptio
   }
   for (auto& k : ring.data_keys) {
     if (k.id == ring.current || (ring.box && k.id == ring.index_key)) continue;
+    if (ring.domain_of(k.id)) continue;  // a key domain's: shredded, never retired
     keys.insert(k.id);
   }
   BKP_TRY(repo.backend().list("sessions/", [&](const storage::ObjectInfo& info) {

@@ -83,15 +83,7 @@ util::Status Repository::destroy_data_key(const KeyId& id) {
   // Older generations still hold the key: only removing them destroys it.
   // (A reader takes the newest generation that opens, so this is safe at
   // any point; a killed run removes the rest next time.)
-  std::vector<std::uint64_t> older;
-  BKP_TRY(backend_->list("keyring/", [&](const storage::ObjectInfo& o) {
-    if (auto g = keyring_generation(o.name); g && *g < keyring_.generation) older.push_back(*g);
-    return util::Status{};
-  }));
-  for (auto g : older) {
-    auto st = backend_->remove(keyring_object_name(g));
-    if (!st && st.error().kind != ErrorKind::not_found) return st;
-  }
+  BKP_TRY(remove_older_generations());
   auto st = backend_->remove(session_object_name(id));
   if (!st && st.error().kind != ErrorKind::not_found) return st;
   st = backend_->remove(std::string(key_retirement_prefix) + util::to_hex(id));

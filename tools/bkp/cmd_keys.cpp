@@ -8,6 +8,7 @@
 #include "command.hpp"
 #include "engine/reencrypt.hpp"
 #include "engine/retention.hpp"
+#include "keys_shred.hpp"
 #include "repository_access.hpp"
 #include "util/time.hpp"
 
@@ -59,9 +60,19 @@ int list(Context& ctx) {
                       {"created", util::format_rfc3339(k.created_ns)},
                       {"current", k.id == ring.current}});
     }
+    nlohmann::json domains = nlohmann::json::array(), shredded = nlohmann::json::array();
+    for (auto& d : ring.domains)
+      domains.push_back({{"name", d.name}, {"key", util::to_hex(d.data_key)}});
+    for (auto& d : ring.shredded) {
+      shredded.push_back({{"name", d.name},
+                          {"key", util::to_hex(d.data_key)},
+                          {"shredded", util::format_rfc3339(d.shredded_ns)}});
+    }
     ctx.out.emit("keyring", {{"generation", ring.generation},
                              {"current_key", util::to_hex(ring.current)},
-                             {"data_keys", keys}});
+                             {"data_keys", keys},
+                             {"domains", domains},
+                             {"shredded_domains", shredded}});
     return 0;
   }
   char line[512];
@@ -79,6 +90,10 @@ int list(Context& ctx) {
   ctx.out.info("keyring generation " + std::to_string(ring.generation) + ", " +
                std::to_string(ring.data_keys.size()) + " data key(s), current " +
                util::to_hex(ring.current));
+  for (auto& d : ring.domains)
+    ctx.out.info("key domain '" + d.name + "': data key " + util::to_hex(d.data_key));
+  for (auto& d : ring.shredded)
+    ctx.out.info("key domain '" + d.name + "': shredded " + util::format_rfc3339(d.shredded_ns));
   return 0;
 }
 
@@ -246,8 +261,11 @@ RunFn setup_keys(CLI::App& sub) {
                          "with --reencrypt: as prune's --grace (default 6h; 0: at once)");
   rotate_cmd->add_flag("--dry-run", o->dry_run,
                        "with --reencrypt: print what would be rewritten, change nothing");
+  auto shred_args = std::make_shared<ShredArgs>();
+  auto* shred_cmd = add_keys_shred(sub, shred_args);
   sub.require_subcommand(1);
   return [=](Context& ctx) {
+    if (shred_cmd->parsed()) return run_keys_shred(ctx, *shred_args);
     if (list_cmd->parsed()) return list(ctx);
     if (add_cmd->parsed()) return add(ctx, *o);
     if (remove_cmd->parsed()) return remove(ctx, *o);
