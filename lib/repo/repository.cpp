@@ -350,7 +350,9 @@ util::Result<util::Bytes> Repository::decode_blob(const BlobLocation& loc, util:
   if (!header) return damaged(header.error().message);
   const DataKey* key = find_key(header->key_id);
   if (!key && is_writer()) return fail(cannot_read("blob " + util::to_hex(loc.id)));
-  if (!key) return fail(unknown_key(header->key_id, "blob " + util::to_hex(loc.id)));
+  if (!key && keyring_.shredded_key(header->key_id))
+    return fail(unknown_key(header->key_id, "blob " + util::to_hex(loc.id)));
+  if (!key) return damaged("sealed with an unknown key");
   auto plain = open_object(envelope_type(loc.type), key->key, sealed, loc.id);
   if (!plain) return damaged(plain.error().message);
   if (plain->empty()) return damaged("empty");

@@ -99,7 +99,7 @@ TEST_CASE("keyring: damaged plaintext") {
     CHECK(r.error().kind == ErrorKind::corrupt);
   }
   SECTION("newer version") {
-    bytes[0] = 3;
+    bytes[0] = 4;
     auto r = repo::Keyring::decode(bytes);
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().kind == ErrorKind::usage);
