@@ -89,11 +89,11 @@ _bkp() {
       case "$sub" in
         "") opts="files stdin postgres" ;;
         files)
-          opts="--exclude --exclude-file --one-file-system --type --tag --source"
+          opts="--exclude --exclude-file --one-file-system --type --tag --source --key-domain"
           if [[ "$cur" != -* ]]; then _filedir; return; fi
           ;;
-        stdin) opts="--name --tag --" ;;
-        postgres) opts="--mode --type --pg-data --wal-timeout --database --all-databases --tag $pg_opts" ;;
+        stdin) opts="--name --tag --key-domain --" ;;
+        postgres) opts="--mode --type --pg-data --wal-timeout --database --all-databases --tag --key-domain $pg_opts" ;;
       esac
       ;;
     audit)
@@ -122,9 +122,10 @@ _bkp() {
       ;;
     keys)
       case "$sub" in
-        "") opts="list add remove rotate" ;;
+        "") opts="list add remove rotate shred" ;;
         add) opts="--role --new-password-file --new-key-file --generate-key-file --new-key-command" ;;
-        rotate) opts="--rewrap --new-password-file --new-key-file --generate-key-file --new-key-command" ;;
+        shred) opts="--domain --yes --dry-run" ;;
+        rotate) opts="--rewrap --new-password-file --new-key-file --generate-key-file --new-key-command --reencrypt --retire --grace --dry-run" ;;
       esac
       ;;
     ls) opts="-l --long latest" ;;

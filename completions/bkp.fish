@@ -66,8 +66,10 @@ complete -c bkp -n $in_files -l one-file-system -d 'do not cross file-system bou
 complete -c bkp -n $in_files -l type -x -a 'full incremental differential' -d 'backup type'
 complete -c bkp -n $in_files -l tag -x -d 'tag the snapshot'
 complete -c bkp -n $in_files -l source -x -d 'source name (default: host:paths)'
+complete -c bkp -n $in_files -l key-domain -x -d 'seal this backup under a key domain'
 complete -c bkp -n $in_stdin -l name -x -d 'file name the stream is stored and restored as'
 complete -c bkp -n $in_stdin -l tag -x -d 'tag the snapshot'
+complete -c bkp -n $in_stdin -l key-domain -x -d 'seal this backup under a key domain'
 complete -c bkp -n "$in_stdin; and __bkp_after_dashdash" -a '(__bkp_complete_command)'
 complete -c bkp -n "__fish_seen_subcommand_from backup; and not __fish_seen_subcommand_from $backup_subs" -a postgres -d 'back up PostgreSQL databases'
 set -l in_pg_backup '__fish_seen_subcommand_from backup; and __fish_seen_subcommand_from postgres'
@@ -78,6 +80,7 @@ complete -c bkp -n $in_pg_backup -l wal-timeout -x -d 'physical: seconds to wait
 complete -c bkp -n $in_pg_backup -l database -x -d 'database to dump'
 complete -c bkp -n $in_pg_backup -l all-databases -d 'every database and the globals'
 complete -c bkp -n $in_pg_backup -l tag -x -d 'tag the snapshot'
+complete -c bkp -n $in_pg_backup -l key-domain -x -d 'seal this backup under a key domain'
 
 # PostgreSQL connection (backup postgres, restore postgres)
 set -l in_pg '__fish_seen_subcommand_from postgres'
@@ -159,15 +162,23 @@ complete -c bkp -n '__fish_seen_subcommand_from verify' -l read-data-subset -x -
 # version
 complete -c bkp -n '__fish_seen_subcommand_from version' -l features -d 'list compiled-in backends and sources'
 
-# keys list|add|remove|rotate
-set -l keys_subs list add remove rotate
+# keys list|add|remove|rotate|shred
+set -l keys_subs list add remove rotate shred
 set -l in_keys_new '__fish_seen_subcommand_from keys; and __fish_seen_subcommand_from add rotate'
 complete -c bkp -n "__fish_seen_subcommand_from keys; and not __fish_seen_subcommand_from $keys_subs" -a list -d "list the key slots and the keyring's data keys"
 complete -c bkp -n "__fish_seen_subcommand_from keys; and not __fish_seen_subcommand_from $keys_subs" -a add -d 'add a key slot for a new passphrase or key'
 complete -c bkp -n "__fish_seen_subcommand_from keys; and not __fish_seen_subcommand_from $keys_subs" -a remove -d 'remove a key slot'
 complete -c bkp -n "__fish_seen_subcommand_from keys; and not __fish_seen_subcommand_from $keys_subs" -a rotate -d 'make a new data key current'
+complete -c bkp -n "__fish_seen_subcommand_from keys; and not __fish_seen_subcommand_from $keys_subs" -a shred -d "destroy a key domain's keys"
+complete -c bkp -n '__fish_seen_subcommand_from keys; and __fish_seen_subcommand_from shred' -l domain -x -d 'the key domain to shred'
+complete -c bkp -n '__fish_seen_subcommand_from keys; and __fish_seen_subcommand_from shred' -l yes -d 'do not ask for confirmation'
+complete -c bkp -n '__fish_seen_subcommand_from keys; and __fish_seen_subcommand_from shred' -l dry-run -d 'print the snapshots, change nothing'
 complete -c bkp -n '__fish_seen_subcommand_from keys; and __fish_seen_subcommand_from add' -l role -x -a 'admin restore backup' -d 'role of the new slot'
 complete -c bkp -n '__fish_seen_subcommand_from keys; and __fish_seen_subcommand_from rotate' -l rewrap -d 'also replace the master key'
+complete -c bkp -n '__fish_seen_subcommand_from keys; and __fish_seen_subcommand_from rotate' -l reencrypt -d 'seal everything again with the current key, destroy old keys'
+complete -c bkp -n '__fish_seen_subcommand_from keys; and __fish_seen_subcommand_from rotate' -l retire -r -d 'retire only this data key'
+complete -c bkp -n '__fish_seen_subcommand_from keys; and __fish_seen_subcommand_from rotate' -l grace -r -d 'wait before deleting old packs and keys'
+complete -c bkp -n '__fish_seen_subcommand_from keys; and __fish_seen_subcommand_from rotate' -l dry-run -d 'print the plan, change nothing'
 complete -c bkp -n $in_keys_new -l new-password-file -r -F -d 'the new passphrase is the first line of a file'
 complete -c bkp -n $in_keys_new -l new-key-file -r -F -d 'the new secret is a key file'
 complete -c bkp -n $in_keys_new -l generate-key-file -d 'create --new-key-file with a new random key'

@@ -9,7 +9,7 @@ namespace {
 using enum ValueType;
 
 // Keep sorted by key; docs and `config show` print in this order.
-constexpr std::array<KeyInfo, 53> kKeys{{
+constexpr std::array<KeyInfo, 54> kKeys{{
     {"azure.access_tier", "BKP_AZURE_ACCESS_TIER", "", string, "",
      "Azure access tier for data packs (objects under data/): Hot, Cool or Cold; other "
      "objects and the default keep the account's default tier"},
@@ -21,8 +21,7 @@ constexpr std::array<KeyInfo, 53> kKeys{{
     {"azure.key", "BKP_AZURE_KEY", "AZURE_STORAGE_KEY", string, "",
      "Azure storage account key (base64), for Shared Key signatures", Sensitivity::secret},
     {"azure.sas_token", "BKP_AZURE_SAS_TOKEN", "AZURE_STORAGE_SAS_TOKEN", string, "",
-     "Azure shared access signature token, used when there is no account key",
-     Sensitivity::secret},
+     "Azure shared access signature token, used when there is no account key", Sensitivity::secret},
     {"catalog", "BKP_CATALOG", "", path, "",
      "SQLite catalog file (default: $XDG_STATE_HOME/bkp/<repository id>.db, "
      "else /var/lib/bkp/ for root, ~/.local/state/bkp/ for others)"},
@@ -49,6 +48,9 @@ constexpr std::array<KeyInfo, 53> kKeys{{
      "command (run without a shell) whose standard output is a key that opens the repository"},
     {"key_file", "BKP_KEY_FILE", "", path, "",
      "key file that opens the repository instead of a passphrase (see bkp init --key-file)"},
+    {"keys.rotate_after", "BKP_KEYS_ROTATE_AFTER", "", duration, "",
+     "make a new data key current when the current one is older than this (e.g. 90d); done by "
+     "backup and prune when run with an admin slot (default: never)"},
     {"password_command", "BKP_PASSWORD_COMMAND", "", string, "",
      "command whose standard output is the repository passphrase"},
     {"password_file", "BKP_PASSWORD_FILE", "", path, "",

@@ -64,6 +64,9 @@ util::Result<std::optional<repo::Snapshot>> find_parent(repo::Repository& repo,
   for (auto& row : rows) {  // newest first
     if (row.status != "completed" && row.status != "partial") continue;
     if (type == BackupType::differential && row.backup_type != "full") continue;
+    // Blobs are never shared across key domains (doc/key-domains.md).
+    auto same = repo.in_current_domain(row.id);
+    if (same && !*same) continue;
     auto snap = repo.load_snapshot(row.id);
     if (snap) return std::optional<repo::Snapshot>(std::move(*snap));
     // A damaged manifest must not stop every later backup: compare with an

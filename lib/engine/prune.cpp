@@ -110,6 +110,12 @@ util::Status decide_packs(const RepoScan& scan, const BlobSet& referenced,
       plan.bytes_marked += st.size;
       continue;
     }
+    if (o.rewrite.count(pid)) {  // a key rotation: outside threshold and budget
+      plan.repack.push_back(st);
+      plan.bytes_repacked += st.live_bytes;
+      plan.bytes_marked += st.size;
+      continue;
+    }
     // Unused blobs only: a pack's header is overhead, not garbage.
     std::uint64_t blob_bytes = 0;
     for (auto& e : pack.entries) blob_bytes += e.length;
@@ -117,6 +123,16 @@ util::Status decide_packs(const RepoScan& scan, const BlobSet& referenced,
     double garbage = 100.0 * static_cast<double>(blob_bytes - st.live_bytes) /
                      static_cast<double>(std::max<std::uint64_t>(st.size, 1));
     if (garbage >= o.repack_threshold) partial.push_back(st);
+  }
+  // A marked pack that holds a keeper sealed with a key being retired: its
+  // live blobs move too (it stays marked).
+  for (auto& pid : needed_marked) {
+    if (!o.rewrite.count(pid)) continue;
+    auto& pack = scan.packs.at(pid);
+    PackStat st{pid, pack.size, 0};
+    for (auto i : out.live.at(pid)) st.live_bytes += pack.entries[i].length;
+    plan.repack.push_back(st);
+    plan.bytes_repacked += st.live_bytes;
   }
   // Most garbage first, within the copy budget.
   std::sort(partial.begin(), partial.end(), [](const PackStat& a, const PackStat& b) {
@@ -148,10 +164,34 @@ util::Status put_index(repo::Repository& repo, const std::vector<repo::IndexedPa
   return repo.backend().put(name, sealed, storage::WriteMode::create_only);
 }
 
+// A blob sealed again with the current key (same plaintext, same length).
+util::Result<util::Bytes> reseal_blob(repo::Repository& repo, const repo::PackHeaderEntry& e,
+                                      util::ByteView sealed) {
+  BKP_ASSIGN(auto header, repo::peek_envelope(sealed));
+  const repo::DataKey* key = repo.find_key(header.key_id);
+  if (!key) {
+    return fail(ErrorKind::verification, "blob " + util::to_hex(e.id) + " uses an unknown key");
+  }
+  auto type =
+      e.type == repo::BlobType::tree ? repo::ObjectType::tree_blob : repo::ObjectType::data_blob;
+  BKP_ASSIGN(auto plain, repo::open_object(type, key->key, sealed, e.id));
+  auto& current = repo.keyring().current_key();
+  auto out = repo::seal_object(type, current.id, current.key, plain, e.id);
+  util::wipe(plain.data(), plain.size());
+  return out;
+}
+
+bool sealed_with(util::ByteView sealed, const std::set<repo::KeyId>& keys) {
+  if (keys.empty()) return false;
+  auto header = repo::peek_envelope(sealed);
+  return header && keys.count(header->key_id) > 0;
+}
+
 // Copies the live blobs of `plan.repack` into new packs (sealed bytes as
-// they are: no key needed to move them), then one index segment for them.
+// they are: no key needed to move them, except for blobs sealed with a key
+// being retired), then one index segment for them.
 util::Status repack(repo::Repository& repo, const RepoScan& scan, const Decided& decided,
-                    const PrunePlan& plan) {
+                    const PrunePlan& plan, const std::set<repo::KeyId>& reseal) {
   repo::PackWriter writer;
   std::vector<repo::IndexedPack> written;
   auto finish = [&]() -> util::Status {
@@ -178,7 +218,12 @@ util::Status repack(repo::Repository& repo, const RepoScan& scan, const Decided&
       // Checked before it is copied: a damaged blob must not look repaired.
       repo::BlobLocation loc{e.id, e.type, st.id, e.offset, e.length, e.raw_length};
       BKP_TRY(repo.decode_blob(loc, sealed));
-      writer.add(e.type, e.id, sealed, e.raw_length);
+      if (sealed_with(sealed, reseal)) {
+        BKP_ASSIGN(auto resealed, reseal_blob(repo, e, sealed));
+        writer.add(e.type, e.id, resealed, e.raw_length);
+      } else {
+        writer.add(e.type, e.id, sealed, e.raw_length);
+      }
       if (writer.size() >= repo.config().pack_size) BKP_TRY(finish());
     }
   }
@@ -239,8 +284,9 @@ util::Result<PrunePlan> prune_repository(repo::Repository& repo, const PruneOpti
   PrunePlan plan;
   RepoScan scan;
   BKP_TRY(scan_repository(repo, scan));
-  plan.snapshots_total = scan.snapshots.size();
+  plan.snapshots_total = scan.snapshots.size() + scan.shredded.size();
   BKP_TRY(apply_policy(repo, scan, o, plan));
+  plan.forget.insert(plan.forget.end(), scan.shredded.begin(), scan.shredded.end());
 
   // Marks whose deadline had passed before anything else was listed.
   std::set<repo::PackId> marked, due;
@@ -287,7 +333,7 @@ util::Result<PrunePlan> prune_repository(repo::Repository& repo, const PruneOpti
 
   if (!plan.forget.empty()) BKP_TRY(forget_snapshots(repo, plan.forget, DryRun::no));
   // Phase 1: copies first, so a marked pack never holds a blob's only copy.
-  BKP_TRY(repack(repo, scan, decided, plan));
+  BKP_TRY(repack(repo, scan, decided, plan, o.reseal));
   repo::PruneMark mark;
   mark.created = util::format_rfc3339(start);
   mark.delete_after = plan.delete_after;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,11 @@ struct PruneOptions {
   double repack_threshold = 20;  // percent of a pack that is garbage
   std::uint64_t max_repack_size = UINT64_MAX;
   std::int64_t grace_ns = kDefaultGraceNs;
+  // For `keys rotate --reencrypt` (engine/reencrypt.cpp): packs repacked
+  // whatever their garbage, and the keys whose blobs a repack seals again
+  // with the current key (other blobs are copied as they are).
+  std::set<repo::PackId> rewrite;
+  std::set<repo::KeyId> reseal;
 };
 
 struct PackStat {

@@ -26,6 +26,13 @@ util::Status scan_repository(repo::Repository& repo, RepoScan& scan) {
   for (auto& id : ids) {
     auto snap = repo.load_snapshot(id);
     if (!snap && snap.error().kind == ErrorKind::not_found) continue;  // forgotten meanwhile
+    if (!snap) {
+      auto sealed = backend.get("snapshots/" + id);
+      if (sealed && repo.shredded_domain_of(*sealed)) {
+        scan.shredded.push_back(id);
+        continue;
+      }
+    }
     if (!snap) return fail(snap.error().context("prune cannot read snapshot '" + id + "'"));
     scan.snapshots.push_back(std::move(*snap));
   }

@@ -33,6 +33,9 @@ struct RepoScan {
       blobs;
   std::vector<std::pair<std::string, repo::PruneMark>> marks;
   std::vector<repo::Snapshot> snapshots;
+  // Manifests sealed under a shredded key domain: unreadable for good, so
+  // prune forgets them (doc/key-domains.md).
+  std::vector<std::string> shredded;
   std::vector<repo::BlobId> wal_chunks;  // named by WAL entries
 };
 

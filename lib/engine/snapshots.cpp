@@ -47,6 +47,9 @@ util::Result<repo::Snapshot> resolve_snapshot(repo::Repository& repo, const std:
   catalog::BackupFilter f;
   f.id_prefix = spec;
   BKP_ASSIGN(auto rows, repo.catalog().list_backups(f));
+  // A whole id the catalog lacks (its manifest would not open when the
+  // catalog was synced): read it from storage, to say why it cannot be read.
+  if (rows.empty() && spec.size() == 64) return repo.load_snapshot(spec);
   if (rows.empty()) return fail(ErrorKind::not_found, "no snapshot '" + spec + "'");
   if (rows.size() > 1) return fail(ErrorKind::usage, "snapshot id '" + spec + "' is ambiguous");
   return repo.load_snapshot(rows.front().id);

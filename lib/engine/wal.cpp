@@ -121,6 +121,7 @@ util::Result<WalPushReport> wal_push(repo::Repository& repo, const std::filesyst
     entry.chunks.push_back(*loc);
   }
   BKP_TRY(repo.check_prune_deadline());
+  BKP_TRY(repo.check_key_retirement());
   auto& key = repo.keyring().current_key();
   auto sealed = repo::seal_object(repo::ObjectType::wal_entry, key.id, key.key, entry.encode(),
                                   util::as_bytes(report.object));

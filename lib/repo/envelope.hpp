@@ -31,6 +31,7 @@ enum class ObjectType : std::uint8_t {
   prune_mark = 9,
   hold = 10,
   audit_entry = 11,
+  key_retirement = 12,
 };
 
 using KeyId = std::array<std::uint8_t, 8>;

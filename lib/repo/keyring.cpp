@@ -14,6 +14,7 @@ using util::fail;
 namespace {
 constexpr std::uint32_t kKeyringVersion = 1;
 constexpr std::uint32_t kKeyringVersionWriter = 2;
+constexpr std::uint32_t kKeyringVersionDomains = 3;
 constexpr std::size_t kFixed = 4 + 8 + 32 + 32 + 32 + 8 + 4;
 constexpr std::size_t kPerKey = 8 + 8 + 32;
 constexpr std::size_t kWriterTail = 32 + 32 + 8;
@@ -77,6 +78,46 @@ const DataKey& Keyring::index_sealing_key() const {
   return current_key();
 }
 
+bool valid_domain_name(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+const KeyDomain* Keyring::find_domain(std::string_view name) const {
+  for (auto& d : domains)
+    if (d.name == name) return &d;
+  return nullptr;
+}
+
+const KeyDomain* Keyring::domain_of(const KeyId& data_key) const {
+  for (auto& d : domains)
+    if (d.data_key == data_key) return &d;
+  return nullptr;
+}
+
+const ShreddedDomain* Keyring::shredded_key(const KeyId& data_key) const {
+  for (auto& d : shredded)
+    if (d.data_key == data_key) return &d;
+  return nullptr;
+}
+
+const KeyDomain& Keyring::add_domain(const std::string& name) {
+  KeyDomain d;
+  d.name = name;
+  d.chunk_id_key = crypto::random_secret(32);
+  d.chunker_seed = crypto::random_secret(32);
+  DataKey dk = random_data_key();
+  d.data_key = dk.id;
+  data_keys.push_back(std::move(dk));
+  domains.push_back(std::move(d));
+  return domains.back();
+}
+
 void Keyring::add_writer_keys() {
   box = crypto::generate_box_keypair();
   DataKey dk = random_data_key();
@@ -85,7 +126,14 @@ void Keyring::add_writer_keys() {
 }
 
 util::SecretBytes Keyring::encode() const {
-  util::SecretBytes out(kFixed + kPerKey * data_keys.size() + (box ? kWriterTail : 0));
+  bool v3 = !domains.empty() || !shredded.empty();
+  std::size_t size = kFixed + kPerKey * data_keys.size() + (box ? kWriterTail : 0);
+  if (v3) {
+    size += 1 + 4 + 4;
+    for (auto& d : domains) size += 1 + d.name.size() + 32 + 32 + 8;
+    for (auto& d : shredded) size += 1 + d.name.size() + 8 + 8;
+  }
+  util::SecretBytes out(size);
   std::uint8_t* p = out.data();
   auto put = [&p](const void* src, std::size_t n) {
     std::memcpy(p, src, n);
@@ -101,7 +149,7 @@ util::SecretBytes Keyring::encode() const {
     util::put_u64le(b, v);
     put(b.data(), 8);
   };
-  put_u32(box ? kKeyringVersionWriter : kKeyringVersion);
+  put_u32(v3 ? kKeyringVersionDomains : box ? kKeyringVersionWriter : kKeyringVersion);
   put_u64(generation);
   put(config_digest.data(), 32);
   put(chunk_id_key.data(), 32);
@@ -113,10 +161,34 @@ util::SecretBytes Keyring::encode() const {
     put_u64(static_cast<std::uint64_t>(k.created_ns));
     put(k.key.data(), 32);
   }
+  if (v3) {
+    std::uint8_t flag = box ? 1 : 0;
+    put(&flag, 1);
+  }
   if (box) {
     put(box->public_key.data(), 32);
     put(box->secret_key.data(), 32);
     put(index_key.data(), 8);
+  }
+  if (v3) {
+    auto put_name = [&](const std::string& name) {
+      auto len = static_cast<std::uint8_t>(name.size());
+      put(&len, 1);
+      put(name.data(), name.size());
+    };
+    put_u32(static_cast<std::uint32_t>(domains.size()));
+    for (auto& d : domains) {
+      put_name(d.name);
+      put(d.chunk_id_key.data(), 32);
+      put(d.chunker_seed.data(), 32);
+      put(d.data_key.data(), 8);
+    }
+    put_u32(static_cast<std::uint32_t>(shredded.size()));
+    for (auto& d : shredded) {
+      put_name(d.name);
+      put(d.data_key.data(), 8);
+      put_u64(static_cast<std::uint64_t>(d.shredded_ns));
+    }
   }
   return out;
 }
@@ -125,10 +197,10 @@ util::Result<Keyring> Keyring::decode(util::ByteView in) {
   if (in.size() < kFixed) return fail(ErrorKind::corrupt, "keyring is truncated");
   const std::uint8_t* p = in.data();
   auto version = util::get_u32le(p);
-  if (version != kKeyringVersion && version != kKeyringVersionWriter) {
+  if (version != kKeyringVersion && version != kKeyringVersionWriter &&
+      version != kKeyringVersionDomains) {
     return fail(ErrorKind::usage, "keyring format is newer than this bkp; upgrade bkp");
   }
-  std::size_t tail = version == kKeyringVersionWriter ? kWriterTail : 0;
   Keyring k;
   k.generation = util::get_u64le(p + 4);
   std::memcpy(k.config_digest.data(), p + 12, 32);
@@ -136,9 +208,17 @@ util::Result<Keyring> Keyring::decode(util::ByteView in) {
   k.chunker_seed = util::SecretBytes(in.subspan(76, 32));
   std::memcpy(k.current.data(), p + 108, 8);
   std::uint32_t n = util::get_u32le(p + 116);
-  if (in.size() != kFixed + kPerKey * static_cast<std::size_t>(n) + tail) {
+  std::size_t keys_end = kFixed + kPerKey * static_cast<std::size_t>(n);
+  if (in.size() < keys_end) return fail(ErrorKind::corrupt, "keyring has a wrong length");
+  std::size_t tail = version == kKeyringVersionWriter ? kWriterTail : 0;
+  if (version == kKeyringVersionDomains) {
+    if (in.size() < keys_end + 1 || p[keys_end] > 1)
+      return fail(ErrorKind::corrupt, "keyring has a wrong length");
+    tail = 1 + (p[keys_end] ? kWriterTail : 0);
+  } else if (in.size() != keys_end + tail) {
     return fail(ErrorKind::corrupt, "keyring has a wrong length");
   }
+  if (in.size() < keys_end + tail) return fail(ErrorKind::corrupt, "keyring has a wrong length");
   for (std::uint32_t i = 0; i < n; ++i) {
     const std::uint8_t* e = p + kFixed + kPerKey * i;
     DataKey dk;
@@ -148,14 +228,56 @@ util::Result<Keyring> Keyring::decode(util::ByteView in) {
     k.data_keys.push_back(std::move(dk));
   }
   if (!k.find(k.current)) return fail(ErrorKind::corrupt, "keyring has no current key");
-  if (tail) {
-    const std::uint8_t* t = p + kFixed + kPerKey * n;
+  bool has_box =
+      version == kKeyringVersionWriter || (version == kKeyringVersionDomains && p[keys_end] == 1);
+  if (has_box) {
+    const std::uint8_t* t = p + keys_end + (version == kKeyringVersionDomains ? 1 : 0);
     crypto::BoxKeyPair box;
     box.public_key.assign(t, t + 32);
     box.secret_key = util::SecretBytes(util::ByteView(t + 32, 32));
     k.box = std::move(box);
     std::memcpy(k.index_key.data(), t + 64, 8);
     if (!k.find(k.index_key)) return fail(ErrorKind::corrupt, "keyring has no index key");
+  }
+  if (version == kKeyringVersionDomains) {
+    std::size_t at = keys_end + tail;
+    auto need = [&](std::size_t n_bytes) { return in.size() - at >= n_bytes; };
+    auto get_name = [&](std::string& name) {
+      if (!need(1)) return false;
+      std::size_t len = p[at++];
+      if (!need(len)) return false;
+      name.assign(reinterpret_cast<const char*>(p + at), len);
+      at += len;
+      return valid_domain_name(name);
+    };
+    auto bad = [] { return fail(ErrorKind::corrupt, "keyring has a damaged domain list"); };
+    if (!need(4)) return bad();
+    std::uint32_t nd = util::get_u32le(p + at);
+    at += 4;
+    for (std::uint32_t i = 0; i < nd; ++i) {
+      KeyDomain d;
+      if (!get_name(d.name) || !need(72)) return bad();
+      d.chunk_id_key = util::SecretBytes(in.subspan(at, 32));
+      d.chunker_seed = util::SecretBytes(in.subspan(at + 32, 32));
+      std::memcpy(d.data_key.data(), p + at + 64, 8);
+      at += 72;
+      if (!k.find(d.data_key) || k.find_domain(d.name)) return bad();
+      k.domains.push_back(std::move(d));
+    }
+    if (!need(4)) return bad();
+    std::uint32_t ns = util::get_u32le(p + at);
+    at += 4;
+    for (std::uint32_t i = 0; i < ns; ++i) {
+      ShreddedDomain d;
+      if (!get_name(d.name) || !need(16)) return bad();
+      std::memcpy(d.data_key.data(), p + at, 8);
+      d.shredded_ns = static_cast<std::int64_t>(util::get_u64le(p + at + 8));
+      at += 16;
+      k.shredded.push_back(std::move(d));
+    }
+    if (at != in.size()) return fail(ErrorKind::corrupt, "keyring has a wrong length");
+    if (k.domain_of(k.current))
+      return fail(ErrorKind::corrupt, "keyring's current key belongs to a key domain");
   }
   return k;
 }

@@ -24,6 +24,24 @@ struct DataKey {
   std::int64_t created_ns = 0;
 };
 
+// A key domain (crypto-shredding, doc/key-domains.md): content backed up
+// under it is chunked, named and sealed with keys of its own, so destroying
+// them (bkp keys shred) makes all of it unreadable at once, and nothing of
+// it deduplicates with content outside it.
+struct KeyDomain {
+  std::string name;                // 1-64 bytes: [A-Za-z0-9._-]
+  util::SecretBytes chunk_id_key;  // 32 bytes
+  util::SecretBytes chunker_seed;  // 32 bytes
+  KeyId data_key{};                // one of Keyring::data_keys
+};
+// What is left of a shredded domain: its name and the id of its data key,
+// so that readers can tell "shredded" from "damaged".
+struct ShreddedDomain {
+  std::string name;
+  KeyId data_key{};
+  std::int64_t shredded_ns = 0;
+};
+
 struct Keyring {
   std::uint64_t generation = 1;
   crypto::Digest config_digest{};
@@ -37,6 +55,15 @@ struct Keyring {
   // A backup slot's view has the public half only (secret_key empty).
   std::optional<crypto::BoxKeyPair> box;
   KeyId index_key{};
+  // Keyring version 3 (written once a key domain exists).
+  std::vector<KeyDomain> domains;
+  std::vector<ShreddedDomain> shredded;
+
+  const KeyDomain* find_domain(std::string_view name) const;
+  const KeyDomain* domain_of(const KeyId& data_key) const;
+  const ShreddedDomain* shredded_key(const KeyId& data_key) const;
+  // Adds a domain with new keys (a new generation's content).
+  const KeyDomain& add_domain(const std::string& name);
 
   // The key that seals index segments: index_key when there is one.
   const DataKey& index_sealing_key() const;
@@ -77,6 +104,9 @@ std::string session_object_name(const KeyId& id);
 util::Bytes seal_session_key(const DataKey& key, util::ByteView box_public_key);
 util::Result<DataKey> open_session_key(const crypto::BoxKeyPair& box, const KeyId& expected,
                                        util::ByteView sealed);
+
+// A usable domain name: 1-64 of [A-Za-z0-9._-].
+bool valid_domain_name(std::string_view name);
 
 // The generation number in a keyring object name, or nullopt.
 std::optional<std::uint64_t> keyring_generation(std::string_view object_name);

@@ -176,7 +176,8 @@ util::Result<std::unique_ptr<Repository>> Repository::open(
 Repository::~Repository() = default;
 
 BlobId Repository::blob_id(util::ByteView data) const {
-  return crypto::blob_hash(config_.blob_id, keyring_.chunk_id_key, data);
+  return crypto::blob_hash(config_.blob_id, domain_ ? domain_->chunk_id_key : keyring_.chunk_id_key,
+                           data);
 }
 
 bool Repository::has_blob(const BlobId& id) {
@@ -236,7 +237,7 @@ SealedBlob Repository::seal_blob(const SealJob& job) const {
   plain.push_back(
       static_cast<std::uint8_t>(compressed ? config_.compression.codec : compress::Codec::none));
   util::append(plain, compressed ? util::ByteView(*compressed) : data);
-  auto& key = keyring_.current_key();
+  auto& key = content_key();
   return SealedBlob{job.type, job.id,
                     seal_object(envelope_type(job.type), key.id, key.key, plain, job.id),
                     static_cast<std::uint32_t>(data.size())};
@@ -268,7 +269,7 @@ util::Status Repository::write_pack(PackWriter& writer) {
   // One pack written while the next fills: both cores stay busy with
   // reading, chunking and sealing, and memory stays at a few packs.
   if (!uploader_) uploader_ = std::make_unique<PackUploader>(*backend_, 2);
-  uploader_->submit(writer, keyring_.current_key());
+  uploader_->submit(writer, content_key());
   return collect_stored(PackUploader::Wait::none);
 }
 
@@ -300,6 +301,10 @@ util::Status Repository::collect_stored(PackUploader::Wait wait) {
 
 util::Status Repository::write_index() {
   if (pending_index_.empty()) return {};
+  // The segment is what makes packs visible: none is written under a key
+  // that is being retired or was destroyed (the packs stay unindexed
+  // garbage that prune removes without a key).
+  BKP_TRY(check_key_retirement());
   auto name = new_index_name();
   // Index segments reveal only keyed ids and sizes: a key of their own lets
   // backup slots read them, to deduplicate, without reading any data.
@@ -354,6 +359,8 @@ util::Result<util::Bytes> Repository::decode_blob(const BlobLocation& loc, util:
   if (!header) return damaged(header.error().message);
   const DataKey* key = find_key(header->key_id);
   if (!key && is_writer()) return fail(cannot_read("blob " + util::to_hex(loc.id)));
+  if (!key && keyring_.shredded_key(header->key_id))
+    return fail(unknown_key(header->key_id, "blob " + util::to_hex(loc.id)));
   if (!key) return damaged("sealed with an unknown key");
   auto plain = open_object(envelope_type(loc.type), key->key, sealed, loc.id);
   if (!plain) return damaged(plain.error().message);
@@ -368,8 +375,10 @@ util::Result<util::Bytes> Repository::decode_blob(const BlobLocation& loc, util:
     if (!d) return damaged(d.error().message);
     data = std::move(*d);
   }
-  if (data.size() != loc.raw_length || blob_id(data) != loc.id)
-    return damaged("content id mismatch");
+  // Named with the chunk id key of the domain its key belongs to.
+  const KeyDomain* domain = keyring_.domain_of(header->key_id);
+  auto id = crypto::keyed_hash(domain ? domain->chunk_id_key : keyring_.chunk_id_key, data);
+  if (data.size() != loc.raw_length || id != loc.id) return damaged("content id mismatch");
   return data;
 }
 
@@ -394,7 +403,7 @@ util::Result<util::Bytes> Repository::load_object(ObjectType type, const std::st
   if (!header) return fail(header.error().context("object '" + name + "'"));
   const DataKey* key = find_key(header->key_id);
   if (!key && is_writer()) return fail(cannot_read("object '" + name + "'"));
-  if (!key) return fail(ErrorKind::verification, "object '" + name + "' uses an unknown key");
+  if (!key) return fail(unknown_key(header->key_id, "object '" + name + "'"));
   auto plain = open_object(type, key->key, sealed, util::as_bytes(name));
   if (!plain) return fail(plain.error().context("object '" + name + "'"));
   return std::move(*plain);

@@ -25,6 +25,7 @@
 #include "chunk/chunker.hpp"
 #include "repo/hold.hpp"
 #include "repo/index_segment.hpp"
+#include "repo/key_retirement.hpp"
 #include "repo/key_slot.hpp"
 #include "repo/keyring.hpp"
 #include "repo/pack_uploader.hpp"
@@ -94,7 +95,8 @@ class Repository {
   const chunk::Chunker& chunker() const { return *chunker_; }
   const std::filesystem::path& catalog_path() const { return catalog_path_; }
 
-  // Content id of plaintext, keyed, by the config's blob id algorithm.
+  // Content id of plaintext, by the config's blob id algorithm, keyed with
+  // the chunk id key of the key domain in use (see use_key_domain).
   BlobId blob_id(util::ByteView data) const;
   // Stores a blob unless the repository has it; returns true when new.
   util::Result<bool> save_blob(BlobType type, util::ByteView data, const BlobId& id);
@@ -154,6 +156,42 @@ class Repository {
     return marks_unreadable_ || condemned_.count(id) != 0;
   }
 
+  // Key domains (lib/repo/repository_domains.cpp, doc/key-domains.md).
+  // From now on this process chunks, names and seals content (blobs, pack
+  // headers, snapshots) with the domain's keys; creates the domain (a new
+  // keyring generation, admin only) if it does not exist. Not for backup
+  // slots, and not for a shredded domain's name.
+  util::Status use_key_domain(const std::string& name);
+  // The domain in use; nullptr for the default keys.
+  const KeyDomain* key_domain() const { return domain_ ? &*domain_ : nullptr; }
+  // The key that seals content: the domain's, else the current data key.
+  const DataKey& content_key() const;
+  // Whether snapshot `id`'s manifest is sealed under the key domain in use
+  // (a parent snapshot must be: blobs are never shared across domains).
+  util::Result<bool> in_current_domain(const std::string& snapshot_id);
+  // The shredded domain whose key sealed `sealed` (an envelope), if any.
+  const ShreddedDomain* shredded_domain_of(util::ByteView sealed) const;
+  // Destroys a domain's keys: a keyring generation without them (keeping
+  // the domain's name and key id as shredded), then every older generation
+  // removed. Returns what is left of it. Admin only; cannot be undone.
+  util::Result<ShreddedDomain> shred_key_domain(const std::string& name);
+
+  // Key retirement (lib/repo/repository_retire.cpp, doc/key-rotation.md).
+  // Every marker in storage ("retire/<key id>").
+  util::Result<std::vector<KeyRetirement>> load_key_retirements();
+  // Writes a marker (create-only; one already there is kept). Admin only.
+  util::Status write_key_retirement(const KeyRetirement& retirement);
+  // Called before a snapshot manifest or WAL entry is written: fails when
+  // the key this process seals with is being retired or was destroyed
+  // since it opened the keyring, so that nothing durable names a key that
+  // is gone.
+  util::Status check_key_retirement();
+  // Destroys a data key nothing in storage uses any more: a keyring
+  // generation without it, older generations removed; or, for a backup
+  // session's key, its "sessions/" object removed. Then its marker goes.
+  // Refuses the current key and the index key. Admin only.
+  util::Status destroy_data_key(const KeyId& id);
+
   // Legal holds ("holds/<snapshot id>"); admin slots only for changes.
   util::Result<std::vector<Hold>> list_holds();
   util::Status put_hold(const Hold& hold);
@@ -208,6 +246,11 @@ class Repository {
   util::Status ensure_prune_state();
   util::Status reindex_catalog(const std::set<PackId>& condemned);
   static DataKey new_data_key();
+  // Removes every keyring generation older than the one this process holds.
+  util::Status remove_older_generations();
+  // An error for an envelope whose key is not in the keyring: names the
+  // shredded domain when it is one.
+  util::Error unknown_key(const KeyId& id, const std::string& what) const;
   util::Result<Keyring> write_next_generation(const util::SecretBytes& master,
                                               const std::function<void(Keyring&)>& change);
   // The newest keyring generation that opens with `master` (an older one
@@ -225,6 +268,7 @@ class Repository {
   std::mutex newer_keys_mutex_;
   std::deque<DataKey> newer_keys_;
   bool session_published_ = false;
+  std::optional<KeyDomain> domain_;
   std::unique_ptr<catalog::Catalog> catalog_;
   std::optional<chunk::Chunker> chunker_;
   std::filesystem::path catalog_path_;

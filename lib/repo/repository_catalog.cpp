@@ -42,8 +42,9 @@ util::Status Repository::save_snapshot(const Snapshot& snapshot) {
   // that hold here rather than trust every caller to flush first.
   BKP_TRY(flush());
   BKP_TRY(check_prune_deadline());
+  BKP_TRY(check_key_retirement());
   BKP_TRY(publish_session_key());
-  auto& key = keyring_.current_key();
+  auto& key = content_key();
   auto name = snapshot.object_name();
   auto sealed =
       seal_object(ObjectType::snapshot, key.id, key.key, snapshot.encode(), util::as_bytes(name));

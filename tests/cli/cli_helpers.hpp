@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "test_tmpdir.hpp"
+#include "util/subprocess.hpp"
 
 namespace bkp::test {
 
@@ -22,6 +23,10 @@ class Cli {
  public:
   Cli();
   Run run(const std::vector<std::string>& args, const std::string& input = {}) const;
+  // Starts bkp with the same environment as run() without waiting (for
+  // tests that kill it); stdout and stderr are pipes.
+  util::Child spawn(const std::vector<std::string>& args,
+                    util::SpawnOptions::Stdin in = util::SpawnOptions::Stdin::null) const;
   std::map<std::string, std::string> env;  // added to every run
   const std::filesystem::path& home() const { return home_.path(); }
 

@@ -8,6 +8,7 @@
 #include "engine/postgres_physical.hpp"
 #include "pg_options.hpp"
 #include "replicas.hpp"
+#include "repository_access.hpp"
 #include "sources/files/exclude.hpp"
 
 namespace bkp::cli {
@@ -18,7 +19,7 @@ struct BackupOptions {
   std::vector<std::string> paths, excludes, exclude_files, tags, command;
   bool one_file_system = false;
   std::string type = "incremental";
-  std::string source, name;
+  std::string source, name, key_domain;
   std::string pg_mode = "logical", pg_database, pg_type = "incremental", pg_data;
   bool pg_all = false;
   int wal_timeout = 120;
@@ -67,6 +68,10 @@ engine::ProgressFn progress_for(Progress& bar) {
 
 }  // namespace
 
+constexpr const char* kKeyDomainHelp =
+    "seal this backup under key domain D (created if new): its own keys, no deduplication with "
+    "other domains, erasable with 'bkp keys shred'";
+
 RunFn setup_backup(CLI::App& sub) {
   auto o = std::make_shared<BackupOptions>();
   sub.require_subcommand(1);
@@ -80,11 +85,13 @@ RunFn setup_backup(CLI::App& sub) {
       ->check(CLI::IsMember({"full", "incremental", "differential"}));
   files->add_option("--tag", o->tags, "tag the snapshot (repeatable)");
   files->add_option("--source", o->source, "source name (default: host:paths)");
+  files->add_option("--key-domain", o->key_domain, kKeyDomainHelp);
 
   auto* stream = sub.add_subcommand("stdin", "back up standard input or a command's output");
   stream->add_option("--name", o->name, "file name the stream is stored and restored as")
       ->required();
   stream->add_option("--tag", o->tags, "tag the snapshot (repeatable)");
+  stream->add_option("--key-domain", o->key_domain, kKeyDomainHelp);
   stream->add_option("command", o->command, "run COMMAND ARGS... and store its output (after --)");
 
   auto* postgres = sub.add_subcommand("postgres", "back up PostgreSQL databases");
@@ -114,10 +121,16 @@ RunFn setup_backup(CLI::App& sub) {
                  "every database, and roles and tablespaces (pg_dumpall --globals-only)")
       ->excludes(db);
   postgres->add_option("--tag", o->tags, "tag the snapshot (repeatable)");
+  postgres->add_option("--key-domain", o->key_domain, kKeyDomainHelp);
   add_pg_flags(*postgres, o->pg);
 
   return [o, files, postgres, pg_type, pg_data, wal_timeout](Context& ctx) {
+    rotate_keys_by_age(ctx);
     auto& repo = *ctx.repo;
+    if (!o->key_domain.empty()) {
+      if (auto st = repo.use_key_domain(o->key_domain); !st) return ctx.out.error(st.error());
+      ctx.audit.keys.push_back("key:" + util::to_hex(repo.content_key().id));
+    }
     Progress bar(ctx.out, "backup");
     auto started = std::chrono::steady_clock::now();
     util::Result<engine::BackupReport> result = util::fail(util::ErrorKind::generic, "no backup");

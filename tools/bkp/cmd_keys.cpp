@@ -6,6 +6,9 @@
 #include <cstdio>
 
 #include "command.hpp"
+#include "engine/reencrypt.hpp"
+#include "engine/retention.hpp"
+#include "keys_shred.hpp"
 #include "repository_access.hpp"
 #include "util/time.hpp"
 
@@ -17,6 +20,10 @@ struct KeysOptions {
   std::string role = "admin";
   std::string id;
   bool rewrap = false;
+  bool reencrypt = false;
+  std::string retire;
+  std::string grace;
+  bool dry_run = false;
   NewSecret secret;
 };
 
@@ -53,9 +60,19 @@ int list(Context& ctx) {
                       {"created", util::format_rfc3339(k.created_ns)},
                       {"current", k.id == ring.current}});
     }
+    nlohmann::json domains = nlohmann::json::array(), shredded = nlohmann::json::array();
+    for (auto& d : ring.domains)
+      domains.push_back({{"name", d.name}, {"key", util::to_hex(d.data_key)}});
+    for (auto& d : ring.shredded) {
+      shredded.push_back({{"name", d.name},
+                          {"key", util::to_hex(d.data_key)},
+                          {"shredded", util::format_rfc3339(d.shredded_ns)}});
+    }
     ctx.out.emit("keyring", {{"generation", ring.generation},
                              {"current_key", util::to_hex(ring.current)},
-                             {"data_keys", keys}});
+                             {"data_keys", keys},
+                             {"domains", domains},
+                             {"shredded_domains", shredded}});
     return 0;
   }
   char line[512];
@@ -73,6 +90,10 @@ int list(Context& ctx) {
   ctx.out.info("keyring generation " + std::to_string(ring.generation) + ", " +
                std::to_string(ring.data_keys.size()) + " data key(s), current " +
                util::to_hex(ring.current));
+  for (auto& d : ring.domains)
+    ctx.out.info("key domain '" + d.name + "': data key " + util::to_hex(d.data_key));
+  for (auto& d : ring.shredded)
+    ctx.out.info("key domain '" + d.name + "': shredded " + util::format_rfc3339(d.shredded_ns));
   return 0;
 }
 
@@ -106,8 +127,77 @@ int remove(Context& ctx, const KeysOptions& o) {
   return 0;
 }
 
+util::Result<engine::ReencryptOptions> reencrypt_options(Context& ctx, const KeysOptions& o) {
+  using util::ErrorKind;
+  engine::ReencryptOptions r;
+  if (o.rewrap) return util::fail(ErrorKind::usage, "--reencrypt and --rewrap are separate runs");
+  if (!o.retire.empty()) {
+    r.retire = repo::parse_key_id(o.retire);
+    if (!r.retire) {
+      return util::fail(
+          ErrorKind::usage,
+          "'" + o.retire + "' is not a data key id (16 hex digits, see bkp keys list)");
+    }
+  }
+  // The same grace as prune's: old packs go through its two-phase deletion.
+  std::string grace = !o.grace.empty() ? o.grace : ctx.config.get("prune.grace").value_or("");
+  if (grace == "0") {
+    r.grace_ns = 0;
+  } else if (!grace.empty()) {
+    BKP_ASSIGN(r.grace_ns, engine::parse_duration(grace));
+  }
+  r.dry_run = o.dry_run ? engine::DryRun::yes : engine::DryRun::no;
+  return r;
+}
+
+std::string count_text(const engine::ReencryptPlan& plan) {
+  std::string out;
+  std::uint64_t bytes = 0;
+  for (auto& [kind, c] : plan.rewrite) {
+    out += (out.empty() ? "" : ", ") + std::to_string(c.objects) + " " + kind;
+    bytes += c.bytes;
+  }
+  if (out.empty()) return "nothing to rewrite";
+  return out + " (" + std::to_string(bytes) + " bytes)";
+}
+
+int reencrypt(Context& ctx, const KeysOptions& o) {
+  auto options = reencrypt_options(ctx, o);
+  if (!options) return ctx.out.error(options.error());
+  auto plan = engine::reencrypt_repository(*ctx.repo, *options);
+  if (!plan) return ctx.out.error(plan.error());
+  if (plan->rotated && !o.dry_run) ctx.audit.keys.push_back("key:" + util::to_hex(plan->current));
+  for (auto& k : plan->retiring) ctx.audit.keys.push_back("key:" + util::to_hex(k));
+  if (ctx.out.json()) {
+    ctx.out.emit(o.dry_run ? "reencrypt_plan" : "keys_reencrypted", plan->to_json());
+    return 0;
+  }
+  std::string keys;
+  for (auto& k : plan->retiring) keys += (keys.empty() ? "" : ", ") + util::to_hex(k);
+  if (plan->retiring.empty()) {
+    ctx.out.info("no data key to retire: every object is sealed with the current key " +
+                 util::to_hex(plan->current));
+    return 0;
+  }
+  if (o.dry_run) {
+    if (plan->rotated) ctx.out.data("would make a new data key current first");
+    ctx.out.data("would retire " + keys + ": " + count_text(*plan));
+    return 0;
+  }
+  if (plan->rotated) ctx.out.info("new data key " + util::to_hex(plan->current) + " is current");
+  ctx.out.info("retiring " + keys + ": rewrote " + count_text(*plan));
+  for (auto& k : plan->destroyed) ctx.out.info("destroyed data key " + util::to_hex(k));
+  for (auto& w : plan->waiting) ctx.out.info(w);
+  return 0;
+}
+
 int rotate(Context& ctx, const KeysOptions& o) {
   if (auto st = ctx.repo->may_manage_keys(); !st) return ctx.out.error(st.error());
+  if (o.reencrypt) return reencrypt(ctx, o);
+  if (!o.retire.empty() || o.dry_run || !o.grace.empty()) {
+    return ctx.out.error(util::make_error(util::ErrorKind::usage,
+                                          "--retire, --grace and --dry-run need --reencrypt"));
+  }
   bool secret_given = !o.secret.password_file.empty() || !o.secret.key_file.empty() ||
                       !o.secret.key_command.empty() || o.secret.generate_key_file;
   if (secret_given && !o.rewrap) {
@@ -161,8 +251,21 @@ RunFn setup_keys(CLI::App& sub) {
   rotate_cmd->add_flag("--rewrap", o->rewrap,
                        "also replace the master key: the new secret gets the only admin slot");
   add_new_secret_options(*rotate_cmd, o->secret);
+  rotate_cmd->add_flag("--reencrypt", o->reencrypt,
+                       "seal everything sealed with an old data key again with the current one, "
+                       "then destroy the old keys");
+  rotate_cmd->add_option("--retire", o->retire,
+                         "with --reencrypt: retire only data key KEY_ID (if current, a new one "
+                         "becomes current first)");
+  rotate_cmd->add_option("--grace", o->grace,
+                         "with --reencrypt: as prune's --grace (default 6h; 0: at once)");
+  rotate_cmd->add_flag("--dry-run", o->dry_run,
+                       "with --reencrypt: print what would be rewritten, change nothing");
+  auto shred_args = std::make_shared<ShredArgs>();
+  auto* shred_cmd = add_keys_shred(sub, shred_args);
   sub.require_subcommand(1);
   return [=](Context& ctx) {
+    if (shred_cmd->parsed()) return run_keys_shred(ctx, *shred_args);
     if (list_cmd->parsed()) return list(ctx);
     if (add_cmd->parsed()) return add(ctx, *o);
     if (remove_cmd->parsed()) return remove(ctx, *o);

@@ -8,6 +8,7 @@
 
 #include "command.hpp"
 #include "engine/prune.hpp"
+#include "repository_access.hpp"
 
 namespace bkp::cli {
 
@@ -102,6 +103,7 @@ RunFn setup_prune(CLI::App& sub) {
     if (auto st = repo.may_delete(); !st) return ctx.out.error(st.error());
     auto o = options(ctx, *a);
     if (!o) return ctx.out.error(o.error());
+    if (!a->dry_run) rotate_keys_by_age(ctx);
     if (auto st = repo.sync_catalog(); !st) return ctx.out.error(st.error());
     auto plan = engine::prune_repository(repo, *o);
     if (!plan) return ctx.out.error(plan.error());

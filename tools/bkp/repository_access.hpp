@@ -27,6 +27,10 @@ util::Result<repo::Credentials> read_credentials_for(const Context& ctx, std::st
 util::Result<std::unique_ptr<repo::Repository>> open_repository_at(const Context& ctx,
                                                                    const std::string& location,
                                                                    std::string_view secret_prefix);
+// keys.rotate_after: makes a new data key current when the current one is
+// older, if the slot in use may change keys; says so on stderr and in the
+// audit entry. A failure is a warning: the command itself goes on.
+void rotate_keys_by_age(Context& ctx);
 // The location, or a usage error that says how to give one.
 util::Result<std::string> repository_location(const Context& ctx);
 // The storage backend for a location, with the s3.*, azure.* and insecure_http

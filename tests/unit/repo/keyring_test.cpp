@@ -99,7 +99,7 @@ TEST_CASE("keyring: damaged plaintext") {
     CHECK(r.error().kind == ErrorKind::corrupt);
   }
   SECTION("newer version") {
-    bytes[0] = 3;
+    bytes[0] = 4;
     auto r = repo::Keyring::decode(bytes);
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().kind == ErrorKind::usage);
@@ -114,4 +114,65 @@ TEST_CASE("keyring: object names") {
   CHECK_FALSE(repo::keyring_generation("keyring/00000000000000fg").has_value());
   CHECK_FALSE(repo::keyring_generation("keys/00000000000000ff").has_value());
   CHECK_FALSE(repo::keyring_generation("keyring/00000000000000ff.tmp").has_value());
+}
+
+TEST_CASE("keyring: version 3 (key domains) layout and round trip") {
+  auto k = two_key_ring();
+  auto& d = k.add_domain("acme");
+  auto acme_key = d.data_key;
+  k.shredded.push_back({"old-tenant", repo::KeyId{7, 7, 7, 7, 7, 7, 7, 7}, 1234});
+  auto bytes = plain(k);
+  // Version 1's layout (3 data keys), no writer keys, 1 domain, 1 shredded.
+  std::size_t keys_end = 120 + 48 * 3;
+  REQUIRE(bytes.size() == keys_end + 1 + 4 + (1 + 4 + 72) + 4 + (1 + 10 + 16));
+  CHECK(util::get_u32le(bytes.data()) == 3);
+  CHECK(bytes[keys_end] == 0);
+  CHECK(util::get_u32le(bytes.data() + keys_end + 1) == 1);
+  CHECK(bytes[keys_end + 5] == 4);
+  CHECK(std::string(bytes.begin() + keys_end + 6, bytes.begin() + keys_end + 10) == "acme");
+  CHECK(std::equal(acme_key.begin(), acme_key.end(), bytes.begin() + keys_end + 10 + 64));
+  auto s = keys_end + 10 + 72;
+  CHECK(util::get_u32le(bytes.data() + s) == 1);
+  CHECK(bytes[s + 4] == 10);
+  CHECK(util::get_u64le(bytes.data() + bytes.size() - 8) == 1234);
+
+  auto back = repo::Keyring::decode(bytes);
+  REQUIRE(back.ok());
+  REQUIRE(back->domains.size() == 1);
+  CHECK(back->domains[0].name == "acme");
+  CHECK(back->domains[0].data_key == acme_key);
+  CHECK(util::to_hex(back->domains[0].chunk_id_key.view()) ==
+        util::to_hex(k.domains[0].chunk_id_key.view()));
+  CHECK(back->domain_of(acme_key) != nullptr);
+  CHECK(back->find_domain("acme") != nullptr);
+  REQUIRE(back->shredded.size() == 1);
+  CHECK(back->shredded[0].name == "old-tenant");
+  CHECK(back->shredded_key(repo::KeyId{7, 7, 7, 7, 7, 7, 7, 7}) != nullptr);
+  CHECK(back->shredded[0].shredded_ns == 1234);
+  CHECK(!back->box);
+
+  // With the writer keys of version 2 as well.
+  k.add_writer_keys();
+  auto with_box = repo::Keyring::decode(plain(k));
+  REQUIRE(with_box.ok());
+  CHECK(with_box->box.has_value());
+  CHECK(with_box->index_key == k.index_key);
+  CHECK(with_box->domains.size() == 1);
+
+  // Damage: truncated, trailing bytes, a bad name, the current key a domain's.
+  auto cut = bytes;
+  cut.pop_back();
+  CHECK(repo::Keyring::decode(cut).error().kind == ErrorKind::corrupt);
+  auto longer = bytes;
+  longer.push_back(0);
+  CHECK(repo::Keyring::decode(longer).error().kind == ErrorKind::corrupt);
+  auto bad_name = bytes;
+  bad_name[keys_end + 6] = '/';
+  CHECK(repo::Keyring::decode(bad_name).error().kind == ErrorKind::corrupt);
+  auto current = k;
+  current.current = acme_key;
+  CHECK(repo::Keyring::decode(plain(current)).error().kind == ErrorKind::corrupt);
+  CHECK(repo::valid_domain_name("a.b_c-9"));
+  CHECK(!repo::valid_domain_name(""));
+  CHECK(!repo::valid_domain_name(std::string(65, 'a')));
 }
