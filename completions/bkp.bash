@@ -11,6 +11,7 @@ _bkp_takes_value() {
     --read-data-subset|--mode|--database|--from-database|--jobs) return 0 ;;
     --pg-host|--pg-port|--pg-user|--pg-database) return 0 ;;
     --pg-data|--wal-timeout|--target-dir|--to-time|--to-lsn|--to-xid|--port) return 0 ;;
+    --limit-rate|--io-nice|--tablespace-map) return 0 ;;
     --reason|--keep-last|--keep-hourly|--keep-daily|--keep-weekly|--keep-monthly|--keep-yearly) return 0 ;;
     --keep-within|--keep-tag|--max-repack-size|--repack-threshold|--grace) return 0 ;;
     --by|--chunking-from|--from|--to|--from-password-file|--from-password-command|--from-key-file|--from-key-command) return 0 ;;
@@ -68,7 +69,9 @@ _bkp() {
     --type) COMPREPLY=($(compgen -W "full incremental differential" -- "$cur")); return ;;
     --mode) COMPREPLY=($(compgen -W "logical physical" -- "$cur")); return ;;
     --pg-data|--target-dir) _filedir -d; return ;;
-    --wal-timeout|--to-time|--to-lsn|--to-xid|--port) return ;;
+    --wal-timeout|--to-time|--to-lsn|--to-xid|--port|--tablespace-map) return ;;
+    --limit-rate) COMPREPLY=($(compgen -W "500K 5M 20M 100M" -- "$cur")); return ;;
+    --io-nice) COMPREPLY=($(compgen -W "idle best-effort" -- "$cur")); return ;;
     --pg-host) _filedir -d; return ;;
     --pg-port|--pg-user|--pg-database|--database|--from-database|--jobs) return ;;
     --overwrite) COMPREPLY=($(compgen -W "never if-changed always" -- "$cur")); return ;;
@@ -89,11 +92,11 @@ _bkp() {
       case "$sub" in
         "") opts="files stdin postgres" ;;
         files)
-          opts="--exclude --exclude-file --one-file-system --type --tag --source --key-domain"
+          opts="--exclude --exclude-file --one-file-system --type --tag --source --key-domain --limit-rate --io-nice"
           if [[ "$cur" != -* ]]; then _filedir; return; fi
           ;;
         stdin) opts="--name --tag --key-domain --" ;;
-        postgres) opts="--mode --type --pg-data --wal-timeout --database --all-databases --tag --key-domain $pg_opts" ;;
+        postgres) opts="--mode --type --pg-data --wal-timeout --limit-rate --io-nice --database --all-databases --tag --key-domain $pg_opts" ;;
       esac
       ;;
     audit)
@@ -136,7 +139,7 @@ _bkp() {
     release) opts="latest" ;;
     restore)
       if [[ "$sub" == postgres ]]; then
-        opts="--database --from-database --create --jobs --globals-only --target-dir --to-time --to-lsn --to-xid --latest --start --port $pg_opts latest auto"
+        opts="--database --from-database --create --jobs --globals-only --target-dir --to-time --to-lsn --to-xid --latest --start --port --tablespace-map $pg_opts latest auto"
       else
         opts="postgres -t --target --include --exclude --overwrite --verify --to-stdout --format -o --output latest"
       fi

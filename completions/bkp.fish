@@ -67,6 +67,8 @@ complete -c bkp -n $in_files -l type -x -a 'full incremental differential' -d 'b
 complete -c bkp -n $in_files -l tag -x -d 'tag the snapshot'
 complete -c bkp -n $in_files -l source -x -d 'source name (default: host:paths)'
 complete -c bkp -n $in_files -l key-domain -x -d 'seal this backup under a key domain'
+complete -c bkp -n $in_files -l limit-rate -x -d 'read at most RATE bytes per second (e.g. 20M)'
+complete -c bkp -n $in_files -l io-nice -x -a 'idle best-effort' -d 'I/O class, and CPU nice 19'
 complete -c bkp -n $in_stdin -l name -x -d 'file name the stream is stored and restored as'
 complete -c bkp -n $in_stdin -l tag -x -d 'tag the snapshot'
 complete -c bkp -n $in_stdin -l key-domain -x -d 'seal this backup under a key domain'
@@ -77,6 +79,8 @@ complete -c bkp -n $in_pg_backup -l mode -x -a 'logical physical' -d 'backup mod
 complete -c bkp -n $in_pg_backup -l type -x -a 'full incremental differential' -d 'physical: backup type'
 complete -c bkp -n $in_pg_backup -l pg-data -x -a '(__fish_complete_directories)' -d 'physical: the data directory'
 complete -c bkp -n $in_pg_backup -l wal-timeout -x -d 'physical: seconds to wait for the last WAL segment'
+complete -c bkp -n $in_pg_backup -l limit-rate -x -d 'physical: read at most RATE bytes per second'
+complete -c bkp -n $in_pg_backup -l io-nice -x -a 'idle best-effort' -d 'physical: I/O class, and CPU nice 19'
 complete -c bkp -n $in_pg_backup -l database -x -d 'database to dump'
 complete -c bkp -n $in_pg_backup -l all-databases -d 'every database and the globals'
 complete -c bkp -n $in_pg_backup -l tag -x -d 'tag the snapshot'
@@ -104,6 +108,7 @@ complete -c bkp -n $in_pg_restore -l to-xid -x -d 'recover up to this transactio
 complete -c bkp -n $in_pg_restore -l latest -d 'recover to the end of the archived WAL'
 complete -c bkp -n $in_pg_restore -l start -d 'start the server and wait until it is promoted'
 complete -c bkp -n $in_pg_restore -l port -x -d 'port for the restored server'
+complete -c bkp -n $in_pg_restore -l tablespace-map -x -d 'physical: restore tablespace OLD (directory or name) into NEW'
 
 # wal-push PATH, wal-fetch NAME DEST
 complete -c bkp -n '__fish_seen_subcommand_from wal-push wal-fetch' -F

@@ -84,6 +84,7 @@ class Archiver final : public sources::WalkVisitor {
   std::uint64_t total_bytes = 0;
   std::int64_t reuse_before_ns = 0;  // 0: no limit
   bool vanished_expected = false;
+  util::RateLimiter* read_limit = nullptr;
   std::vector<std::string> warnings;
   bool partial = false;
 
@@ -226,7 +227,10 @@ class Archiver final : public sources::WalkVisitor {
         repo_,
         [&](std::uint8_t* buf, std::size_t cap) {
           auto n = reader->read(buf, cap);
-          if (!n) read_failed = true;
+          if (!n)
+            read_failed = true;
+          else if (read_limit && *n > 0)
+            read_limit->consume(*n);
           return n;
         },
         Checksum::no,
@@ -325,6 +329,7 @@ util::Result<BackupReport> backup_files(repo::Repository& repo, const FileBackup
   const repo::WriteStats before = repo.write_stats();
   Archiver archiver(repo, progress);
   archiver.vanished_expected = options.vanished == FileBackupOptions::Vanished::expected;
+  archiver.read_limit = options.read_limit.get();
   BKP_ASSIGN(auto parent, find_parent(repo, snap.source_name, options.type));
   std::optional<Tree> previous_root;
   if (parent) {

@@ -6,12 +6,14 @@
 
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "repo/repository.hpp"
 #include "sources/files/walker.hpp"
+#include "util/rate_limit.hpp"
 #include "util/subprocess.hpp"
 
 namespace bkp::engine {
@@ -55,6 +57,8 @@ struct FileBackupOptions {
   // partial backup (files), or expected and only counted (a database's
   // data directory, where recovery recreates or drops them from the WAL).
   enum class Vanished { partial, expected } vanished = Vanished::partial;
+  // Limits the bytes read from the source files (--limit-rate); null: no limit.
+  std::shared_ptr<util::RateLimiter> read_limit;
 };
 
 util::Result<BackupReport> backup_files(repo::Repository& repo, const FileBackupOptions& options,

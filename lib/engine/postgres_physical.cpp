@@ -6,6 +6,7 @@
 #include <fstream>
 #include <thread>
 
+#include "engine/postgres_tablespaces.hpp"
 #include "engine/wal.hpp"
 #include "repo/wal_entry.hpp"
 #include "sources/postgres/session.hpp"
@@ -155,15 +156,7 @@ util::Result<BackupReport> backup_postgres_physical(repo::Repository& repo,
                     ": a base backup cannot be restored without its WAL; set archive_mode = on "
                     "and archive_command = 'bkp --config FILE wal-push %p'");
   }
-  BKP_ASSIGN(auto tablespaces,
-             session.query("SELECT spcname FROM pg_tablespace WHERE spcname NOT IN "
-                           "('pg_default', 'pg_global') ORDER BY 1"));
-  if (!tablespaces.empty()) {
-    std::string names;
-    for (auto& t : tablespaces) names += (names.empty() ? "" : ", ") + t.front();
-    return fail(ErrorKind::usage,
-                "tablespaces outside the data directory are not backed up yet (" + names + ")");
-  }
+  BKP_ASSIGN(auto tablespaces, list_tablespaces(session));
   BKP_ASSIGN(auto system_id, session.value("SELECT system_identifier FROM pg_control_system()"));
   BKP_ASSIGN(auto seg_text,
              session.value("SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'"));
@@ -197,12 +190,24 @@ util::Result<BackupReport> backup_postgres_physical(repo::Repository& repo,
 
   FileBackupOptions fo;
   fo.paths = {data_dir};
+  // Each tablespace is a root of its own; pg_tblspc/<oid> is kept as the
+  // symlink it is (the walker does not follow symlinks).
+  for (auto& t : tablespaces) {
+    auto dir = fs::canonical(t.location, ec);
+    if (ec) {
+      return fail(ErrorKind::not_found, "tablespace '" + t.name + "' at '" + t.location +
+                                            "' cannot be read here (" + ec.message() + ")");
+    }
+    fo.paths.push_back(dir);
+    t.location = dir.string();
+  }
   fo.walk.excludes = pg_physical_excludes(data_dir.string());
   fo.type = options.type;
   fo.tags = options.tags;
   fo.source_name = pg_physical_source(data_dir.string());
   fo.source_kind = "postgres";
   fo.vanished = FileBackupOptions::Vanished::expected;
+  fo.read_limit = options.read_limit;
   fo.extra = {{"mode", "physical"},
               {"server_version", version},
               {"system_identifier", system_id},
@@ -211,7 +216,8 @@ util::Result<BackupReport> backup_postgres_physical(repo::Repository& repo,
               {"start_lsn", start_lsn},
               {"start_time", util::format_rfc3339(start_ns)},
               {"backup_start_ns", start_ns},
-              {"wal_segment_size", seg_size}};
+              {"wal_segment_size", seg_size},
+              {"tablespaces", tablespaces_to_json(tablespaces)}};
   if (!conn.host.empty()) fo.extra["host"] = conn.host;
   if (!conn.port.empty()) fo.extra["port"] = conn.port;
   // A page written while the parent was being read may keep its file's size

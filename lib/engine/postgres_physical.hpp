@@ -8,6 +8,7 @@
 // archive (wal-push), since without it the backup cannot be restored.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,7 +21,8 @@ struct PgPhysicalBackupOptions {
   BackupType type = BackupType::incremental;
   std::string data_dir;  // empty: SHOW data_directory
   std::vector<std::string> tags;
-  int wal_timeout_seconds = 120;  // waiting for the stop segment to be archived
+  int wal_timeout_seconds = 120;                  // waiting for the stop segment to be archived
+  std::shared_ptr<util::RateLimiter> read_limit;  // --limit-rate on the data directory
 };
 
 // What the snapshot's source is called: "postgres-physical:<host>:<data dir>".

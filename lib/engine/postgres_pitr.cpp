@@ -113,8 +113,8 @@ std::string recovery_settings(const repo::Snapshot& snap, const PgPhysicalRestor
 // Lays the base backup down and writes what recovery needs.
 util::Status lay_down(repo::Repository& repo, const repo::Snapshot& snap,
                       const PgPhysicalRestoreOptions& options, const fs::path& target,
-                      RecoveryJob& job, PgPhysicalRestoreReport& report,
-                      const PgRecoveryProgressFn& progress) {
+                      const std::vector<PgTablespacePlace>& tablespaces, RecoveryJob& job,
+                      PgPhysicalRestoreReport& report, const PgRecoveryProgressFn& progress) {
   const std::string data_dir = snap.extra.value("data_directory", "");
   const std::string label = snap.extra.value("backup_label", "");
   auto started = std::chrono::steady_clock::now();
@@ -156,8 +156,15 @@ util::Status lay_down(repo::Repository& repo, const repo::Snapshot& snap,
     return util::Status{};
   };
   BKP_TRY(owned(target / "backup_label", label, std::ios::trunc));
-  if (auto map = snap.extra.value("tablespace_map", ""); !map.empty())
+  // Recovery re-creates pg_tblspc/<oid> from tablespace_map: it must name
+  // the new places, never the original's directories.
+  if (!tablespaces.empty()) {
+    BKP_ASSIGN(auto map, restore_tablespaces(repo, snap, target, tablespaces, job, root.meta.uid,
+                                             root.meta.gid));
     BKP_TRY(owned(target / "tablespace_map", map, std::ios::trunc));
+  } else if (auto map = snap.extra.value("tablespace_map", ""); !map.empty()) {
+    BKP_TRY(owned(target / "tablespace_map", map, std::ios::trunc));
+  }
   BKP_TRY(owned(target / "postgresql.auto.conf", recovery_settings(snap, options), std::ios::app));
   BKP_TRY(owned(target / "recovery.signal", "", std::ios::trunc));
   BKP_TRY(util::fsync_dir(target));
@@ -233,15 +240,17 @@ util::Result<PgPhysicalRestoreReport> restore_postgres_physical(
   if (options.target_dir.empty()) return fail(ErrorKind::usage, "no --target-dir");
   auto target = fs::absolute(options.target_dir).lexically_normal();
   BKP_TRY(check_target_dir(target));
+  BKP_ASSIGN(auto tablespaces, place_tablespaces(snap, target, options.tablespace_map));
 
   PgPhysicalRestoreReport report;
+  report.tablespaces = tablespaces;
   // One recovery job for the whole: lay-down, recovery settings, and with
   // --start the server's recovery, with the target as its point in time.
   RecoveryJob job(repo.catalog(), snap.id, target.string());
   job.set_point_in_time(options.target.kind == PgTargetKind::latest ? "latest"
                                                                     : options.target.value);
   BKP_TRY(job.start());
-  auto outcome = lay_down(repo, snap, options, target, job, report, progress);
+  auto outcome = lay_down(repo, snap, options, target, tablespaces, job, report, progress);
   if (outcome && options.start == PgStart::yes) {
     job.step("recovery", "starting the server and waiting until it is promoted");
     outcome = start_and_wait_for_recovery(target, options, report, progress);

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/postgres_tablespaces.hpp"
 #include "repo/repository.hpp"
 
 namespace bkp::engine {
@@ -44,6 +45,9 @@ struct PgPhysicalRestoreOptions {
   std::string port;            // written into postgresql.auto.conf when not empty
   std::string bin_dir;         // pg_ctl's directory; empty: by PG_VERSION, then $PATH
   int timeout_seconds = 7200;  // for recovery to finish with --start
+  // --tablespace-map OLD=NEW; a tablespace not named goes to
+  // <target_dir>/bkp_tablespaces/<oid>.
+  std::vector<PgTablespaceMapping> tablespace_map;
 };
 
 struct PgRecoveryProgress {
@@ -61,7 +65,8 @@ struct PgPhysicalRestoreReport {
   double seconds_restore = 0, seconds_recovery = 0;
   bool started = false;
   std::uint64_t wal_files = 0;
-  std::string log_file;  // the server's log with --start
+  std::string log_file;                        // the server's log with --start
+  std::vector<PgTablespacePlace> tablespaces;  // where each tablespace went
   std::vector<std::string> warnings;
 };
 

@@ -331,3 +331,83 @@ TEST_CASE("physical backup: a wrong password or a server that is down leaves no 
   CHECK(r.err.find("archive_mode is off") != std::string::npos);
   CHECK(host.snapshots() == 0);
 }
+
+TEST_CASE("a tablespace outside the data directory is backed up and restored",
+          "[postgres][pitr][tablespace]") {
+  if (skip()) return;
+  Host host;
+  PgCluster pg({{"archive_mode = on", host.archive_command()}});
+  host.configure(pg.port(), pg.password());
+  const auto space = host.dir.path() / "space";
+  fs::create_directory(space);
+  PgCluster::give_to_postgres(space);
+  pg.sql("CREATE TABLESPACE outside LOCATION '" + space.string() + "'");
+  pg.sql("CREATE TABLE far(id int PRIMARY KEY, body text) TABLESPACE outside");
+  pg.sql("INSERT INTO far SELECT g, md5(g::text) FROM generate_series(1, 5000) g");
+  pg.sql("CREATE TABLE near AS SELECT g AS n FROM generate_series(1, 100) g");
+  const auto oid = pg.sql("SELECT oid FROM pg_tablespace WHERE spcname = 'outside'");
+
+  // Also the physical path of --limit-rate and --io-nice.
+  auto full = host.backup({"--type", "full", "--limit-rate", "200M", "--io-nice", "idle"});
+  const auto& ts = full["extra"]["tablespaces"];
+  REQUIRE(ts.size() == 1);
+  CHECK(ts[0]["name"] == "outside");
+  CHECK(ts[0]["oid"] == oid);
+  CHECK(ts[0]["location"] == fs::canonical(space).string());
+  auto ls = host.run({"ls", full["snapshot"], fs::canonical(space).string()});
+  CHECK(ls.out.find("PG_15_") != std::string::npos);
+  // Written after the backup, into the tablespace: replayed from the WAL.
+  pg.sql("INSERT INTO far VALUES (5001, 'after')");
+  wait_archived(pg);
+  const auto expected = fingerprint([&](const std::string& q) { return pg.sql(q); });
+  CHECK(expected.find("far: 5001 ") != std::string::npos);
+  const auto location_sql =
+      "SELECT pg_tablespace_location(oid) FROM pg_tablespace WHERE spcname = 'outside'";
+
+  SECTION("by default into the target directory") {
+    Restored r{host.dir.path() / "restored", pg.socket_dir(), bkp::test::free_tcp_port()};
+    auto rep = restore(host, {full["snapshot"], "--target-dir", r.dir.string(), "--latest",
+                              "--start", "--port", std::to_string(r.port)});
+    const auto placed = r.dir / "bkp_tablespaces" / oid;
+    REQUIRE(rep["tablespaces"].size() == 1);
+    CHECK(rep["tablespaces"][0]["restored_to"] == placed.string());
+    CHECK(fs::read_symlink(r.dir / "pg_tblspc" / oid) == placed);
+    CHECK(r.sql(location_sql) == placed.string());
+    CHECK(fingerprint([&](const std::string& q) { return r.sql(q); }) == expected);
+    // The original's tablespace is the original's still.
+    CHECK(pg.sql("SELECT count(*) FROM far") == "5001");
+    CHECK(pg.sql(location_sql) == space.string());
+  }
+  SECTION("--tablespace-map OLD=NEW, by directory or by name") {
+    const auto moved = host.dir.path() / "elsewhere" / "space";
+    const std::string old = GENERATE(std::string("dir"), std::string("name"));
+    Restored r{host.dir.path() / "restored", pg.socket_dir(), bkp::test::free_tcp_port()};
+    auto rep = restore(
+        host, {full["snapshot"], "--target-dir", r.dir.string(), "--latest", "--tablespace-map",
+               (old == "dir" ? space.string() : "outside") + "=" + moved.string(), "--start",
+               "--port", std::to_string(r.port)});
+    CHECK(fs::read_symlink(r.dir / "pg_tblspc" / oid) == moved);
+    CHECK(r.sql(location_sql) == moved.string());
+    CHECK(fingerprint([&](const std::string& q) { return r.sql(q); }) == expected);
+    CHECK(!fs::exists(r.dir / "bkp_tablespaces"));
+  }
+  SECTION("a mapping naming no tablespace, or a place not empty: refused, nothing laid down") {
+    const auto target = host.dir.path() / "refused";
+    auto r = host.run({"restore", "postgres", full["snapshot"], "--target-dir", target.string(),
+                       "--tablespace-map", "/nowhere=" + (host.dir.path() / "x").string()});
+    CHECK(r.status == 2);
+    CHECK(r.err.find("'/nowhere' is no tablespace") != std::string::npos);
+    CHECK(r.err.find("outside (") != std::string::npos);
+    r = host.run({"restore", "postgres", full["snapshot"], "--target-dir", target.string(),
+                  "--tablespace-map", "outside=relative/dir"});
+    CHECK(r.status == 2);
+    CHECK(r.err.find("absolute") != std::string::npos);
+    r = host.run({"restore", "postgres", full["snapshot"], "--target-dir", target.string(),
+                  "--tablespace-map", "outside=" + space.string()});
+    CHECK(r.status == 1);
+    CHECK(r.err.find("is not an empty directory") != std::string::npos);
+    CHECK(!fs::exists(target));
+    r = host.run({"restore", "postgres", full["snapshot"], "--tablespace-map", "a=/b"});
+    CHECK(r.status == 2);
+  }
+}

@@ -6,10 +6,12 @@
 #include "engine/backup.hpp"
 #include "engine/postgres_logical.hpp"
 #include "engine/postgres_physical.hpp"
+#include "engine/retention.hpp"
 #include "pg_options.hpp"
 #include "replicas.hpp"
 #include "repository_access.hpp"
 #include "sources/files/exclude.hpp"
+#include "util/io_priority.hpp"
 
 namespace bkp::cli {
 
@@ -24,7 +26,34 @@ struct BackupOptions {
   bool pg_all = false;
   int wal_timeout = 120;
   PgFlags pg;
+  std::string limit_rate, io_nice;
 };
+
+// --limit-rate and --io-nice, on the backups that read a tree in place.
+void add_politeness_flags(CLI::App& cmd, BackupOptions& o) {
+  cmd.add_option("--limit-rate", o.limit_rate,
+                 "read the source at most RATE bytes per second (K, M, G: KiB, MiB, GiB; "
+                 "e.g. 20M)");
+  cmd.add_option("--io-nice", o.io_nice,
+                 "run with I/O class idle or best-effort (lowest level), and CPU nice 19")
+      ->check(CLI::IsMember({"idle", "best-effort"}));
+}
+
+// Applies --io-nice to this process and returns the --limit-rate limiter
+// (null without one).
+util::Result<std::shared_ptr<util::RateLimiter>> apply_politeness(const BackupOptions& o) {
+  if (!o.io_nice.empty()) BKP_TRY(util::lower_priority(*util::parse_io_class(o.io_nice)));
+  if (o.limit_rate.empty()) return std::shared_ptr<util::RateLimiter>();
+  std::string_view text = o.limit_rate;
+  if (text.ends_with("/s")) text.remove_suffix(2);
+  auto rate = engine::parse_size(text);
+  if (!rate || *rate == 0) {
+    return util::fail(util::ErrorKind::usage,
+                      "--limit-rate: '" + o.limit_rate +
+                          "' is not a rate (bytes per second; examples: 500K, 20M, 1G)");
+  }
+  return std::make_shared<util::RateLimiter>(*rate);
+}
 
 // What every backup prints: a line per warning, then the summary.
 int report(Context& ctx, const engine::BackupReport& r, double seconds) {
@@ -86,6 +115,7 @@ RunFn setup_backup(CLI::App& sub) {
   files->add_option("--tag", o->tags, "tag the snapshot (repeatable)");
   files->add_option("--source", o->source, "source name (default: host:paths)");
   files->add_option("--key-domain", o->key_domain, kKeyDomainHelp);
+  add_politeness_flags(*files, *o);
 
   auto* stream = sub.add_subcommand("stdin", "back up standard input or a command's output");
   stream->add_option("--name", o->name, "file name the stream is stored and restored as")
@@ -122,6 +152,7 @@ RunFn setup_backup(CLI::App& sub) {
       ->excludes(db);
   postgres->add_option("--tag", o->tags, "tag the snapshot (repeatable)");
   postgres->add_option("--key-domain", o->key_domain, kKeyDomainHelp);
+  add_politeness_flags(*postgres, *o);
   add_pg_flags(*postgres, o->pg);
 
   return [o, files, postgres, pg_type, pg_data, wal_timeout](Context& ctx) {
@@ -134,8 +165,11 @@ RunFn setup_backup(CLI::App& sub) {
     Progress bar(ctx.out, "backup");
     auto started = std::chrono::steady_clock::now();
     util::Result<engine::BackupReport> result = util::fail(util::ErrorKind::generic, "no backup");
+    auto limit = apply_politeness(*o);
+    if (!limit) return ctx.out.error(limit.error());
     if (files->parsed()) {
       engine::FileBackupOptions fo;
+      fo.read_limit = *limit;
       for (auto& p : o->paths) fo.paths.emplace_back(p);
       fo.walk.excludes = o->excludes;
       for (auto& f : o->exclude_files) {
@@ -165,12 +199,14 @@ RunFn setup_backup(CLI::App& sub) {
             o->pg_data.empty() ? ctx.config.get("postgres.data_dir").value_or("") : o->pg_data;
         po.tags = o->tags;
         po.wal_timeout_seconds = o->wal_timeout;
+        po.read_limit = *limit;
         result = engine::backup_postgres_physical(repo, *conn, po, progress_for(bar));
-      } else if (pg_type->count() || pg_data->count() || wal_timeout->count()) {
+      } else if (pg_type->count() || pg_data->count() || wal_timeout->count() ||
+                 !o->limit_rate.empty() || !o->io_nice.empty()) {
         return ctx.out.error(util::make_error(
             util::ErrorKind::usage,
-            "--type, --pg-data and --wal-timeout are for --mode physical; a logical backup is "
-            "always a whole dump"));
+            "--type, --pg-data, --wal-timeout, --limit-rate and --io-nice are for --mode "
+            "physical; a logical backup is always a whole dump, read by the server"));
       } else {
         engine::PgLogicalBackupOptions po;
         po.scope = o->pg_all ? engine::PgScope::all_databases : engine::PgScope::one_database;

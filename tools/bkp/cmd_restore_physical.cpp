@@ -101,6 +101,10 @@ void add_pg_physical_flags(CLI::App& app, PgPhysicalArgs& a) {
   app.add_option("--port", a.port, "port for the restored server (postgresql.auto.conf)")
       ->check(CLI::Range(1, 65535))
       ->group(grp);
+  app.add_option("--tablespace-map", a.tablespace_map,
+                 "OLD=NEW: restore the tablespace at directory (or named) OLD into NEW "
+                 "(repeatable; default: TARGET-DIR/bkp_tablespaces/OID)")
+      ->group(grp);
 }
 
 int run_restore_physical(Context& ctx, const std::string& snapshot, const PgPhysicalArgs& a,
@@ -117,6 +121,11 @@ int run_restore_physical(Context& ctx, const std::string& snapshot, const PgPhys
   opts.start = a.start ? engine::PgStart::yes : engine::PgStart::no;
   opts.port = a.port;
   opts.bin_dir = bin_dir;
+  for (auto& m : a.tablespace_map) {
+    auto mapping = engine::parse_tablespace_mapping(m);
+    if (!mapping) return ctx.out.error(mapping.error());
+    opts.tablespace_map.push_back(*mapping);
+  }
 
   auto started = std::chrono::steady_clock::now();
   Progress bar(ctx.out, "restore", snap->stats.value("total_bytes", 0ull));
@@ -146,6 +155,13 @@ int run_restore_physical(Context& ctx, const std::string& snapshot, const PgPhys
   std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
   for (auto& w : report->warnings) ctx.out.warn(w);
   const char* kinds[] = {"latest", "time", "lsn", "xid"};
+  auto tablespaces = nlohmann::json::array();
+  for (auto& t : report->tablespaces) {
+    tablespaces.push_back({{"oid", t.space.oid},
+                           {"name", t.space.name},
+                           {"location", t.space.location},
+                           {"restored_to", t.dir.string()}});
+  }
   const auto& target = opts.target;
   if (ctx.out.json()) {
     ctx.out.emit("restore", {{"snapshot", snap->id},
@@ -158,6 +174,7 @@ int run_restore_physical(Context& ctx, const std::string& snapshot, const PgPhys
                              {"bytes", report->bytes},
                              {"started", report->started},
                              {"wal_files", report->wal_files},
+                             {"tablespaces", tablespaces},
                              {"log", report->log_file},
                              {"seconds_restore", report->seconds_restore},
                              {"seconds_recovery", report->seconds_recovery},
@@ -169,6 +186,9 @@ int run_restore_physical(Context& ctx, const std::string& snapshot, const PgPhys
   ctx.out.info("restored base backup " + snap->id.substr(0, 8) + " (" + snap->time + ") to '" +
                a.target_dir + "': " + std::to_string(report->files) + " files, " +
                human_bytes(report->bytes) + " in " + secs);
+  for (auto& t : report->tablespaces)
+    ctx.out.info("  tablespace " + t.space.name + " (" + t.space.location + ") to '" +
+                 t.dir.string() + "'");
   if (report->started) {
     std::snprintf(secs, sizeof secs, "%.1fs (%.1fs in all)", report->seconds_recovery,
                   took.count());

@@ -59,8 +59,8 @@ RunFn setup_restore_postgres(CLI::App& pg) {
     if (a->physical.any()) {
       return ctx.out.error(
           util::make_error(util::ErrorKind::usage,
-                           "--to-time, --to-lsn, --to-xid, --latest, --start and --port "
-                           "need --target-dir (a physical restore)"));
+                           "--to-time, --to-lsn, --to-xid, --latest, --start, --port and "
+                           "--tablespace-map need --target-dir (a physical restore)"));
     }
     if (a->snapshot.empty()) {
       return ctx.out.error(

@@ -20,10 +20,11 @@ void add_pg_flags(CLI::App& app, PgFlags& flags);
 // restore postgres --target-dir and its point-in-time flags.
 struct PgPhysicalArgs {
   std::string target_dir, to_time, to_lsn, to_xid, port;
+  std::vector<std::string> tablespace_map;  // OLD=NEW
   bool latest = false, start = false;
   bool any() const {
     return !to_time.empty() || !to_lsn.empty() || !to_xid.empty() || !port.empty() || latest ||
-           start;
+           start || !tablespace_map.empty();
   }
 };
 void add_pg_physical_flags(CLI::App& app, PgPhysicalArgs& args);
