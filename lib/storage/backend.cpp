@@ -86,6 +86,11 @@ util::Result<std::unique_ptr<Backend>> open_local(std::string_view path_text,
 util::Result<std::unique_ptr<Backend>> open_s3_backend(std::string_view location,
                                                        const BackendOptions& options);
 #endif
+#if BKP_HAVE_GCS
+// gcs_open.cpp
+util::Result<std::unique_ptr<Backend>> open_gcs_backend(std::string_view location,
+                                                        const BackendOptions& options);
+#endif
 #if BKP_HAVE_AZURE
 // azure_open.cpp
 util::Result<std::unique_ptr<Backend>> open_azure_backend(std::string_view location,
@@ -116,6 +121,9 @@ util::Result<std::unique_ptr<Backend>> open_backend(std::string_view location,
 #endif
 #if BKP_HAVE_AZURE
   if (scheme == "azure") return open_azure_backend(location, options);
+#endif
+#if BKP_HAVE_GCS
+  if (scheme == "gs") return open_gcs_backend(location, options);
 #endif
   (void)options;
   return fail(ErrorKind::usage, "storage backend '" + scheme + "' is not built into this bkp");

@@ -143,7 +143,7 @@ S3Backend::S3Backend(S3Location location, S3Options options, std::string scheme,
 S3Backend::~S3Backend() = default;
 
 std::string S3Backend::describe() const {
-  std::string out = "s3://" + location_.bucket + "/" + location_.prefix;
+  std::string out = options_.scheme + location_.bucket + "/" + location_.prefix;
   if (!out.empty() && out.back() == '/') out.pop_back();
   if (!options_.endpoint.empty()) out += " at " + http::redact_url(options_.endpoint);
   return out;
@@ -185,10 +185,17 @@ util::Result<http::Response> S3Backend::send(const Call& call, int* attempts) {
   });
 }
 
+void S3Backend::add_storage_class(std::string_view name, http::Headers& headers) const {
+  if (!options_.storage_class.empty() && name.substr(0, 5) == "data/") {
+    headers.emplace_back("x-amz-storage-class", options_.storage_class);
+  }
+}
+
 util::Status S3Backend::put(std::string_view name, util::ByteView data, WriteMode mode) {
   BKP_TRY(check_object_name("storing", name));
   if (data.size() > options_.multipart_threshold) return put_multipart(name, data, mode);
   Call call{"PUT", key_of(name), {}, {}, data};
+  add_storage_class(name, call.headers);
   if (mode == WriteMode::create_only) call.headers.emplace_back("If-None-Match", "*");
   int attempts = 0;
   BKP_ASSIGN(auto response, send(call, &attempts));

@@ -38,8 +38,17 @@ struct S3Options {
   sigv4::Credentials credentials;
   std::uint64_t multipart_threshold = std::uint64_t{64} << 20;
   std::uint64_t part_size = std::uint64_t{16} << 20;  // S3's minimum is 5 MiB
+  // Sent as x-amz-storage-class on objects under data/ (the packs, the
+  // bulk of a repository), e.g. STANDARD_IA or GLACIER_IR; the small, often
+  // read objects keep the bucket's default. Empty: the default everywhere.
+  std::string storage_class;
   http::ClientOptions client;
   http::RetryPolicy retry;
+  // How the backend names itself in kind() and describe(): "s3" and
+  // "s3://", or "gcs" and "gs://" when Google Cloud Storage's XML API is
+  // reached through this code with HMAC keys (gcs_open.cpp).
+  std::string kind = "s3";
+  std::string scheme = "s3://";
 };
 
 class S3Backend final : public Backend {
@@ -50,7 +59,7 @@ class S3Backend final : public Backend {
   ~S3Backend() override;
 
   std::string describe() const override;
-  std::string_view kind() const override { return "s3"; }
+  std::string_view kind() const override { return options_.kind; }
   util::Status put(std::string_view name, util::ByteView data, WriteMode mode) override;
   util::Result<util::Bytes> get(std::string_view name) override;
   util::Result<util::Bytes> get_range(std::string_view name, std::uint64_t offset,
@@ -77,6 +86,8 @@ class S3Backend final : public Backend {
             std::string base_path);
   util::Status put_multipart(std::string_view name, util::ByteView data, WriteMode mode);
   std::string key_of(std::string_view name) const { return location_.prefix + std::string(name); }
+  // x-amz-storage-class for `name`, if it gets one.
+  void add_storage_class(std::string_view name, http::Headers& headers) const;
 
   S3Location location_;
   S3Options options_;

@@ -58,7 +58,9 @@ util::Status S3Backend::put_multipart(std::string_view name, util::ByteView data
     if (existing.error().kind != ErrorKind::not_found) return existing.propagate();
   }
 
-  BKP_ASSIGN(auto started, send({"POST", key, {{"uploads", ""}}, {}, {}}));
+  Call initiate{"POST", key, {{"uploads", ""}}, {}, {}};
+  add_storage_class(name, initiate.headers);
+  BKP_ASSIGN(auto started, send(initiate));
   if (started.status != 200) return fail(http::response_error(started, what + ": starting upload"));
   pugi::xml_document doc;
   std::string upload_id;
