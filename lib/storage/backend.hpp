@@ -74,6 +74,11 @@ struct BackendOptions {
   std::string s3_session_token;              // else AWS_SESSION_TOKEN
   std::uint64_t s3_multipart_threshold = 0;  // bytes; 0 means 64 MiB
   std::string s3_storage_class;              // for data/ packs; "" is the bucket default
+  // S3 Object Lock on data/ packs: retain-until now + days (0: no lock),
+  // mode "COMPLIANCE" (default) or "GOVERNANCE". The bucket must have
+  // Object Lock enabled.
+  int s3_object_lock_days = 0;
+  std::string s3_object_lock_mode;
   // Azure (azure.* keys); empty fields fall back to AZURE_STORAGE_ACCOUNT,
   // AZURE_STORAGE_KEY, AZURE_STORAGE_SAS_TOKEN, then the fields of
   // AZURE_STORAGE_CONNECTION_STRING.
@@ -95,6 +100,11 @@ struct BackendOptions {
   std::string gcs_storage_class;  // for data/ packs; "" is the bucket default
   int gcs_list_page_size = 0;     // JSON API only; 0 means the service's default
   bool insecure_http = false;     // allow plain http to non-loopback hosts
+  // Bytes per second, 0 for no limit (--limit-upload, --limit-download):
+  // libcurl's per-transfer limits for the HTTP backends, a token bucket
+  // shared by all threads for local disk.
+  std::uint64_t limit_upload = 0;
+  std::uint64_t limit_download = 0;
 };
 
 // Opens the backend for a location: "/path", "relative/path" (made absolute),

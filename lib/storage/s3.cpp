@@ -1,9 +1,11 @@
 #include "storage/s3.hpp"
 
+#include <openssl/evp.h>
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <ctime>
+
 #include <pugixml.hpp>
 
 #include "storage/http_error.hpp"
@@ -107,7 +109,8 @@ util::Result<std::unique_ptr<S3Backend>> S3Backend::open(S3Location location, S3
     return fail(ErrorKind::usage,
                 "opening " + quoted("s3://" + location.bucket) +
                     ": no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or "
-                    "S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY)");
+                    "S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY), or use a profile of "
+                    "~/.aws/credentials");
   }
   if (options.part_size < (std::uint64_t{5} << 20)) options.part_size = std::uint64_t{5} << 20;
   auto sep = endpoint.find("://");
@@ -191,11 +194,34 @@ void S3Backend::add_storage_class(std::string_view name, http::Headers& headers)
   }
 }
 
+void S3Backend::add_object_lock(http::Headers& headers) const {
+  std::time_t until = std::time(nullptr) + std::time_t{86400} * options_.object_lock_days;
+  std::tm tm{};
+  gmtime_r(&until, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  headers.emplace_back("x-amz-object-lock-mode", options_.object_lock_mode);
+  headers.emplace_back("x-amz-object-lock-retain-until-date", buf);
+}
+
+std::string content_md5(util::ByteView data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(data.data(), data.size(), digest, &length, EVP_md5(), nullptr);
+  unsigned char out[64] = {};
+  int n = EVP_EncodeBlock(out, digest, static_cast<int>(length));
+  return std::string(reinterpret_cast<const char*>(out), static_cast<std::size_t>(n));
+}
+
 util::Status S3Backend::put(std::string_view name, util::ByteView data, WriteMode mode) {
   BKP_TRY(check_object_name("storing", name));
   if (data.size() > options_.multipart_threshold) return put_multipart(name, data, mode);
   Call call{"PUT", key_of(name), {}, {}, data};
   add_storage_class(name, call.headers);
+  if (locked(name)) {
+    add_object_lock(call.headers);
+    call.headers.emplace_back("Content-MD5", content_md5(data));
+  }
   if (mode == WriteMode::create_only) call.headers.emplace_back("If-None-Match", "*");
   int attempts = 0;
   BKP_ASSIGN(auto response, send(call, &attempts));

@@ -42,6 +42,12 @@ struct S3Options {
   // bulk of a repository), e.g. STANDARD_IA or GLACIER_IR; the small, often
   // read objects keep the bucket's default. Empty: the default everywhere.
   std::string storage_class;
+  // S3 Object Lock on objects under data/: x-amz-object-lock-mode and a
+  // retain-until date this many days from the upload (0: none), with the
+  // Content-MD5 S3 requires on such uploads. Until then no credential can
+  // delete the pack's version (a DELETE only adds a delete marker).
+  int object_lock_days = 0;
+  std::string object_lock_mode = "COMPLIANCE";
   http::ClientOptions client;
   http::RetryPolicy retry;
   // How the backend names itself in kind() and describe(): "s3" and
@@ -88,6 +94,11 @@ class S3Backend final : public Backend {
   std::string key_of(std::string_view name) const { return location_.prefix + std::string(name); }
   // x-amz-storage-class for `name`, if it gets one.
   void add_storage_class(std::string_view name, http::Headers& headers) const;
+  // The Object Lock headers of a pack upload (or of its multipart start).
+  bool locked(std::string_view name) const {
+    return options_.object_lock_days > 0 && name.substr(0, 5) == "data/";
+  }
+  void add_object_lock(http::Headers& headers) const;
 
   S3Location location_;
   S3Options options_;
@@ -96,5 +107,9 @@ class S3Backend final : public Backend {
   std::string base_path_;  // "" or "/bucket" (path style), no trailing '/'
   http::Client client_;
 };
+
+// The base64 MD5 of a body, for Content-MD5 (S3 requires it on uploads
+// under Object Lock).
+std::string content_md5(util::ByteView data);
 
 }  // namespace bkp::storage
