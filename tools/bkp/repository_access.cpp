@@ -70,7 +70,9 @@ util::Result<std::unique_ptr<storage::Backend>> open_storage(const Context& ctx,
   o.insecure_http = ctx.config.get_bool("insecure_http");
   for (auto [key, field] : {std::pair{"limit_upload", &o.limit_upload},
                             std::pair{"limit_download", &o.limit_download}}) {
-    if (auto t = ctx.config.get(key); t && !t->empty()) BKP_ASSIGN(*field, parse_rate(key, *t));
+    if (auto t = ctx.config.get(key); t && !t->empty()) {
+      BKP_ASSIGN(*field, parse_rate(key, *t));
+    }
   }
   if (auto t = ctx.config.get("s3.multipart_threshold"); t && !t->empty()) {
     std::uint64_t v = 0;
