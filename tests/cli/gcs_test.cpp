@@ -107,7 +107,11 @@ TEST_CASE("gcs: init, backup, restore and verify with a service account key", "[
   round_trip(f);
   // Packs got the storage class, the rest the bucket's default.
   int packs = 0;
-  for (const auto& [name, cls] : d->stats()["classes"].items()) {
+  auto classes = d->stats()["classes"];
+  INFO(classes.dump());
+  for (const auto& entry : classes.items()) {
+    const std::string name = entry.key();
+    const std::string cls = entry.value().get<std::string>();
     if (name.rfind("cli-json/", 0) != 0) continue;
     INFO(name);
     bool pack = name.rfind("cli-json/data/", 0) == 0;
