@@ -5,6 +5,7 @@
 _bkp_takes_value() {
   case "$1" in
     -r|--repo|--config|--password-file|--password-command|--key-file|--key-command|--s3-endpoint) return 0 ;;
+    --storage-class|--limit-upload|--limit-download) return 0 ;;
     --role|--new-password-file|--new-key-file|--new-key-command) return 0 ;;
     --exclude|--exclude-file|--type|--tag|--source|--name|--compression) return 0 ;;
     -t|--target|--include|--overwrite|--to-stdout|--format|-o|--output) return 0 ;;
@@ -24,7 +25,7 @@ _bkp() {
   local cur prev words cword
   _init_completion || return
 
-  local global_opts="-r --repo --config --password-file --password-command --key-file --key-command --s3-endpoint --insecure-http -q --quiet -v --verbose --json --no-progress -h --help"
+  local global_opts="-r --repo --config --password-file --password-command --key-file --key-command --s3-endpoint --storage-class --limit-upload --limit-download --insecure-http -q --quiet -v --verbose --json --no-progress -h --help"
   local commands="audit backup catalog config copy diff forget help hold init keys ls prune release restore snapshots storage verify version wal-fetch wal-push"
 
   # The command and, for backup, catalog, config and restore, its subcommand.

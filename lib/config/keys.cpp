@@ -9,7 +9,7 @@ namespace {
 using enum ValueType;
 
 // Keep sorted by key; docs and `config show` print in this order.
-constexpr std::array<KeyInfo, 54> kKeys{{
+constexpr std::array<KeyInfo, 64> kKeys{{
     {"azure.access_tier", "BKP_AZURE_ACCESS_TIER", "", string, "",
      "Azure access tier for data packs (objects under data/): Hot, Cool or Cold; other "
      "objects and the default keep the account's default tier"},
@@ -41,6 +41,18 @@ constexpr std::array<KeyInfo, 54> kKeys{{
     {"from.password_file", "BKP_FROM_PASSWORD_FILE", "", path, "",
      "file whose first line is the passphrase of the repository bkp copy reads from (default: the "
      "primary repository's secret)"},
+    {"gcs.credentials_file", "BKP_GCS_CREDENTIALS_FILE", "GOOGLE_APPLICATION_CREDENTIALS", path, "",
+     "Google service account key file (JSON, mode 0600) for gs:// repositories; used when no "
+     "HMAC keys are set"},
+    {"gcs.endpoint", "BKP_GCS_ENDPOINT", "", string, "",
+     "Google Cloud Storage endpoint URL (default https://storage.googleapis.com)"},
+    {"gcs.hmac_access_key_id", "BKP_GCS_HMAC_ACCESS_KEY_ID", "GCS_HMAC_ACCESS_KEY_ID", string, "",
+     "GCS HMAC access id: with gcs.hmac_secret, gs:// requests go to the XML API signed like S3"},
+    {"gcs.hmac_secret", "BKP_GCS_HMAC_SECRET", "GCS_HMAC_SECRET", string, "",
+     "GCS HMAC secret of gcs.hmac_access_key_id", Sensitivity::secret},
+    {"gcs.storage_class", "BKP_GCS_STORAGE_CLASS", "", string, "",
+     "GCS storage class for data packs (objects under data/): STANDARD, NEARLINE, COLDLINE or "
+     "ARCHIVE; other objects and the default keep the bucket's default class"},
     {"insecure_http", "BKP_INSECURE_HTTP", "", boolean, "false",
      "allow plain http to storage endpoints that are not loopback addresses (credentials and "
      "data then cross the network unencrypted)"},
@@ -51,6 +63,12 @@ constexpr std::array<KeyInfo, 54> kKeys{{
     {"keys.rotate_after", "BKP_KEYS_ROTATE_AFTER", "", duration, "",
      "make a new data key current when the current one is older than this (e.g. 90d); done by "
      "backup and prune when run with an admin slot (default: never)"},
+    {"limit_download", "BKP_LIMIT_DOWNLOAD", "", string, "",
+     "most bytes per second read from storage, e.g. 10M or 512KiB/s (K, M, G are powers of "
+     "1024; default: no limit)"},
+    {"limit_upload", "BKP_LIMIT_UPLOAD", "", string, "",
+     "most bytes per second sent to storage, e.g. 10M or 512KiB/s (K, M, G are powers of 1024; "
+     "default: no limit)"},
     {"password_command", "BKP_PASSWORD_COMMAND", "", string, "",
      "command whose standard output is the repository passphrase"},
     {"password_file", "BKP_PASSWORD_FILE", "", path, "",
@@ -100,8 +118,8 @@ constexpr std::array<KeyInfo, 54> kKeys{{
      "repositories every backup is also copied to, after it completes (in BKP_REPLICAS: "
      "separated by spaces)"},
     {"repository", "BKP_REPOSITORY", "", string, "",
-     "repository location: a path, file:///path, s3://bucket/prefix or "
-     "azure://container/prefix"},
+     "repository location: a path, file:///path, s3://bucket/prefix, "
+     "azure://container/prefix or gs://bucket/prefix"},
     {"retention.keep_daily", "BKP_KEEP_DAILY", "", integer, "",
      "prune keeps the newest snapshot of each of the last N days (per source and host)"},
     {"retention.keep_hourly", "BKP_KEEP_HOURLY", "", integer, "",
@@ -126,12 +144,21 @@ constexpr std::array<KeyInfo, 54> kKeys{{
      "AWS_ENDPOINT_URL, then AWS itself)"},
     {"s3.multipart_threshold", "BKP_S3_MULTIPART_THRESHOLD", "", integer, "67108864",
      "objects larger than this many bytes are uploaded in parts"},
+    {"s3.object_lock_days", "BKP_S3_OBJECT_LOCK_DAYS", "", integer, "0",
+     "S3 Object Lock: data packs are retained this many days from their upload (0: no lock; "
+     "the bucket must have Object Lock enabled)"},
+    {"s3.object_lock_mode", "BKP_S3_OBJECT_LOCK_MODE", "", string, "compliance",
+     "S3 Object Lock mode of data packs: compliance (no one can shorten it) or governance "
+     "(users with s3:BypassGovernanceRetention can)"},
     {"s3.region", "BKP_S3_REGION", "S3_REGION", string, "",
      "S3 region for signing (else AWS_REGION, AWS_DEFAULT_REGION, then us-east-1)"},
     {"s3.secret_access_key", "BKP_S3_SECRET_ACCESS_KEY", "S3_SECRET_ACCESS_KEY", string, "",
      "S3 secret access key (else AWS_SECRET_ACCESS_KEY)", Sensitivity::secret},
     {"s3.session_token", "BKP_S3_SESSION_TOKEN", "", string, "",
      "S3 session token for temporary credentials (else AWS_SESSION_TOKEN)", Sensitivity::secret},
+    {"s3.storage_class", "BKP_S3_STORAGE_CLASS", "", string, "",
+     "S3 storage class for data packs (objects under data/), e.g. STANDARD_IA or GLACIER_IR; "
+     "other objects keep STANDARD (also --storage-class)"},
     {"to.key_command", "BKP_TO_KEY_COMMAND", "", string, "",
      "command (no shell) printing the key of the repository bkp copy writes to (default: the "
      "primary repository's secret)"},

@@ -74,6 +74,8 @@ util::Result<std::unique_ptr<Backend>> open_azure_backend(std::string_view locat
   if (options.azure_block_threshold > 0) azure.block_threshold = options.azure_block_threshold;
   if (options.azure_list_page_size > 0) azure.list_page_size = options.azure_list_page_size;
   if (options.insecure_http) azure.client.plain_http = http::PlainHttp::allowed;
+  azure.client.max_send_speed = options.limit_upload;
+  azure.client.max_recv_speed = options.limit_download;
   BKP_ASSIGN(auto backend, AzureBackend::open(std::move(where), std::move(azure)));
   return std::unique_ptr<Backend>(std::move(backend));
 }

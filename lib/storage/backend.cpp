@@ -7,6 +7,7 @@
 
 #include "bkp_build_config.hpp"
 #include "storage/local.hpp"
+#include "storage/rate_limit.hpp"
 #include "storage/temp_name.hpp"
 
 namespace bkp::storage {
@@ -66,7 +67,8 @@ std::string url_scheme(std::string_view location) {
 }
 
 util::Result<std::unique_ptr<Backend>> open_local(std::string_view path_text,
-                                                  std::string_view location) {
+                                                  std::string_view location,
+                                                  const BackendOptions& options) {
   std::string text(path_text);
   // "/repo/" and "/repo" are the same repository; keep describe() stable.
   while (text.size() > 1 && text.back() == '/') text.pop_back();
@@ -76,7 +78,11 @@ util::Result<std::unique_ptr<Backend>> open_local(std::string_view path_text,
     return fail(ErrorKind::usage, "opening repository '" + std::string(location) +
                                       "': cannot make the path absolute: " + ec.message());
   }
-  return std::unique_ptr<Backend>(std::make_unique<LocalBackend>(std::move(root)));
+  auto bucket = [](std::uint64_t rate) {
+    return rate > 0 ? std::make_shared<TokenBucket>(rate) : nullptr;
+  };
+  return rate_limited(std::make_unique<LocalBackend>(std::move(root)), bucket(options.limit_upload),
+                      bucket(options.limit_download));
 }
 
 }  // namespace
@@ -85,6 +91,11 @@ util::Result<std::unique_ptr<Backend>> open_local(std::string_view path_text,
 // s3_open.cpp
 util::Result<std::unique_ptr<Backend>> open_s3_backend(std::string_view location,
                                                        const BackendOptions& options);
+#endif
+#if BKP_HAVE_GCS
+// gcs_open.cpp
+util::Result<std::unique_ptr<Backend>> open_gcs_backend(std::string_view location,
+                                                        const BackendOptions& options);
 #endif
 #if BKP_HAVE_AZURE
 // azure_open.cpp
@@ -98,7 +109,7 @@ util::Result<std::unique_ptr<Backend>> open_backend(std::string_view location,
     return fail(ErrorKind::usage, "no repository given: use -r/--repo or BKP_REPOSITORY");
   }
   std::string scheme = url_scheme(location);
-  if (scheme.empty()) return open_local(location, location);
+  if (scheme.empty()) return open_local(location, location, options);
   if (scheme == "file") {
     // file:///path or file://localhost/path (RFC 8089). The path is taken
     // literally: no percent-decoding, so it means what a shell user typed.
@@ -109,13 +120,16 @@ util::Result<std::unique_ptr<Backend>> open_backend(std::string_view location,
                                         "': a file:// location needs an absolute path, "
                                         "as in file:///srv/backup");
     }
-    return open_local(rest, location);
+    return open_local(rest, location, options);
   }
 #if BKP_HAVE_S3
   if (scheme == "s3") return open_s3_backend(location, options);
 #endif
 #if BKP_HAVE_AZURE
   if (scheme == "azure") return open_azure_backend(location, options);
+#endif
+#if BKP_HAVE_GCS
+  if (scheme == "gs") return open_gcs_backend(location, options);
 #endif
   (void)options;
   return fail(ErrorKind::usage, "storage backend '" + scheme + "' is not built into this bkp");

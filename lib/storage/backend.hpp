@@ -77,6 +77,12 @@ struct BackendOptions {
   std::string s3_secret_access_key;
   std::string s3_session_token;              // else AWS_SESSION_TOKEN
   std::uint64_t s3_multipart_threshold = 0;  // bytes; 0 means 64 MiB
+  std::string s3_storage_class;              // for data/ packs; "" is the bucket default
+  // S3 Object Lock on data/ packs: retain-until now + days (0: no lock),
+  // mode "COMPLIANCE" (default) or "GOVERNANCE". The bucket must have
+  // Object Lock enabled.
+  int s3_object_lock_days = 0;
+  std::string s3_object_lock_mode;
   // Azure (azure.* keys); empty fields fall back to AZURE_STORAGE_ACCOUNT,
   // AZURE_STORAGE_KEY, AZURE_STORAGE_SAS_TOKEN, then the fields of
   // AZURE_STORAGE_CONNECTION_STRING.
@@ -87,12 +93,28 @@ struct BackendOptions {
   std::string azure_access_tier;            // for data/ packs; "" is the account default
   std::uint64_t azure_block_threshold = 0;  // bytes; 0 means 64 MiB
   int azure_list_page_size = 0;             // 0 means the service's default
-  bool insecure_http = false;               // allow plain http to non-loopback hosts
+  // Google Cloud Storage (gcs.* keys). HMAC keys (both set, else
+  // GCS_HMAC_ACCESS_KEY_ID and GCS_HMAC_SECRET) go to the XML API through
+  // the S3 code; otherwise a service-account key file (else
+  // GOOGLE_APPLICATION_CREDENTIALS) to the JSON API with OAuth2 tokens.
+  std::string gcs_endpoint;  // default https://storage.googleapis.com
+  std::string gcs_credentials_file;
+  std::string gcs_hmac_access_key_id;
+  std::string gcs_hmac_secret;
+  std::string gcs_storage_class;  // for data/ packs; "" is the bucket default
+  int gcs_list_page_size = 0;     // JSON API only; 0 means the service's default
+  bool insecure_http = false;     // allow plain http to non-loopback hosts
+  // Bytes per second, 0 for no limit (--limit-upload, --limit-download):
+  // libcurl's per-transfer limits for the HTTP backends, a token bucket
+  // shared by all threads for local disk.
+  std::uint64_t limit_upload = 0;
+  std::uint64_t limit_download = 0;
 };
 
 // Opens the backend for a location: "/path", "relative/path" (made absolute),
 // "file:///path" (local), "s3://bucket/prefix" (when built with S3),
-// "azure://container/prefix" (when built with Azure). Nothing
+// "azure://container/prefix" (when built with Azure), "gs://bucket/prefix"
+// (when built with GCS). Nothing
 // is created or checked. ErrorKind::usage for an empty location, one it
 // cannot parse, a scheme not built in, or missing cloud credentials.
 util::Result<std::unique_ptr<Backend>> open_backend(std::string_view location,

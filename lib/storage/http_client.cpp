@@ -226,7 +226,23 @@ util::Result<Response> Client::perform(const Request& request) {
   if (!options_.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, options_.ca_file.c_str());
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(options_.connect_timeout.count()));
-  curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, options_.low_speed_bytes);
+  // A rate limit below the low-speed floor would read as a stalled
+  // transfer: the floor drops to half the limit.
+  long low_speed = options_.low_speed_bytes;
+  for (std::uint64_t limit : {options_.max_send_speed, options_.max_recv_speed}) {
+    if (limit > 0 && static_cast<std::uint64_t>(low_speed) > limit / 2) {
+      low_speed = static_cast<long>(limit / 2);
+    }
+  }
+  curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, low_speed);
+  if (options_.max_send_speed > 0) {
+    curl_easy_setopt(h, CURLOPT_MAX_SEND_SPEED_LARGE,
+                     static_cast<curl_off_t>(options_.max_send_speed));
+  }
+  if (options_.max_recv_speed > 0) {
+    curl_easy_setopt(h, CURLOPT_MAX_RECV_SPEED_LARGE,
+                     static_cast<curl_off_t>(options_.max_recv_speed));
+  }
   curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options_.low_speed_time.count()));
   curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, list.get());

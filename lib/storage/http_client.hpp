@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,6 +48,10 @@ struct ClientOptions {
   std::chrono::seconds low_speed_time{30};
   long low_speed_bytes = 1024;
   PlainHttp plain_http = PlainHttp::loopback_only;
+  // Bytes per second per transfer, 0 for no limit (CURLOPT_MAX_SEND_SPEED_LARGE
+  // and CURLOPT_MAX_RECV_SPEED_LARGE).
+  std::uint64_t max_send_speed = 0;
+  std::uint64_t max_recv_speed = 0;
   // Only for tests against a server with a self-signed certificate.
   std::string ca_file;
 };

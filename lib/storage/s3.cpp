@@ -1,9 +1,11 @@
 #include "storage/s3.hpp"
 
+#include <openssl/evp.h>
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <ctime>
+
 #include <pugixml.hpp>
 
 #include "storage/http_error.hpp"
@@ -107,7 +109,8 @@ util::Result<std::unique_ptr<S3Backend>> S3Backend::open(S3Location location, S3
     return fail(ErrorKind::usage,
                 "opening " + quoted("s3://" + location.bucket) +
                     ": no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or "
-                    "S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY)");
+                    "S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY), or use a profile of "
+                    "~/.aws/credentials");
   }
   if (options.part_size < (std::uint64_t{5} << 20)) options.part_size = std::uint64_t{5} << 20;
   auto sep = endpoint.find("://");
@@ -143,7 +146,7 @@ S3Backend::S3Backend(S3Location location, S3Options options, std::string scheme,
 S3Backend::~S3Backend() = default;
 
 std::string S3Backend::describe() const {
-  std::string out = "s3://" + location_.bucket + "/" + location_.prefix;
+  std::string out = options_.scheme + location_.bucket + "/" + location_.prefix;
   if (!out.empty() && out.back() == '/') out.pop_back();
   if (!options_.endpoint.empty()) out += " at " + http::redact_url(options_.endpoint);
   return out;
@@ -185,10 +188,40 @@ util::Result<http::Response> S3Backend::send(const Call& call, int* attempts) {
   });
 }
 
+void S3Backend::add_storage_class(std::string_view name, http::Headers& headers) const {
+  if (!options_.storage_class.empty() && name.substr(0, 5) == "data/") {
+    headers.emplace_back("x-amz-storage-class", options_.storage_class);
+  }
+}
+
+void S3Backend::add_object_lock(http::Headers& headers) const {
+  std::time_t until = std::time(nullptr) + std::time_t{86400} * options_.object_lock_days;
+  std::tm tm{};
+  gmtime_r(&until, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  headers.emplace_back("x-amz-object-lock-mode", options_.object_lock_mode);
+  headers.emplace_back("x-amz-object-lock-retain-until-date", buf);
+}
+
+std::string content_md5(util::ByteView data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(data.data(), data.size(), digest, &length, EVP_md5(), nullptr);
+  unsigned char out[64] = {};
+  int n = EVP_EncodeBlock(out, digest, static_cast<int>(length));
+  return std::string(reinterpret_cast<const char*>(out), static_cast<std::size_t>(n));
+}
+
 util::Status S3Backend::put(std::string_view name, util::ByteView data, WriteMode mode) {
   BKP_TRY(check_object_name("storing", name));
   if (data.size() > options_.multipart_threshold) return put_multipart(name, data, mode);
   Call call{"PUT", key_of(name), {}, {}, data};
+  add_storage_class(name, call.headers);
+  if (locked(name)) {
+    add_object_lock(call.headers);
+    call.headers.emplace_back("Content-MD5", content_md5(data));
+  }
   if (mode == WriteMode::create_only) call.headers.emplace_back("If-None-Match", "*");
   int attempts = 0;
   BKP_ASSIGN(auto response, send(call, &attempts));

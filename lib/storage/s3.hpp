@@ -38,8 +38,23 @@ struct S3Options {
   sigv4::Credentials credentials;
   std::uint64_t multipart_threshold = std::uint64_t{64} << 20;
   std::uint64_t part_size = std::uint64_t{16} << 20;  // S3's minimum is 5 MiB
+  // Sent as x-amz-storage-class on objects under data/ (the packs, the
+  // bulk of a repository), e.g. STANDARD_IA or GLACIER_IR; the small, often
+  // read objects keep the bucket's default. Empty: the default everywhere.
+  std::string storage_class;
+  // S3 Object Lock on objects under data/: x-amz-object-lock-mode and a
+  // retain-until date this many days from the upload (0: none), with the
+  // Content-MD5 S3 requires on such uploads. Until then no credential can
+  // delete the pack's version (a DELETE only adds a delete marker).
+  int object_lock_days = 0;
+  std::string object_lock_mode = "COMPLIANCE";
   http::ClientOptions client;
   http::RetryPolicy retry;
+  // How the backend names itself in kind() and describe(): "s3" and
+  // "s3://", or "gcs" and "gs://" when Google Cloud Storage's XML API is
+  // reached through this code with HMAC keys (gcs_open.cpp).
+  std::string kind = "s3";
+  std::string scheme = "s3://";
 };
 
 class S3Backend final : public Backend {
@@ -50,7 +65,7 @@ class S3Backend final : public Backend {
   ~S3Backend() override;
 
   std::string describe() const override;
-  std::string_view kind() const override { return "s3"; }
+  std::string_view kind() const override { return options_.kind; }
   unsigned parallel_reads() const override { return 8; }
   util::Status put(std::string_view name, util::ByteView data, WriteMode mode) override;
   util::Result<util::Bytes> get(std::string_view name) override;
@@ -78,6 +93,13 @@ class S3Backend final : public Backend {
             std::string base_path);
   util::Status put_multipart(std::string_view name, util::ByteView data, WriteMode mode);
   std::string key_of(std::string_view name) const { return location_.prefix + std::string(name); }
+  // x-amz-storage-class for `name`, if it gets one.
+  void add_storage_class(std::string_view name, http::Headers& headers) const;
+  // The Object Lock headers of a pack upload (or of its multipart start).
+  bool locked(std::string_view name) const {
+    return options_.object_lock_days > 0 && name.substr(0, 5) == "data/";
+  }
+  void add_object_lock(http::Headers& headers) const;
 
   S3Location location_;
   S3Options options_;
@@ -86,5 +108,9 @@ class S3Backend final : public Backend {
   std::string base_path_;  // "" or "/bucket" (path style), no trailing '/'
   http::Client client_;
 };
+
+// The base64 MD5 of a body, for Content-MD5 (S3 requires it on uploads
+// under Object Lock).
+std::string content_md5(util::ByteView data);
 
 }  // namespace bkp::storage

@@ -58,7 +58,10 @@ util::Status S3Backend::put_multipart(std::string_view name, util::ByteView data
     if (existing.error().kind != ErrorKind::not_found) return existing.propagate();
   }
 
-  BKP_ASSIGN(auto started, send({"POST", key, {{"uploads", ""}}, {}, {}}));
+  Call initiate{"POST", key, {{"uploads", ""}}, {}, {}};
+  add_storage_class(name, initiate.headers);
+  if (locked(name)) add_object_lock(initiate.headers);
+  BKP_ASSIGN(auto started, send(initiate));
   if (started.status != 200) return fail(http::response_error(started, what + ": starting upload"));
   pugi::xml_document doc;
   std::string upload_id;
@@ -82,6 +85,8 @@ util::Status S3Backend::put_multipart(std::string_view name, util::ByteView data
     auto chunk = data.subspan(offset, std::min<std::uint64_t>(part_size, data.size() - offset));
     Call call{
         "PUT", key, {{"partNumber", std::to_string(part)}, {"uploadId", upload_id}}, {}, chunk};
+    // S3 wants the parts of a locked object checked by Content-MD5 too.
+    if (locked(name)) call.headers.emplace_back("Content-MD5", content_md5(chunk));
     auto response = send(call);
     if (!response) return abort(response.error().context(what + ": part " + std::to_string(part)));
     if (response->status != 200) {

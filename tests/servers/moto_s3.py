@@ -3,6 +3,9 @@
 
 Usage: moto_s3.py BUCKET [BUCKET...]
 
+A bucket named NAME:lock is created with Object Lock enabled (and so
+versioning).
+
 Starts moto's server on a free loopback port, creates an IAM user allowed
 s3:*, an access key for it and the buckets, then turns signature checking
 on (POST /moto-api/reset-auth, body 0). Prints one JSON line on stdout:
@@ -98,7 +101,8 @@ def main():
     key = iam.create_access_key(UserName="bkp")["AccessKey"]
     s3 = boto3.client("s3", **setup)
     for bucket in buckets:
-        s3.create_bucket(Bucket=bucket)
+        name, _, option = bucket.partition(":")
+        s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=(option == "lock"))
     r = requests.post(endpoint + "/moto-api/reset-auth", data=b"0",
                       headers={"Content-Type": "text/plain"})
     r.raise_for_status()

@@ -23,6 +23,9 @@ struct GlobalOptions {
   std::string password_command;
   std::string key_file;
   std::string s3_endpoint;
+  std::string storage_class;
+  std::string limit_upload;
+  std::string limit_download;
   bool insecure_http = false;
   std::string key_command;
   bool quiet = false;

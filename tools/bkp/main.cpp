@@ -33,6 +33,16 @@ void add_global_options(CLI::App& app, GlobalOptions& g) {
   app.add_option("--s3-endpoint", g.s3_endpoint,
                  "URL of an S3-compatible service (env BKP_S3_ENDPOINT)")
       ->group(grp);
+  app.add_option("--storage-class", g.storage_class,
+                 "storage class of data packs on S3 or GCS (env BKP_S3_STORAGE_CLASS, "
+                 "BKP_GCS_STORAGE_CLASS)")
+      ->group(grp);
+  app.add_option("--limit-upload", g.limit_upload,
+                 "most bytes per second sent to storage, e.g. 10M (env BKP_LIMIT_UPLOAD)")
+      ->group(grp);
+  app.add_option("--limit-download", g.limit_download,
+                 "most bytes per second read from storage, e.g. 512K (env BKP_LIMIT_DOWNLOAD)")
+      ->group(grp);
   app.add_flag("--insecure-http", g.insecure_http,
                "allow plain http to storage that is not on this machine (env BKP_INSECURE_HTTP)")
       ->group(grp);
@@ -62,6 +72,16 @@ void apply_overrides(Context& ctx) {
     ctx.config.set("s3.endpoint", g.s3_endpoint, Origin::command_line, "--s3-endpoint");
   if (g.insecure_http)
     ctx.config.set("insecure_http", "true", Origin::command_line, "--insecure-http");
+  // One flag for whichever cloud the repository is on; each backend checks
+  // the class against its own list when it opens.
+  if (!g.storage_class.empty()) {
+    ctx.config.set("s3.storage_class", g.storage_class, Origin::command_line, "--storage-class");
+    ctx.config.set("gcs.storage_class", g.storage_class, Origin::command_line, "--storage-class");
+  }
+  if (!g.limit_upload.empty())
+    ctx.config.set("limit_upload", g.limit_upload, Origin::command_line, "--limit-upload");
+  if (!g.limit_download.empty())
+    ctx.config.set("limit_download", g.limit_download, Origin::command_line, "--limit-download");
   if (!g.key_command.empty())
     ctx.config.set("key_command", g.key_command, Origin::command_line, "--key-command");
   if (g.no_progress) ctx.config.set("progress", "false", Origin::command_line, "--no-progress");

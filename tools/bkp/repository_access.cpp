@@ -1,6 +1,10 @@
 #include "repository_access.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <utility>
+
+#include "engine/retention.hpp"
 
 namespace bkp::cli {
 
@@ -16,6 +20,25 @@ util::Result<std::string> repository_location(const Context& ctx) {
   return loc;
 }
 
+namespace {
+
+// "10M", "512KiB/s", "1048576": bytes per second, with the units of sizes
+// (K, M, G, T are powers of 1024) and an optional "/s".
+util::Result<std::uint64_t> parse_rate(std::string_view key, std::string_view text) {
+  std::string_view number = text;
+  if (number.size() > 2 && number.substr(number.size() - 2) == "/s") number.remove_suffix(2);
+  auto rate = engine::parse_size(number);
+  if (!rate || *rate == 0) {
+    return fail(ErrorKind::usage, std::string(key) +
+                                      " must be a rate in bytes per second "
+                                      "(examples: 10M, 512KiB/s, 1048576), not '" +
+                                      std::string(text) + "'");
+  }
+  return *rate;
+}
+
+}  // namespace
+
 util::Result<std::unique_ptr<storage::Backend>> open_storage(const Context& ctx,
                                                              const std::string& location) {
   storage::BackendOptions o;
@@ -30,7 +53,27 @@ util::Result<std::unique_ptr<storage::Backend>> open_storage(const Context& ctx,
   o.azure_key = ctx.config.get("azure.key").value_or("");
   o.azure_sas_token = ctx.config.get("azure.sas_token").value_or("");
   o.azure_access_tier = ctx.config.get("azure.access_tier").value_or("");
+  o.s3_storage_class = ctx.config.get("s3.storage_class").value_or("");
+  if (auto t = ctx.config.get("s3.object_lock_days"); t && !t->empty()) {
+    // The type was checked when the configuration was read; the range is
+    // the backend's to check.
+    long long days = 0;
+    std::from_chars(t->data(), t->data() + t->size(), days);
+    o.s3_object_lock_days = static_cast<int>(std::clamp<long long>(days, -1, 100000));
+  }
+  o.s3_object_lock_mode = ctx.config.get("s3.object_lock_mode").value_or("");
+  o.gcs_endpoint = ctx.config.get("gcs.endpoint").value_or("");
+  o.gcs_credentials_file = ctx.config.get("gcs.credentials_file").value_or("");
+  o.gcs_hmac_access_key_id = ctx.config.get("gcs.hmac_access_key_id").value_or("");
+  o.gcs_hmac_secret = ctx.config.get("gcs.hmac_secret").value_or("");
+  o.gcs_storage_class = ctx.config.get("gcs.storage_class").value_or("");
   o.insecure_http = ctx.config.get_bool("insecure_http");
+  for (auto [key, field] : {std::pair{"limit_upload", &o.limit_upload},
+                            std::pair{"limit_download", &o.limit_download}}) {
+    if (auto t = ctx.config.get(key); t && !t->empty()) {
+      BKP_ASSIGN(*field, parse_rate(key, *t));
+    }
+  }
   if (auto t = ctx.config.get("s3.multipart_threshold"); t && !t->empty()) {
     std::uint64_t v = 0;
     auto [ptr, ec] = std::from_chars(t->data(), t->data() + t->size(), v);

@@ -222,7 +222,17 @@ TEST_CASE("open_backend parses locations", "[storage][local]") {
 #else
   usage("azure://container", "storage backend 'azure' is not built into this bkp");
 #endif
+#if BKP_HAVE_GCS
+  if (std::getenv("GOOGLE_APPLICATION_CREDENTIALS") == nullptr &&
+      std::getenv("GCS_HMAC_ACCESS_KEY_ID") == nullptr) {
+    usage("gs://bucket",
+          "opening 'gs://bucket': no GCS credentials: set GOOGLE_APPLICATION_CREDENTIALS (or "
+          "gcs.credentials_file) to a service account key file, or GCS_HMAC_ACCESS_KEY_ID and "
+          "GCS_HMAC_SECRET to HMAC keys");
+  }
+#else
   usage("gs://bucket", "storage backend 'gs' is not built into this bkp");
+#endif
   usage("HTTPS://host/x", "storage backend 'https' is not built into this bkp");
   usage("sftp+ssh://host/x", "storage backend 'sftp+ssh' is not built into this bkp");
   const std::string need_abs =
