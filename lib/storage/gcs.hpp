@@ -52,6 +52,7 @@ class GcsBackend final : public Backend {
 
   std::string describe() const override;
   std::string_view kind() const override { return "gcs"; }
+  unsigned parallel_reads() const override { return 8; }
   util::Status put(std::string_view name, util::ByteView data, WriteMode mode) override;
   util::Result<util::Bytes> get(std::string_view name) override;
   util::Result<util::Bytes> get_range(std::string_view name, std::uint64_t offset,

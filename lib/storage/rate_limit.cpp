@@ -36,6 +36,7 @@ class RateLimited final : public Backend {
 
   std::string describe() const override { return inner_->describe(); }
   std::string_view kind() const override { return inner_->kind(); }
+  unsigned parallel_reads() const override { return inner_->parallel_reads(); }
   util::Status put(std::string_view name, util::ByteView data, WriteMode mode) override {
     if (up_) up_->take(data.size());
     return inner_->put(name, data, mode);
