@@ -21,7 +21,14 @@ struct KeyInfo {
 };
 
 std::span<const KeyInfo> all_keys();
+// A key, or the pattern it instantiates: "retention.source.<name>.keep_last"
+// matches "retention.source.db1.keep_last" (patterns have no environment
+// variable and no default).
 const KeyInfo* find_key(std::string_view key);
+inline constexpr std::string_view kNamePlaceholder = "<name>";
+bool is_pattern(const KeyInfo& key);
+// The <name> part of `key`, an instance of pattern `k`.
+std::string_view pattern_name(const KeyInfo& k, std::string_view key);
 std::string_view type_name(ValueType t);
 
 }  // namespace bkp::config

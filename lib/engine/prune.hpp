@@ -4,12 +4,14 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "engine/retention.hpp"
+#include "repo/prune_lease.hpp"
 #include "repo/repository.hpp"
 
 namespace bkp::engine {
@@ -28,11 +30,17 @@ util::Result<ForgetResult> forget_snapshots(repo::Repository& repo,
 
 struct PruneOptions {
   RetentionPolicy policy;  // empty: remove no snapshots, only collect garbage
+  // A source's own policy, used instead of `policy` for its snapshots
+  // ([retention.source."NAME"] in the configuration).
+  std::map<std::string, RetentionPolicy> source_policies;
   std::string source;      // apply the policy only to this source's snapshots
   DryRun dry_run = DryRun::no;
   double repack_threshold = 20;  // percent of a pack that is garbage
   std::uint64_t max_repack_size = UINT64_MAX;
   std::int64_t grace_ns = kDefaultGraceNs;
+  // Lifetime of the prune lease (repo/prune_lease.hpp): how long a crashed
+  // prune keeps others out. Renewed while this one runs.
+  std::int64_t lease_ns = repo::kDefaultPruneLeaseNs;
 };
 
 struct PackStat {
@@ -54,11 +62,19 @@ struct PrunePlan {
   std::uint64_t bytes_marked = 0;             // freed by a prune after the grace period
   std::uint64_t bytes_repacked = 0;           // live bytes copied
   std::uint64_t packs_total = 0, snapshots_total = 0;
+  // WAL retention (object names "wal/<timeline>/<file>"): files no kept
+  // base backup needs are marked, then deleted by a prune after the grace
+  // period; entries naming a pack that goes are pointed at the blob's copy
+  // that stays.
+  std::vector<std::string> wal_mark, wal_delete_now, wal_rewrite;
+  std::uint64_t wal_bytes_marked = 0, wal_bytes_freed = 0;  // WAL file sizes
   std::string delete_after;  // of the mark this run writes
   nlohmann::json to_json() const;
 };
 
 // Plans and (unless dry_run) carries out a prune. Needs an admin slot.
+// Holds the prune lease meanwhile (not for a dry run): ErrorKind::locked
+// when another prune runs.
 util::Result<PrunePlan> prune_repository(repo::Repository& repo, const PruneOptions& options);
 
 }  // namespace bkp::engine

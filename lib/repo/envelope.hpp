@@ -31,6 +31,7 @@ enum class ObjectType : std::uint8_t {
   prune_mark = 9,
   hold = 10,
   audit_entry = 11,
+  prune_lease = 13,  // 12: reserved for key retirement markers
 };
 
 using KeyId = std::array<std::uint8_t, 8>;
