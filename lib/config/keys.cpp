@@ -21,8 +21,7 @@ constexpr std::array<KeyInfo, 48> kKeys{{
     {"azure.key", "BKP_AZURE_KEY", "AZURE_STORAGE_KEY", string, "",
      "Azure storage account key (base64), for Shared Key signatures", Sensitivity::secret},
     {"azure.sas_token", "BKP_AZURE_SAS_TOKEN", "AZURE_STORAGE_SAS_TOKEN", string, "",
-     "Azure shared access signature token, used when there is no account key",
-     Sensitivity::secret},
+     "Azure shared access signature token, used when there is no account key", Sensitivity::secret},
     {"catalog", "BKP_CATALOG", "", path, "",
      "SQLite catalog file (default: $XDG_STATE_HOME/bkp/<repository id>.db, "
      "else /var/lib/bkp/ for root, ~/.local/state/bkp/ for others)"},

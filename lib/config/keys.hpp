@@ -11,9 +11,9 @@ enum class ValueType { string, integer, boolean, duration, path, list };
 enum class Sensitivity { plain, secret };
 
 struct KeyInfo {
-  std::string_view key;            // dotted TOML path, e.g. "repository"
-  std::string_view env;            // bkp's own variable, e.g. "BKP_REPOSITORY"
-  std::string_view alias_env;      // a name users bring (MISSION.md), or empty
+  std::string_view key;        // dotted TOML path, e.g. "repository"
+  std::string_view env;        // bkp's own variable, e.g. "BKP_REPOSITORY"
+  std::string_view alias_env;  // a name users bring (MISSION.md), or empty
   ValueType type;
   std::string_view default_value;  // as text; empty means unset
   std::string_view help;

@@ -148,8 +148,8 @@ util::Status put_index(repo::Repository& repo, const std::vector<repo::IndexedPa
 // Copies the live blobs of `plan.repack` into new packs (sealed bytes as
 // they are: no key needed to move them), then one index segment for them.
 // Returns the packs written.
-util::Result<std::vector<repo::IndexedPack>> repack(repo::Repository& repo, const RepoScan& scan, const Decided& decided,
-                    const PrunePlan& plan) {
+util::Result<std::vector<repo::IndexedPack>> repack(repo::Repository& repo, const RepoScan& scan,
+                                                    const Decided& decided, const PrunePlan& plan) {
   repo::PackWriter writer;
   std::vector<repo::IndexedPack> written;
   auto finish = [&]() -> util::Status {
@@ -227,15 +227,24 @@ nlohmann::json PrunePlan::to_json() const {
   nlohmann::json kept = nlohmann::json::array();
   for (auto& d : decisions)
     if (d.keep) kept.push_back({{"id", d.id}, {"reasons", d.reasons}});
-  return {{"snapshots_removed", forget},      {"snapshots_kept", kept},
-          {"packs_marked", packs(mark)},      {"packs_repacked", packs(repack)},
-          {"packs_deleted", ids(delete_now)}, {"packs_kept_marked", ids(kept_marked)},
-          {"marks_finished", due_marks},      {"index_segments_rewritten", rewrite_segments},
-          {"bytes_freed", bytes_freed_now},   {"bytes_marked", bytes_marked},
-          {"bytes_repacked", bytes_repacked}, {"packs", packs_total},
-          {"snapshots", snapshots_total},     {"delete_after", delete_after},
-          {"wal_marked", wal_mark},           {"wal_deleted", wal_delete_now},
-          {"wal_bytes_marked", wal_bytes_marked}, {"wal_bytes_freed", wal_bytes_freed},
+  return {{"snapshots_removed", forget},
+          {"snapshots_kept", kept},
+          {"packs_marked", packs(mark)},
+          {"packs_repacked", packs(repack)},
+          {"packs_deleted", ids(delete_now)},
+          {"packs_kept_marked", ids(kept_marked)},
+          {"marks_finished", due_marks},
+          {"index_segments_rewritten", rewrite_segments},
+          {"bytes_freed", bytes_freed_now},
+          {"bytes_marked", bytes_marked},
+          {"bytes_repacked", bytes_repacked},
+          {"packs", packs_total},
+          {"snapshots", snapshots_total},
+          {"delete_after", delete_after},
+          {"wal_marked", wal_mark},
+          {"wal_deleted", wal_delete_now},
+          {"wal_bytes_marked", wal_bytes_marked},
+          {"wal_bytes_freed", wal_bytes_freed},
           {"wal_entries_rewritten", wal_rewrite}};
 }
 

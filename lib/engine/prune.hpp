@@ -33,7 +33,7 @@ struct PruneOptions {
   // A source's own policy, used instead of `policy` for its snapshots
   // ([retention.source."NAME"] in the configuration).
   std::map<std::string, RetentionPolicy> source_policies;
-  std::string source;      // apply the policy only to this source's snapshots
+  std::string source;  // apply the policy only to this source's snapshots
   DryRun dry_run = DryRun::no;
   double repack_threshold = 20;  // percent of a pack that is garbage
   std::uint64_t max_repack_size = UINT64_MAX;
@@ -68,7 +68,7 @@ struct PrunePlan {
   // that stays.
   std::vector<std::string> wal_mark, wal_delete_now, wal_rewrite;
   std::uint64_t wal_bytes_marked = 0, wal_bytes_freed = 0;  // WAL file sizes
-  std::string delete_after;  // of the mark this run writes
+  std::string delete_after;                                 // of the mark this run writes
   nlohmann::json to_json() const;
 };
 

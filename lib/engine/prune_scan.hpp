@@ -41,8 +41,8 @@ struct RepoScan {
 util::Status scan_repository(repo::Repository& repo, RepoScan& scan);
 
 // Blobs reachable from `roots` (trees and their contents) plus those named
-// by WAL entries other than `wal_gone` (those this run deletes). A tree that cannot be read stops prune: it cannot know
-// what the snapshot needs.
+// by WAL entries other than `wal_gone` (those this run deletes). A tree that cannot be read stops
+// prune: it cannot know what the snapshot needs.
 util::Result<BlobSet> referenced_blobs(repo::Repository& repo, const RepoScan& scan,
                                        const std::vector<const repo::Snapshot*>& roots,
                                        const std::set<std::string>& wal_gone);

@@ -57,7 +57,8 @@ util::Result<WalContinuityReport> check_wal_continuity(repo::Repository& repo,
   report.segments = names.size();
 
   // Which timeline branched off which, and where.
-  std::map<std::uint32_t, TimelineSwitch> switches;  // child timeline -> its parent and switch point
+  std::map<std::uint32_t, TimelineSwitch>
+      switches;  // child timeline -> its parent and switch point
   for (auto& h : histories) {
     auto data = wal_read(repo, h);
     if (!data) {

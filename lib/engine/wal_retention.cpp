@@ -110,7 +110,8 @@ util::Status rewrite_wal_entry(repo::Repository& repo, const std::string& object
   return repo.backend().put(object, sealed, storage::WriteMode::overwrite);
 }
 
-std::set<std::string> plan_wal_retention(const RepoScan& scan, const std::set<std::string>& unneeded,
+std::set<std::string> plan_wal_retention(const RepoScan& scan,
+                                         const std::set<std::string>& unneeded,
                                          const std::set<std::string>& marked_wal,
                                          const std::set<std::string>& due_wal,
                                          std::int64_t grace_ns, PrunePlan& plan) {

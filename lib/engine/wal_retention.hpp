@@ -37,7 +37,8 @@ util::Status rewrite_wal_entry(repo::Repository& repo, const std::string& object
 // Fills plan.wal_mark (unneeded files no mark names yet) and
 // plan.wal_delete_now (unneeded files a due mark names; with grace 0, all
 // unneeded files). Returns the object names this run deletes.
-std::set<std::string> plan_wal_retention(const RepoScan& scan, const std::set<std::string>& unneeded,
+std::set<std::string> plan_wal_retention(const RepoScan& scan,
+                                         const std::set<std::string>& unneeded,
                                          const std::set<std::string>& marked_wal,
                                          const std::set<std::string>& due_wal,
                                          std::int64_t grace_ns, PrunePlan& plan);

@@ -24,8 +24,11 @@ std::int64_t margin(std::int64_t ttl_ns) { return ttl_ns / 5; }
 }  // namespace
 
 util::Bytes PruneLease::encode() const {
-  nlohmann::json j{{"version", 1},          {"created", created}, {"expires", expires},
-                   {"hostname", hostname}, {"pid", pid}};
+  nlohmann::json j{{"version", 1},
+                   {"created", created},
+                   {"expires", expires},
+                   {"hostname", hostname},
+                   {"pid", pid}};
   return nlohmann::json::to_cbor(j);
 }
 
@@ -51,8 +54,8 @@ util::Result<std::string> PruneLeaseHolder::write_lease(std::int64_t now) {
                    util::host_name(), static_cast<std::int64_t>(::getpid())};
   auto name = std::string(prune_lease_prefix) + util::to_hex(crypto::random_bytes(32));
   auto& key = repo_.keyring().index_sealing_key();
-  auto sealed = seal_object(ObjectType::prune_lease, key.id, key.key, lease.encode(),
-                            util::as_bytes(name));
+  auto sealed =
+      seal_object(ObjectType::prune_lease, key.id, key.key, lease.encode(), util::as_bytes(name));
   BKP_TRY(repo_.backend().put(name, sealed, storage::WriteMode::create_only));
   valid_until_ = now + ttl_ns_;
   return name;
@@ -83,11 +86,11 @@ util::Result<std::unique_ptr<PruneLeaseHolder>> PruneLeaseHolder::acquire(Reposi
     auto lease = PruneLease::decode(*plain);
     auto expires = lease ? util::parse_rfc3339(lease->expires) : std::nullopt;
     if (expires && *expires > now) {
-      return give_up(util::make_error(
-          ErrorKind::locked, "another prune of this repository is running (host " +
-                                 lease->hostname + ", pid " + std::to_string(lease->pid) +
-                                 ", since " + lease->created + "; its lease runs to " +
-                                 lease->expires + " unless renewed): try again later"));
+      return give_up(util::make_error(ErrorKind::locked,
+                                      "another prune of this repository is running (host " +
+                                          lease->hostname + ", pid " + std::to_string(lease->pid) +
+                                          ", since " + lease->created + "; its lease runs to " +
+                                          lease->expires + " unless renewed): try again later"));
     }
     // Past its expiry (or unreadable): left by a prune that died.
     (void)repo.backend().remove(name);

@@ -53,7 +53,7 @@ class PruneLeaseHolder {
 
   Repository& repo_;
   std::int64_t ttl_ns_;
-  std::string name_;                        // the current lease object (renewal thread only)
+  std::string name_;                          // the current lease object (renewal thread only)
   std::atomic<std::int64_t> valid_until_{0};  // expiry of the newest lease written
   std::mutex mu_;
   std::condition_variable cv_;

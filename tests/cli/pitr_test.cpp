@@ -403,8 +403,8 @@ TEST_CASE("prune removes the WAL only forgotten base backups needed; PITR from t
 
   // Recovery from the remaining base backup to a time after it.
   Restored r{host.dir.path() / "pitr", pg.socket_dir(), bkp::test::free_tcp_port()};
-  auto rep = restore(host, {"--target-dir", r.dir.string(), "--to-time", noted, "--start",
-                            "--port", std::to_string(r.port)});
+  auto rep = restore(host, {"--target-dir", r.dir.string(), "--to-time", noted, "--start", "--port",
+                            std::to_string(r.port)});
   CHECK(rep["snapshot"] == second["snapshot"]);
   CHECK(r.sql("SELECT batch || ':' || count(*) FROM events GROUP BY batch ORDER BY batch") ==
         "A:500\nB:300");

@@ -110,5 +110,4 @@ struct PruneFixture {
   }
 };
 
-
 }  // namespace bkp::test

@@ -10,7 +10,7 @@ RunFn setup_config(CLI::App& sub) {
   show->add_flag("--origin", *origin, "say where each value came from");
   sub.require_subcommand(1);
   return [origin](Context& ctx) {
-    auto show = [&](const config::KeyInfo& key, std::string_view name, const config::Value* v) {
+    auto print = [&](const config::KeyInfo& key, std::string_view name, const config::Value* v) {
       std::string text = v ? config::redact(key, v->text) : "";
       if (ctx.out.json()) {
         nlohmann::json j{{"key", name}, {"value", v ? nlohmann::json(text) : nlohmann::json()}};
@@ -31,13 +31,13 @@ RunFn setup_config(CLI::App& sub) {
     };
     for (auto& key : config::all_keys()) {
       if (!config::is_pattern(key)) {
-        show(key, key.key, ctx.config.find(key.key));
+        print(key, key.key, ctx.config.find(key.key));
         continue;
       }
       // The pattern itself (so --json lists every key), then each instance.
-      if (ctx.out.json()) show(key, key.key, nullptr);
+      if (ctx.out.json()) print(key, key.key, nullptr);
       for (auto& [name, v] : ctx.config.values())
-        if (name != key.key && config::find_key(name) == &key) show(key, name, &v);
+        if (name != key.key && config::find_key(name) == &key) print(key, name, &v);
     }
     return 0;
   };

@@ -1,7 +1,7 @@
 // bkp prune: removes snapshots by a retention policy (options, else each
-// source's retention.source."NAME" table or the retention.* keys) and reclaims the space of unused data, in two
-// phases (mark, then delete after a grace period). Logic in
-// lib/engine/prune.cpp; this file parses options and prints the plan.
+// source's retention.source."NAME" table or the retention.* keys) and reclaims the space of unused
+// data, in two phases (mark, then delete after a grace period). Logic in lib/engine/prune.cpp; this
+// file parses options and prints the plan.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -26,8 +26,7 @@ struct PruneArgs {
 
 // A policy from the keys under `prefix` ("retention." or
 // "retention.source.<name>.").
-util::Result<engine::RetentionPolicy> config_policy(const Context& ctx,
-                                                    const std::string& prefix) {
+util::Result<engine::RetentionPolicy> config_policy(const Context& ctx, const std::string& prefix) {
   engine::RetentionPolicy p;
   auto count = [&](const char* name) -> util::Result<unsigned> {
     auto key = prefix + name;
@@ -170,14 +169,13 @@ RunFn setup_prune(CLI::App& sub) {
       auto file = [](const std::string& object) { return object.substr(object.rfind('/') + 1); };
       for (auto& w : plan->wal_delete_now)
         ctx.out.info(verb + (a->dry_run ? "delete" : "deleted") + " WAL file " + file(w));
-      ctx.out.info(std::to_string(plan->wal_delete_now.size()) + " WAL files " +
-                   (a->dry_run ? "would be " : "") + "deleted (" +
-                   human_bytes(plan->wal_bytes_freed) + "), " +
-                   std::to_string(plan->wal_mark.size()) +
-                   " no kept base backup needs " + (a->dry_run ? "would be " : "") + "marked (" +
-                   human_bytes(plan->wal_bytes_marked) + " still to go), " +
-                   std::to_string(plan->wal_rewrite.size()) + " WAL entries " +
-                   (a->dry_run ? "would be " : "") + "pointed at repacked data");
+      std::string would = a->dry_run ? "would be " : "";
+      ctx.out.info("WAL: " + std::to_string(plan->wal_delete_now.size()) + " files " + would +
+                   "deleted (" + human_bytes(plan->wal_bytes_freed) + "), " +
+                   std::to_string(plan->wal_mark.size()) + " that no kept base backup needs " +
+                   would + "marked (" + human_bytes(plan->wal_bytes_marked) + "), " +
+                   std::to_string(plan->wal_rewrite.size()) + " entries " + would +
+                   "pointed at moved data");
     }
     return 0;
   };
