@@ -70,10 +70,12 @@ util::Result<Config> Config::load(const std::optional<fs::path>& explicit_file) 
 namespace {
 
 // Converts a TOML node to the text form of a value of `type`.
-util::Result<std::string> node_text(const toml::node& node, const KeyInfo& key) {
+// `name` is the key as written (an instance of a pattern key has its own).
+util::Result<std::string> node_text(const toml::node& node, const KeyInfo& key,
+                                    std::string_view name) {
   auto bad = [&](std::string_view want) {
     return fail(ErrorKind::usage,
-                "config key '" + std::string(key.key) + "' must be " + std::string(want));
+                "config key '" + std::string(name) + "' must be " + std::string(want));
   };
   switch (key.type) {
     case ValueType::boolean:
@@ -137,7 +139,7 @@ util::Status Config::load_file(const fs::path& path) {
       return fail(ErrorKind::usage,
                   "config file '" + path.string() + "': unknown key '" + name + "'");
     }
-    auto text = node_text(*node, *key);
+    auto text = node_text(*node, *key, name);
     if (!text) return fail(text.error().context("config file '" + path.string() + "'"));
     set(name, *text, Origin::config_file, path.string());
   }

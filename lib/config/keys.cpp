@@ -9,7 +9,7 @@ namespace {
 using enum ValueType;
 
 // Keep sorted by key; docs and `config show` print in this order.
-constexpr std::array<KeyInfo, 64> kKeys{{
+constexpr std::array<KeyInfo, 72> kKeys{{
     {"azure.access_tier", "BKP_AZURE_ACCESS_TIER", "", string, "",
      "Azure access tier for data packs (objects under data/): Hot, Cool or Cold; other "
      "objects and the default keep the account's default tier"},
@@ -98,6 +98,9 @@ constexpr std::array<KeyInfo, 64> kKeys{{
     {"prune.grace", "BKP_PRUNE_GRACE", "", duration, "6h",
      "how long prune waits between marking unused packs and deleting them; a backup must "
      "finish within it (0 deletes at once: only when no backup can run meanwhile)"},
+    {"prune.lease", "BKP_PRUNE_LEASE", "", duration, "5m",
+     "lifetime of the lease a running prune holds (and renews) so that no second prune runs "
+     "at once; a prune that died keeps others out this long"},
     {"prune.max_repack_size", "BKP_PRUNE_MAX_REPACK_SIZE", "", string, "",
      "most bytes of live data one prune copies out of partly unused packs (e.g. 2G; default: "
      "no limit)"},
@@ -134,6 +137,22 @@ constexpr std::array<KeyInfo, 64> kKeys{{
      "BACKUP_RETENTION_DAYS=N means Nd)"},
     {"retention.keep_yearly", "BKP_KEEP_YEARLY", "", integer, "",
      "prune keeps the newest snapshot of each of the last N years"},
+    // One source's own policy (a TOML table [retention.source."NAME"]): a
+    // source with any of these keys uses only them, not retention.keep_*.
+    {"retention.source.<name>.keep_daily", "", "", integer, "",
+     "this source's policy: the newest snapshot of each of the last N days"},
+    {"retention.source.<name>.keep_hourly", "", "", integer, "",
+     "this source's policy: the newest snapshot of each of the last N hours"},
+    {"retention.source.<name>.keep_last", "", "", integer, "",
+     "this source's policy: the newest N snapshots"},
+    {"retention.source.<name>.keep_monthly", "", "", integer, "",
+     "this source's policy: the newest snapshot of each of the last N months"},
+    {"retention.source.<name>.keep_weekly", "", "", integer, "",
+     "this source's policy: the newest snapshot of each of the last N ISO weeks"},
+    {"retention.source.<name>.keep_within", "", "", duration, "",
+     "this source's policy: snapshots within this duration of its newest"},
+    {"retention.source.<name>.keep_yearly", "", "", integer, "",
+     "this source's policy: the newest snapshot of each of the last N years"},
     {"s3.access_key_id", "BKP_S3_ACCESS_KEY_ID", "S3_ACCESS_KEY_ID", string, "",
      "S3 access key id (else AWS_ACCESS_KEY_ID)"},
     {"s3.addressing", "BKP_S3_ADDRESSING", "", string, "auto",
@@ -176,10 +195,28 @@ constexpr std::array<KeyInfo, 64> kKeys{{
 
 std::span<const KeyInfo> all_keys() { return kKeys; }
 
+bool is_pattern(const KeyInfo& k) { return k.key.find(kNamePlaceholder) != std::string_view::npos; }
+
 const KeyInfo* find_key(std::string_view key) {
-  for (auto& k : kKeys)
+  for (auto& k : kKeys) {
     if (k.key == key) return &k;
+    auto at = k.key.find(kNamePlaceholder);
+    if (at == std::string_view::npos) continue;
+    // The name may hold dots (paths): prefix and suffix are fixed, so the
+    // rest between them is the name, whatever it contains.
+    auto prefix = k.key.substr(0, at), suffix = k.key.substr(at + kNamePlaceholder.size());
+    if (key.size() > prefix.size() + suffix.size() && key.starts_with(prefix) &&
+        key.ends_with(suffix))
+      return &k;
+  }
   return nullptr;
+}
+
+std::string_view pattern_name(const KeyInfo& k, std::string_view key) {
+  auto at = k.key.find(kNamePlaceholder);
+  if (at == std::string_view::npos) return {};
+  auto suffix = k.key.size() - at - kNamePlaceholder.size();
+  return key.substr(at, key.size() - at - suffix);
 }
 
 std::string_view type_name(ValueType t) {

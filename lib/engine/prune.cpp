@@ -17,6 +17,7 @@
 #include <set>
 
 #include "engine/prune_scan.hpp"
+#include "engine/wal_retention.hpp"
 #include "repo/envelope.hpp"
 #include "util/host.hpp"
 #include "util/time.hpp"
@@ -28,21 +29,30 @@ using util::fail;
 
 namespace {
 
-// Retention: which snapshots go.
+// Retention: which snapshots go. Each source's snapshots follow its own
+// policy when it has one, else the general one; an empty policy keeps all.
 util::Status apply_policy(repo::Repository& repo, const RepoScan& scan, const PruneOptions& o,
                           PrunePlan& plan) {
-  if (o.policy.empty()) return {};
+  if (o.policy.empty() && o.source_policies.empty()) return {};
   BKP_ASSIGN(auto holds, repo.list_holds());
   std::set<std::string> held;
   for (auto& h : holds) held.insert(h.snapshot);
-  std::vector<PolicyInput> inputs;
+  std::map<const RetentionPolicy*, std::vector<PolicyInput>> inputs;
   for (auto& s : scan.snapshots) {
     if (!o.source.empty() && s.source_name != o.source) continue;
+    const RetentionPolicy* policy = &o.policy;
+    if (auto own = o.source_policies.find(s.source_name); own != o.source_policies.end())
+      policy = &own->second;
+    if (policy->empty()) continue;
     auto t = util::parse_rfc3339(s.time);
     if (!t) return fail(ErrorKind::corrupt, "snapshot '" + s.id + "' has a bad time");
-    inputs.push_back({s.id, *t, s.source_name + "@" + s.hostname, s.tags, held.count(s.id) > 0});
+    inputs[policy].push_back(
+        {s.id, *t, s.source_name + "@" + s.hostname, s.tags, held.count(s.id) > 0});
   }
-  plan.decisions = apply_retention(inputs, o.policy);
+  for (auto& [policy, group] : inputs) {
+    auto decisions = apply_retention(group, *policy);
+    plan.decisions.insert(plan.decisions.end(), decisions.begin(), decisions.end());
+  }
   for (auto& d : plan.decisions)
     if (!d.keep) plan.forget.push_back(d.id);
   return {};
@@ -61,20 +71,7 @@ util::Status decide_packs(const RepoScan& scan, const BlobSet& referenced,
   // if there is one, else in a marked one (which is then needed again).
   std::set<repo::PackId> needed_marked;
   for (auto& id : referenced) {
-    auto where = scan.blobs.find(id);
-    const std::pair<repo::PackId, std::size_t>* keep = nullptr;
-    const std::pair<repo::PackId, std::size_t>* fallback = nullptr;
-    if (where != scan.blobs.end()) {
-      for (auto& loc : where->second) {
-        if (!scan.packs.at(loc.first).stored) continue;
-        if (!marked.count(loc.first)) {
-          keep = &loc;
-          break;
-        }
-        if (!fallback) fallback = &loc;
-      }
-    }
-    if (!keep) keep = fallback;
+    const auto* keep = keeper_of(scan, marked, id);
     if (!keep) {
       return fail(ErrorKind::verification,
                   "blob " + util::to_hex(id) +
@@ -189,9 +186,10 @@ bool sealed_with(util::ByteView sealed, const std::set<repo::KeyId>& keys) {
 
 // Copies the live blobs of `plan.repack` into new packs (sealed bytes as
 // they are: no key needed to move them, except for blobs sealed with a key
-// being retired), then one index segment for them.
-util::Status repack(repo::Repository& repo, const RepoScan& scan, const Decided& decided,
-                    const PrunePlan& plan, const std::set<repo::KeyId>& reseal) {
+// being retired), then one index segment for them. Returns the packs written.
+util::Result<std::vector<repo::IndexedPack>> repack(repo::Repository& repo, const RepoScan& scan,
+                                                    const Decided& decided, const PrunePlan& plan,
+                                                    const std::set<repo::KeyId>& reseal) {
   repo::PackWriter writer;
   std::vector<repo::IndexedPack> written;
   auto finish = [&]() -> util::Status {
@@ -228,7 +226,8 @@ util::Status repack(repo::Repository& repo, const RepoScan& scan, const Decided&
     }
   }
   BKP_TRY(finish());
-  return put_index(repo, written);
+  BKP_TRY(put_index(repo, written));
+  return written;
 }
 
 // Phase 2 for the packs decided: segments first, then packs, then marks.
@@ -245,6 +244,11 @@ util::Status delete_marked(repo::Repository& repo, const RepoScan& scan, const D
     if (in_rewritten && !elsewhere) kept.push_back({pid, pack.entries});
   }
   BKP_TRY(put_index(repo, kept));
+  // WAL entries before packs, like snapshots before their data.
+  for (auto& name : plan.wal_delete_now) {
+    auto st = repo.backend().remove(name);
+    if (!st && st.error().kind != ErrorKind::not_found) return st;
+  }
   for (auto& name : plan.rewrite_segments) BKP_TRY(repo.backend().remove(name));
   for (auto& pid : plan.delete_now) BKP_TRY(repo.backend().remove(repo::pack_object_name(pid)));
   for (auto& name : plan.due_marks) BKP_TRY(repo.backend().remove(name));
@@ -268,18 +272,36 @@ nlohmann::json PrunePlan::to_json() const {
   nlohmann::json kept = nlohmann::json::array();
   for (auto& d : decisions)
     if (d.keep) kept.push_back({{"id", d.id}, {"reasons", d.reasons}});
-  return {{"snapshots_removed", forget},      {"snapshots_kept", kept},
-          {"packs_marked", packs(mark)},      {"packs_repacked", packs(repack)},
-          {"packs_deleted", ids(delete_now)}, {"packs_kept_marked", ids(kept_marked)},
-          {"marks_finished", due_marks},      {"index_segments_rewritten", rewrite_segments},
-          {"bytes_freed", bytes_freed_now},   {"bytes_marked", bytes_marked},
-          {"bytes_repacked", bytes_repacked}, {"packs", packs_total},
-          {"snapshots", snapshots_total},     {"delete_after", delete_after}};
+  return {{"snapshots_removed", forget},
+          {"snapshots_kept", kept},
+          {"packs_marked", packs(mark)},
+          {"packs_repacked", packs(repack)},
+          {"packs_deleted", ids(delete_now)},
+          {"packs_kept_marked", ids(kept_marked)},
+          {"marks_finished", due_marks},
+          {"index_segments_rewritten", rewrite_segments},
+          {"bytes_freed", bytes_freed_now},
+          {"bytes_marked", bytes_marked},
+          {"bytes_repacked", bytes_repacked},
+          {"packs", packs_total},
+          {"snapshots", snapshots_total},
+          {"delete_after", delete_after},
+          {"wal_marked", wal_mark},
+          {"wal_deleted", wal_delete_now},
+          {"wal_bytes_marked", wal_bytes_marked},
+          {"wal_bytes_freed", wal_bytes_freed},
+          {"wal_entries_rewritten", wal_rewrite}};
 }
 
 util::Result<PrunePlan> prune_repository(repo::Repository& repo, const PruneOptions& o) {
   BKP_TRY(repo.may_delete());
   bool dry = o.dry_run == DryRun::yes;
+  // Taken before anything is listed, so everything the previous holder
+  // did is in what this run reads.
+  std::unique_ptr<repo::PruneLeaseHolder> lease;
+  if (!dry) {
+    BKP_ASSIGN(lease, repo::PruneLeaseHolder::acquire(repo, o.lease_ns));
+  }
   auto start = util::now_ns();
   PrunePlan plan;
   RepoScan scan;
@@ -290,21 +312,28 @@ util::Result<PrunePlan> prune_repository(repo::Repository& repo, const PruneOpti
 
   // Marks whose deadline had passed before anything else was listed.
   std::set<repo::PackId> marked, due;
+  std::set<std::string> marked_wal, due_wal;
   for (auto& [name, mark] : scan.marks) {
     marked.insert(mark.packs.begin(), mark.packs.end());
+    marked_wal.insert(mark.wal.begin(), mark.wal.end());
     auto deadline = util::parse_rfc3339(mark.delete_after);
     if (!deadline) return fail(ErrorKind::corrupt, "prune mark '" + name + "' has a bad time");
     // --grace 0 says no backup runs meanwhile: every mark may finish now.
     if (*deadline <= start || o.grace_ns == 0) {
       plan.due_marks.push_back(name);
       due.insert(mark.packs.begin(), mark.packs.end());
+      due_wal.insert(mark.wal.begin(), mark.wal.end());
     }
   }
   std::set<std::string> forget(plan.forget.begin(), plan.forget.end());
   std::vector<const repo::Snapshot*> roots;
   for (auto& s : scan.snapshots)
     if (!forget.count(s.id)) roots.push_back(&s);
-  BKP_ASSIGN(auto referenced, referenced_blobs(repo, scan, roots));
+  // WAL retention: what the kept base backups do not need is marked, and
+  // deleted once a mark naming it is due; what goes now no longer counts.
+  BKP_ASSIGN(auto unneeded, unneeded_wal(repo, scan.wal, roots));
+  auto wal_gone = plan_wal_retention(scan, unneeded, marked_wal, due_wal, o.grace_ns, plan);
+  BKP_ASSIGN(auto referenced, referenced_blobs(repo, scan, roots, wal_gone));
 
   Decided decided;
   BKP_TRY(decide_packs(scan, referenced, marked, due, o, plan, decided));
@@ -329,22 +358,30 @@ util::Result<PrunePlan> prune_repository(repo::Repository& repo, const PruneOpti
     }
     plan.rewrite_segments.assign(affected.begin(), affected.end());
   }
+  plan_wal_rewrites(scan, wal_gone, plan);
   if (dry) return plan;
 
+  BKP_TRY(lease->check());
   if (!plan.forget.empty()) BKP_TRY(forget_snapshots(repo, plan.forget, DryRun::no));
   // Phase 1: copies first, so a marked pack never holds a blob's only copy.
-  BKP_TRY(repack(repo, scan, decided, plan, o.reseal));
+  BKP_ASSIGN(auto moved, repack(repo, scan, decided, plan, o.reseal));
+  // WAL entries name pack locations (wal-fetch reads no catalog): those
+  // naming a pack about to be marked now name the copy that stays.
+  BKP_TRY(rewrite_wal_entries(repo, scan, marked, moved, plan));
   repo::PruneMark mark;
   mark.created = util::format_rfc3339(start);
   mark.delete_after = plan.delete_after;
   mark.hostname = util::host_name();
   for (auto& p : plan.mark) mark.packs.push_back(p.id);
   for (auto& p : plan.repack) mark.packs.push_back(p.id);
-  if (!mark.packs.empty()) {
+  mark.wal = plan.wal_mark;
+  BKP_TRY(lease->check());
+  if (!mark.packs.empty() || !mark.wal.empty()) {
     BKP_ASSIGN(auto name, repo.write_prune_mark(mark));
     if (o.grace_ns == 0) plan.due_marks.push_back(name);
   }
   // Phase 2.
+  BKP_TRY(lease->check());
   BKP_TRY(delete_marked(repo, scan, decided, plan));
   // The local catalog: new locations, retention dates.
   BKP_TRY(repo.sync_catalog());

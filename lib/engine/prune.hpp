@@ -5,12 +5,14 @@
 
 #include <cstdint>
 #include <set>
+#include <map>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "engine/retention.hpp"
+#include "repo/prune_lease.hpp"
 #include "repo/repository.hpp"
 
 namespace bkp::engine {
@@ -29,7 +31,10 @@ util::Result<ForgetResult> forget_snapshots(repo::Repository& repo,
 
 struct PruneOptions {
   RetentionPolicy policy;  // empty: remove no snapshots, only collect garbage
-  std::string source;      // apply the policy only to this source's snapshots
+  // A source's own policy, used instead of `policy` for its snapshots
+  // ([retention.source."NAME"] in the configuration).
+  std::map<std::string, RetentionPolicy> source_policies;
+  std::string source;  // apply the policy only to this source's snapshots
   DryRun dry_run = DryRun::no;
   double repack_threshold = 20;  // percent of a pack that is garbage
   std::uint64_t max_repack_size = UINT64_MAX;
@@ -39,6 +44,9 @@ struct PruneOptions {
   // with the current key (other blobs are copied as they are).
   std::set<repo::PackId> rewrite;
   std::set<repo::KeyId> reseal;
+  // Lifetime of the prune lease (repo/prune_lease.hpp): how long a crashed
+  // prune keeps others out. Renewed while this one runs.
+  std::int64_t lease_ns = repo::kDefaultPruneLeaseNs;
 };
 
 struct PackStat {
@@ -60,11 +68,19 @@ struct PrunePlan {
   std::uint64_t bytes_marked = 0;             // freed by a prune after the grace period
   std::uint64_t bytes_repacked = 0;           // live bytes copied
   std::uint64_t packs_total = 0, snapshots_total = 0;
-  std::string delete_after;  // of the mark this run writes
+  // WAL retention (object names "wal/<timeline>/<file>"): files no kept
+  // base backup needs are marked, then deleted by a prune after the grace
+  // period; entries naming a pack that goes are pointed at the blob's copy
+  // that stays.
+  std::vector<std::string> wal_mark, wal_delete_now, wal_rewrite;
+  std::uint64_t wal_bytes_marked = 0, wal_bytes_freed = 0;  // WAL file sizes
+  std::string delete_after;                                 // of the mark this run writes
   nlohmann::json to_json() const;
 };
 
 // Plans and (unless dry_run) carries out a prune. Needs an admin slot.
+// Holds the prune lease meanwhile (not for a dry run): ErrorKind::locked
+// when another prune runs.
 util::Result<PrunePlan> prune_repository(repo::Repository& repo, const PruneOptions& options);
 
 }  // namespace bkp::engine

@@ -43,9 +43,11 @@ util::Status scan_repository(repo::Repository& repo, RepoScan& scan) {
     return util::Status{};
   }));
   for (auto& name : wal) {
-    BKP_ASSIGN(auto plain, repo.load_object(repo::ObjectType::wal_entry, name));
-    BKP_ASSIGN(auto entry, repo::WalEntry::decode(plain));
-    for (auto& c : entry.chunks) scan.wal_chunks.push_back(c.id);
+    auto plain = repo.load_object(repo::ObjectType::wal_entry, name);
+    if (!plain && plain.error().kind == ErrorKind::not_found) continue;  // removed meanwhile
+    if (!plain) return fail(plain.error().context("prune cannot read WAL entry '" + name + "'"));
+    BKP_ASSIGN(auto entry, repo::WalEntry::decode(*plain));
+    scan.wal.emplace_back(name, std::move(entry));
   }
   BKP_TRY(backend.list("index/", [&](const storage::ObjectInfo& o) {
     scan.segments.push_back(o.name);
@@ -80,7 +82,8 @@ util::Status scan_repository(repo::Repository& repo, RepoScan& scan) {
 }
 
 util::Result<BlobSet> referenced_blobs(repo::Repository& repo, const RepoScan& scan,
-                                       const std::vector<const repo::Snapshot*>& roots) {
+                                       const std::vector<const repo::Snapshot*>& roots,
+                                       const std::set<std::string>& wal_gone) {
   BlobSet seen;
   std::deque<repo::BlobId> queue;
   for (auto* s : roots) {
@@ -117,8 +120,25 @@ util::Result<BlobSet> referenced_blobs(repo::Repository& repo, const RepoScan& s
       if (n.subtree && seen.insert(*n.subtree).second) queue.push_back(*n.subtree);
     }
   }
-  seen.insert(scan.wal_chunks.begin(), scan.wal_chunks.end());
+  for (auto& [name, entry] : scan.wal) {
+    if (wal_gone.count(name)) continue;
+    for (auto& c : entry.chunks) seen.insert(c.id);
+  }
   return seen;
+}
+
+const std::pair<repo::PackId, std::size_t>* keeper_of(const RepoScan& scan,
+                                                      const std::set<repo::PackId>& marked,
+                                                      const repo::BlobId& id) {
+  auto where = scan.blobs.find(id);
+  if (where == scan.blobs.end()) return nullptr;
+  const std::pair<repo::PackId, std::size_t>* fallback = nullptr;
+  for (auto& loc : where->second) {
+    if (!scan.packs.at(loc.first).stored) continue;
+    if (!marked.count(loc.first)) return &loc;
+    if (!fallback) fallback = &loc;
+  }
+  return fallback;
 }
 
 }  // namespace bkp::engine

@@ -13,6 +13,7 @@
 
 #include "repo/index_segment.hpp"
 #include "repo/repository.hpp"
+#include "repo/wal_entry.hpp"
 
 namespace bkp::engine {
 
@@ -36,16 +37,24 @@ struct RepoScan {
   // Manifests sealed under a shredded key domain: unreadable for good, so
   // prune forgets them (doc/key-domains.md).
   std::vector<std::string> shredded;
-  std::vector<repo::BlobId> wal_chunks;  // named by WAL entries
+  std::vector<std::pair<std::string, repo::WalEntry>> wal;  // object name, entry
 };
 
 // Reads segments, lists packs, reads marks and snapshot manifests.
 util::Status scan_repository(repo::Repository& repo, RepoScan& scan);
 
 // Blobs reachable from `roots` (trees and their contents) plus those named
-// by WAL entries. A tree that cannot be read stops prune: it cannot know
-// what the snapshot needs.
+// by WAL entries other than `wal_gone` (those this run deletes). A tree that cannot be read stops
+// prune: it cannot know what the snapshot needs.
 util::Result<BlobSet> referenced_blobs(repo::Repository& repo, const RepoScan& scan,
-                                       const std::vector<const repo::Snapshot*>& roots);
+                                       const std::vector<const repo::Snapshot*>& roots,
+                                       const std::set<std::string>& wal_gone);
+
+// The copy of blob `id` prune keeps: in an unmarked stored pack if there is
+// one, else in a marked one (which is then needed again); nullptr when no
+// stored pack holds it. (pack, entry index) into `scan`.
+const std::pair<repo::PackId, std::size_t>* keeper_of(const RepoScan& scan,
+                                                      const std::set<repo::PackId>& marked,
+                                                      const repo::BlobId& id);
 
 }  // namespace bkp::engine

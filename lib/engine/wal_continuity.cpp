@@ -12,17 +12,9 @@ namespace bkp::engine {
 using util::ErrorKind;
 using util::fail;
 
-namespace {
-
-struct Switch {
-  std::uint32_t parent = 0;
-  std::uint64_t lsn = 0;
-};
-
-// The last line of "<tli>.history": "<parent tli>\t<switch LSN>\t<reason>".
-std::optional<Switch> parse_history(const util::Bytes& data) {
+std::vector<TimelineSwitch> parse_timeline_history(const util::Bytes& data) {
   std::istringstream in(std::string(data.begin(), data.end()));
-  std::optional<Switch> last;
+  std::vector<TimelineSwitch> out;
   for (std::string line; std::getline(in, line);) {
     if (line.empty() || line[0] == '#') continue;
     std::istringstream fields(line);
@@ -30,12 +22,10 @@ std::optional<Switch> parse_history(const util::Bytes& data) {
     if (!(fields >> tli >> lsn)) continue;
     auto at = parse_lsn(lsn);
     if (!at) continue;
-    last = Switch{std::uint32_t(std::strtoul(tli.c_str(), nullptr, 10)), *at};
+    out.push_back({std::uint32_t(std::strtoul(tli.c_str(), nullptr, 10)), *at});
   }
-  return last;
+  return out;
 }
-
-}  // namespace
 
 util::Result<WalContinuityReport> check_wal_continuity(repo::Repository& repo,
                                                        const std::vector<std::string>& ids) {
@@ -67,7 +57,8 @@ util::Result<WalContinuityReport> check_wal_continuity(repo::Repository& repo,
   report.segments = names.size();
 
   // Which timeline branched off which, and where.
-  std::map<std::uint32_t, Switch> switches;  // child timeline -> its parent and switch point
+  std::map<std::uint32_t, TimelineSwitch>
+      switches;  // child timeline -> its parent and switch point
   for (auto& h : histories) {
     auto data = wal_read(repo, h);
     if (!data) {
@@ -75,8 +66,9 @@ util::Result<WalContinuityReport> check_wal_continuity(repo::Repository& repo,
                                 "' cannot be read: " + data.error().message);
       continue;
     }
-    if (auto sw = parse_history(*data))
-      switches[std::uint32_t(std::strtoul(h.substr(0, 8).c_str(), nullptr, 16))] = *sw;
+    // The last line names the direct parent and the switch point.
+    if (auto sw = parse_timeline_history(*data); !sw.empty())
+      switches[std::uint32_t(std::strtoul(h.substr(0, 8).c_str(), nullptr, 16))] = sw.back();
   }
 
   std::set<std::string> reported;
@@ -97,7 +89,7 @@ util::Result<WalContinuityReport> check_wal_continuity(repo::Repository& repo,
     bool before_consistent = false;  // a segment up to wal_stop is missing
     for (int hops = 0; hops < 1000; ++hops) {
       // The newest timeline that branched off this one after `from`.
-      std::optional<std::pair<std::uint32_t, Switch>> child;
+      std::optional<std::pair<std::uint32_t, TimelineSwitch>> child;
       for (auto& [t, sw] : switches)
         if (sw.parent == tl && sw.lsn / size >= from && (!child || t > child->first))
           child = std::make_pair(t, sw);

@@ -13,6 +13,14 @@
 
 namespace bkp::engine {
 
+// One line of "<tli>.history": timeline `parent` ended at `lsn`. The file
+// lists every ancestor, oldest first; the last line is the direct parent.
+struct TimelineSwitch {
+  std::uint32_t parent = 0;
+  std::uint64_t lsn = 0;
+};
+std::vector<TimelineSwitch> parse_timeline_history(const util::Bytes& data);
+
 struct WalContinuityReport {
   std::vector<std::string> problems;        // one line per gap, naming the missing segments
   std::set<std::string> damaged_snapshots;  // base backups whose start..stop WAL is incomplete

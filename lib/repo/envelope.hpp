@@ -32,6 +32,7 @@ enum class ObjectType : std::uint8_t {
   hold = 10,
   audit_entry = 11,
   key_retirement = 12,
+  prune_lease = 13,
 };
 
 using KeyId = std::array<std::uint8_t, 8>;

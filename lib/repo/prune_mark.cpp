@@ -23,6 +23,8 @@ util::Bytes PruneMark::encode() const {
                    {"delete_after", delete_after},
                    {"hostname", hostname},
                    {"packs", packs_json}};
+  // Written only when there are some, so marks without WAL stay as they were.
+  if (!wal.empty()) j["wal"] = wal;
   return nlohmann::json::to_cbor(j);
 }
 
@@ -44,6 +46,7 @@ util::Result<PruneMark> PruneMark::decode(util::ByteView cbor) {
       std::memcpy(id.data(), bin.data(), 32);
       m.packs.push_back(id);
     }
+    if (j.contains("wal")) m.wal = j.at("wal").get<std::vector<std::string>>();
     return m;
   } catch (const nlohmann::json::exception& e) {
     return fail(ErrorKind::corrupt, std::string("prune mark is not valid: ") + e.what());

@@ -3,7 +3,9 @@
 // blobs it copied elsewhere) and the time after which a later prune may
 // delete them. Backups read marks to stop deduplicating against those
 // packs, and refuse to write a snapshot past the deadline of a mark they
-// did not know when they started. Sealed CBOR with the index key, so backup
+// did not know when they started. A mark also names the WAL entries
+// ("wal/...") no kept base backup needs, deleted by the same later prune.
+// Sealed CBOR with the index key, so backup
 // slots can read them. See doc/prune.md.
 #pragma once
 
@@ -19,6 +21,7 @@ struct PruneMark {
   std::string delete_after;  // RFC 3339: packs may go once this has passed
   std::string hostname;
   std::vector<PackId> packs;
+  std::vector<std::string> wal;  // WAL entry object names; absent from older marks
 
   util::Bytes encode() const;
   static util::Result<PruneMark> decode(util::ByteView cbor);

@@ -94,6 +94,8 @@ util::Status Repository::check_prune_deadline() {
   auto now = util::now_ns();
   for (auto& [name, mark] : marks) {
     if (known_marks_->count(name)) continue;
+    // A mark naming only WAL entries deletes no blob a backup could reuse.
+    if (mark.packs.empty()) continue;
     auto created = util::parse_rfc3339(mark.created);
     auto deadline = util::parse_rfc3339(mark.delete_after);
     if (!created || !deadline)

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <fstream>
 #include <functional>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -410,4 +411,81 @@ TEST_CASE("a tablespace outside the data directory is backed up and restored",
     r = host.run({"restore", "postgres", full["snapshot"], "--tablespace-map", "a=/b"});
     CHECK(r.status == 2);
   }
+}
+
+TEST_CASE("prune removes the WAL only forgotten base backups needed; PITR from the rest works",
+          "[postgres][pitr][prune]") {
+  if (skip()) return;
+  Host host;
+  PgCluster pg({{"archive_mode = on", host.archive_command()}});
+  host.configure(pg.port(), pg.password());
+  pg.sql("CREATE TABLE events(id serial, batch text)");
+  auto first = host.backup({"--type", "full"});
+  pg.sql("INSERT INTO events(batch) SELECT 'A' FROM generate_series(1, 500)");
+  wait_archived(pg);
+  auto second = host.backup({"--type", "full"});
+  pg.sql("INSERT INTO events(batch) SELECT 'B' FROM generate_series(1, 300)");
+  wait_archived(pg);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto noted = pg.sql(
+      "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', "
+      "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  pg.sql("INSERT INTO events(batch) SELECT 'C' FROM generate_series(1, 100)");
+  wait_archived(pg);
+
+  const auto wal_dir = host.dir.path() / "repo" / "wal" / "00000001";
+  auto archived = [&] {
+    std::set<std::string> names;
+    for (auto& e : fs::directory_iterator(wal_dir)) names.insert(e.path().filename());
+    return names;
+  };
+  const auto keep_from = second["extra"]["wal_start"].get<std::string>();
+  const auto before = archived();
+  std::set<std::string> old_segments;
+  for (auto& n : before)
+    if (n.size() == 24 && n < keep_from) old_segments.insert("wal/00000001/" + n);
+  REQUIRE(old_segments.size() >= 1);
+
+  auto run_json = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), "--json");
+    auto r = host.run(args);
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    return json::parse(r.out);
+  };
+  REQUIRE(host.run({"forget", first["snapshot"]}).status == 0);
+  // Phase 1: the segments before the kept base backup's start are marked.
+  auto dry = run_json({"prune", "--dry-run"});
+  auto marked = run_json({"prune"});
+  for (auto* plan : {&dry, &marked}) {
+    auto names = (*plan)["wal_marked"].get<std::vector<std::string>>();
+    CHECK(std::set<std::string>(names.begin(), names.end()) == old_segments);
+    CHECK((*plan)["wal_deleted"].empty());
+  }
+  CHECK(marked["wal_bytes_marked"].get<std::uint64_t>() > 0);
+  CHECK(archived() == before);
+  // Phase 2 (no grace): they go; the kept backup's WAL and the backup
+  // history files stay.
+  auto deleted = run_json({"prune", "--grace", "0"});
+  auto names = deleted["wal_deleted"].get<std::vector<std::string>>();
+  CHECK(std::set<std::string>(names.begin(), names.end()) == old_segments);
+  auto after = archived();
+  for (auto& n : before) {
+    INFO(n);
+    bool gone = n.size() == 24 && n < keep_from;
+    CHECK(after.count(n) == (gone ? 0u : 1u));
+  }
+  CHECK(after.count(keep_from) == 1);
+  auto v = host.run({"--json", "verify", "--read-data"});
+  INFO(v.err);
+  CHECK(v.status == 0);
+
+  // Recovery from the remaining base backup to a time after it.
+  Restored r{host.dir.path() / "pitr", pg.socket_dir(), bkp::test::free_tcp_port()};
+  auto rep = restore(host, {"--target-dir", r.dir.string(), "--to-time", noted, "--start", "--port",
+                            std::to_string(r.port)});
+  CHECK(rep["snapshot"] == second["snapshot"]);
+  CHECK(r.sql("SELECT batch || ':' || count(*) FROM events GROUP BY batch ORDER BY batch") ==
+        "A:500\nB:300");
 }

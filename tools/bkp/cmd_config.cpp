@@ -10,25 +10,34 @@ RunFn setup_config(CLI::App& sub) {
   show->add_flag("--origin", *origin, "say where each value came from");
   sub.require_subcommand(1);
   return [origin](Context& ctx) {
-    for (auto& key : config::all_keys()) {
-      const auto* v = ctx.config.find(key.key);
+    auto print = [&](const config::KeyInfo& key, std::string_view name, const config::Value* v) {
       std::string text = v ? config::redact(key, v->text) : "";
       if (ctx.out.json()) {
-        nlohmann::json j{{"key", key.key}, {"value", v ? nlohmann::json(text) : nlohmann::json()}};
+        nlohmann::json j{{"key", name}, {"value", v ? nlohmann::json(text) : nlohmann::json()}};
         if (v) {
           j["origin"] = config::origin_name(v->origin);
           if (!v->source.empty()) j["source"] = v->source;
         }
         ctx.out.emit("config", j);
-        continue;
+        return;
       }
-      if (!v) continue;
-      std::string line = std::string(key.key) + " = " + text;
+      if (!v) return;
+      std::string line = std::string(name) + " = " + text;
       if (*origin) {
         line += "    # " + std::string(config::origin_name(v->origin));
         if (!v->source.empty()) line += " (" + v->source + ")";
       }
       ctx.out.data(line);
+    };
+    for (auto& key : config::all_keys()) {
+      if (!config::is_pattern(key)) {
+        print(key, key.key, ctx.config.find(key.key));
+        continue;
+      }
+      // The pattern itself (so --json lists every key), then each instance.
+      if (ctx.out.json()) print(key, key.key, nullptr);
+      for (auto& [name, v] : ctx.config.values())
+        if (name != key.key && config::find_key(name) == &key) print(key, name, &v);
     }
     return 0;
   };

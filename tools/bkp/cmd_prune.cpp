@@ -1,7 +1,7 @@
-// bkp prune: removes snapshots by a retention policy (options, else the
-// retention.* configuration) and reclaims the space of unused data, in two
-// phases (mark, then delete after a grace period). Logic in
-// lib/engine/prune.cpp; this file parses options and prints the plan.
+// bkp prune: removes snapshots by a retention policy (options, else each
+// source's retention.source."NAME" table or the retention.* keys) and reclaims the space of unused
+// data, in two phases (mark, then delete after a grace period). Logic in lib/engine/prune.cpp; this
+// file parses options and prints the plan.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -25,28 +25,59 @@ struct PruneArgs {
   std::string grace;
 };
 
-// Options win; without any keep-* option the retention.* keys apply.
+// A policy from the keys under `prefix` ("retention." or
+// "retention.source.<name>.").
+util::Result<engine::RetentionPolicy> config_policy(const Context& ctx, const std::string& prefix) {
+  engine::RetentionPolicy p;
+  auto count = [&](const char* name) -> util::Result<unsigned> {
+    auto key = prefix + name;
+    auto v = ctx.config.get(key);
+    if (!v || v->empty()) return 0u;
+    if (v->find_first_not_of("0123456789") != std::string::npos || v->size() > 9)
+      return util::fail(util::ErrorKind::usage, key + " must be a whole number");
+    return static_cast<unsigned>(std::stoul(*v));
+  };
+  BKP_ASSIGN(p.last, count("keep_last"));
+  BKP_ASSIGN(p.hourly, count("keep_hourly"));
+  BKP_ASSIGN(p.daily, count("keep_daily"));
+  BKP_ASSIGN(p.weekly, count("keep_weekly"));
+  BKP_ASSIGN(p.monthly, count("keep_monthly"));
+  BKP_ASSIGN(p.yearly, count("keep_yearly"));
+  if (auto within = ctx.config.get(prefix + "keep_within"); within && !within->empty()) {
+    auto ns = engine::parse_duration(*within);
+    if (!ns) return util::fail(ns.error().context(prefix + "keep_within"));
+    p.within_ns = *ns;
+  }
+  return p;
+}
+
+// Options win for every source; without any keep-* option each source with
+// a [retention.source."NAME"] table uses it, the others the retention.* keys.
 util::Result<engine::PruneOptions> options(const Context& ctx, const PruneArgs& a) {
   engine::PruneOptions o;
   bool any = a.last || a.hourly || a.daily || a.weekly || a.monthly || a.yearly ||
              !a.within.empty() || !a.tags.empty();
-  auto count = [&](const std::optional<unsigned>& flag, const char* key) -> util::Result<unsigned> {
-    if (any) return flag.value_or(0);
-    auto v = ctx.config.get(key);
-    if (!v || v->empty()) return 0u;
-    if (v->find_first_not_of("0123456789") != std::string::npos || v->size() > 9)
-      return util::fail(util::ErrorKind::usage, std::string(key) + " must be a whole number");
-    return static_cast<unsigned>(std::stoul(*v));
-  };
-  BKP_ASSIGN(o.policy.last, count(a.last, "retention.keep_last"));
-  BKP_ASSIGN(o.policy.hourly, count(a.hourly, "retention.keep_hourly"));
-  BKP_ASSIGN(o.policy.daily, count(a.daily, "retention.keep_daily"));
-  BKP_ASSIGN(o.policy.weekly, count(a.weekly, "retention.keep_weekly"));
-  BKP_ASSIGN(o.policy.monthly, count(a.monthly, "retention.keep_monthly"));
-  BKP_ASSIGN(o.policy.yearly, count(a.yearly, "retention.keep_yearly"));
-  std::string within = any ? a.within : ctx.config.get("retention.keep_within").value_or("");
-  if (!within.empty()) {
-    BKP_ASSIGN(o.policy.within_ns, engine::parse_duration(within));
+  if (any) {
+    o.policy.last = a.last.value_or(0);
+    o.policy.hourly = a.hourly.value_or(0);
+    o.policy.daily = a.daily.value_or(0);
+    o.policy.weekly = a.weekly.value_or(0);
+    o.policy.monthly = a.monthly.value_or(0);
+    o.policy.yearly = a.yearly.value_or(0);
+    if (!a.within.empty()) {
+      BKP_ASSIGN(o.policy.within_ns, engine::parse_duration(a.within));
+    }
+  } else {
+    BKP_ASSIGN(o.policy, config_policy(ctx, "retention."));
+    const std::string per_source = "retention.source.";
+    for (auto& [key, value] : ctx.config.values()) {
+      const auto* info = config::find_key(key);
+      if (!info || !config::is_pattern(*info) || !key.starts_with(per_source)) continue;
+      std::string name(config::pattern_name(*info, key));
+      if (o.source_policies.count(name)) continue;
+      BKP_ASSIGN(auto p, config_policy(ctx, per_source + name + "."));
+      o.source_policies[name] = p;
+    }
   }
   o.policy.tags = a.tags;
   o.source = a.source;
@@ -73,6 +104,11 @@ util::Result<engine::PruneOptions> options(const Context& ctx, const PruneArgs& 
     o.grace_ns = 0;
   } else if (!grace.empty()) {
     BKP_ASSIGN(o.grace_ns, engine::parse_duration(grace));
+  }
+  if (auto lease = ctx.config.get("prune.lease"); lease && !lease->empty()) {
+    BKP_ASSIGN(o.lease_ns, engine::parse_duration(*lease));
+    if (o.lease_ns < 1'000'000'000)
+      return util::fail(util::ErrorKind::usage, "prune.lease must be at least 1s");
   }
   return o;
 }
@@ -131,6 +167,18 @@ RunFn setup_prune(CLI::App& sub) {
                  " of live data copied), deleted by a "
                  "prune after " +
                  plan->delete_after);
+    if (!plan->wal_mark.empty() || !plan->wal_delete_now.empty() || !plan->wal_rewrite.empty()) {
+      auto file = [](const std::string& object) { return object.substr(object.rfind('/') + 1); };
+      for (auto& w : plan->wal_delete_now)
+        ctx.out.info(verb + (a->dry_run ? "delete" : "deleted") + " WAL file " + file(w));
+      std::string would = a->dry_run ? "would be " : "";
+      ctx.out.info("WAL: " + std::to_string(plan->wal_delete_now.size()) + " files " + would +
+                   "deleted (" + human_bytes(plan->wal_bytes_freed) + "), " +
+                   std::to_string(plan->wal_mark.size()) + " that no kept base backup needs " +
+                   would + "marked (" + human_bytes(plan->wal_bytes_marked) + "), " +
+                   std::to_string(plan->wal_rewrite.size()) + " entries " + would +
+                   "pointed at moved data");
+    }
     return 0;
   };
 }

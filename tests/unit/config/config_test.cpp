@@ -106,10 +106,43 @@ TEST_CASE("redaction hides credentials in URLs", "[config]") {
 
 TEST_CASE("every key has help, an environment name and a known type", "[config]") {
   for (auto& k : all_keys()) {
+    INFO(k.key);
     CHECK_FALSE(k.help.empty());
-    CHECK(k.env.substr(0, 4) == "BKP_");
+    // Patterns (one key per source) have no variable: a name cannot be one.
+    CHECK(k.env.substr(0, 4) == (is_pattern(k) ? "" : "BKP_"));
     CHECK_FALSE(type_name(k.type).empty());
   }
   CHECK(find_key("repository") != nullptr);
   CHECK(find_key("nonexistent") == nullptr);
+}
+
+TEST_CASE("per-source retention keys: any name, dots and colons included", "[config]") {
+  auto* k = find_key("retention.source.files:/srv/a.b.keep_last");
+  REQUIRE(k != nullptr);
+  CHECK(k->key == "retention.source.<name>.keep_last");
+  CHECK(pattern_name(*k, "retention.source.files:/srv/a.b.keep_last") == "files:/srv/a.b");
+  CHECK(find_key("retention.source..keep_last") == nullptr);  // no name
+  CHECK(find_key("retention.source.db.keep_forever") == nullptr);
+
+  test::TempDir d;
+  auto file = write(d,
+                    "[retention]\nkeep_last = 9\n"
+                    "[retention.source.\"files:/srv/a.b\"]\nkeep_daily = 7\nkeep_within = \"30d\"\n"
+                    "[retention.source.db1]\nkeep_last = 2\n");
+  auto c = Config::load(file);
+  REQUIRE(c.ok());
+  CHECK(c->get("retention.keep_last") == "9");
+  CHECK(c->get("retention.source.files:/srv/a.b.keep_daily") == "7");
+  CHECK(c->get("retention.source.files:/srv/a.b.keep_within") == "30d");
+  CHECK(c->get("retention.source.db1.keep_last") == "2");
+  CHECK(c->find("retention.source.db1.keep_last")->origin == Origin::config_file);
+
+  auto bad = write(d, "[retention.source.db1]\nkeep_last = \"many\"\n");
+  auto r = Config::load(bad);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message.find("retention.source.db1.keep_last") != std::string::npos);
+  bad = write(d, "[retention.source.db1]\nkeep_sometimes = 1\n");
+  r = Config::load(bad);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message.find("unknown key") != std::string::npos);
 }

@@ -142,6 +142,11 @@ TEST_CASE("a snapshot is refused once a mark it did not know is past its deadlin
   repo::PruneMark mark;
   mark.created = util::format_rfc3339(util::now_ns() - 10'000'000'000LL);
   mark.delete_after = util::format_rfc3339(util::now_ns() - 1'000'000'000LL);
+  // A mark that names only WAL entries deletes nothing a backup reuses.
+  mark.wal = {"wal/00000001/000000010000000000000001"};
+  REQUIRE_OK(f.repo().write_prune_mark(mark));
+  CHECK(f.repo().check_prune_deadline().ok());
+  mark.packs.push_back(repo::PackId{});
   REQUIRE_OK(f.repo().write_prune_mark(mark));
   auto st = f.repo().check_prune_deadline();
   REQUIRE(!st);
