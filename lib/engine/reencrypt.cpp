@@ -276,6 +276,7 @@ util::Result<ReencryptPlan> reencrypt_repository(repo::Repository& repo,
   if (!before.packs.empty()) {
     PruneOptions po;
     po.grace_ns = o.grace_ns;
+    po.lease_ns = o.lease_ns;
     po.rewrite = before.packs;
     po.reseal = keys;
     BKP_ASSIGN(auto pruned, prune_repository(repo, po));

@@ -27,6 +27,8 @@ struct ReencryptOptions {
   std::optional<repo::KeyId> retire;
   DryRun dry_run = DryRun::no;
   std::int64_t grace_ns = kDefaultGraceNs;  // as prune's: old packs, and the keys, wait this long
+  // The packs are rewritten by prune, under its lease (prune.lease).
+  std::int64_t lease_ns = repo::kDefaultPruneLeaseNs;
 };
 
 struct ObjectCount {

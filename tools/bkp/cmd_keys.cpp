@@ -146,6 +146,12 @@ util::Result<engine::ReencryptOptions> reencrypt_options(Context& ctx, const Key
   } else if (!grace.empty()) {
     BKP_ASSIGN(r.grace_ns, engine::parse_duration(grace));
   }
+  // And prune's lease, which the pack rewriting takes.
+  if (auto lease = ctx.config.get("prune.lease"); lease && !lease->empty()) {
+    BKP_ASSIGN(r.lease_ns, engine::parse_duration(*lease));
+    if (r.lease_ns < 1'000'000'000)
+      return util::fail(ErrorKind::usage, "prune.lease must be at least 1s");
+  }
   r.dry_run = o.dry_run ? engine::DryRun::yes : engine::DryRun::no;
   return r;
 }
