@@ -377,7 +377,8 @@ util::Result<util::Bytes> Repository::decode_blob(const BlobLocation& loc, util:
   }
   // Named with the chunk id key of the domain its key belongs to.
   const KeyDomain* domain = keyring_.domain_of(header->key_id);
-  auto id = crypto::keyed_hash(domain ? domain->chunk_id_key : keyring_.chunk_id_key, data);
+  auto id = crypto::blob_hash(config_.blob_id,
+                              domain ? domain->chunk_id_key : keyring_.chunk_id_key, data);
   if (data.size() != loc.raw_length || id != loc.id) return damaged("content id mismatch");
   return data;
 }
