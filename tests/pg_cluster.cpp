@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <stdexcept>
 
@@ -51,9 +52,12 @@ AsPostgres run_as_postgres(const std::vector<std::string>& argv,
                            const std::vector<std::pair<std::string, std::string>>& env) {
   // In a coverage build, bkp run as postgres (directly or as the server's
   // archive_command) cannot write the root-owned .gcda files and says so on
-  // stderr ("profiling: ...: Cannot open"); send its counts elsewhere.
-  std::vector<std::string> full{"runuser", "-u",  "postgres",
-                                "--",      "env", "GCOV_PREFIX=/tmp/bkp-gcov-postgres"};
+  // stderr ("profiling: ...: Cannot open"). tools/test opens the build
+  // directory to it and says so with BKP_TEST_GCDA_SHARED; run alone, the
+  // counts go elsewhere.
+  const char* shared = std::getenv("BKP_TEST_GCDA_SHARED");
+  std::vector<std::string> full{"runuser", "-u", "postgres", "--", "env"};
+  if (!shared || std::string(shared) != "1") full.push_back("GCOV_PREFIX=/tmp/bkp-gcov-postgres");
   for (auto& [k, v] : env) full.push_back(k + "=" + v);
   full.insert(full.end(), argv.begin(), argv.end());
   util::SpawnOptions opts;
