@@ -1,12 +1,12 @@
 // restore_to_directory: lays a snapshot down under a target directory with
-// its metadata. One thread walks the trees and writes; a BlobPrefetcher
-// reads and decodes the chunks of the files ahead of it on every core. What
+// its metadata. One thread walks the trees; a BlobPrefetcher reads and
+// decodes the chunks of the files ahead of it on every core, and a
+// FileWritePool writes the files. What
 // depends on content not yet written waits in a queue, in walk order: a
 // file's data and metadata, a hard link to it, and the metadata of the
 // directories above it (applied after their children, so that writing the
 // children does not disturb the directory's times, and a read-only
 // directory is made read-only only once it is full).
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,8 +17,8 @@
 #include <set>
 #include <vector>
 
-#include "crypto/hash.hpp"
 #include "engine/blob_prefetch.hpp"
+#include "engine/file_write_pool.hpp"
 #include "engine/recovery_job.hpp"
 #include "engine/restore.hpp"
 #include "engine/tree_walk.hpp"
@@ -108,6 +108,7 @@ class DirectoryRestorer {
       deferred_.pop_front();
       BKP_TRY(run(d));
     }
+    if (how == Drain::all) return wait_written();
     return {};
   }
 
@@ -218,9 +219,11 @@ class DirectoryRestorer {
   util::Status run(Deferred& d) {
     switch (d.kind) {
       case Deferred::Kind::directory:
+        BKP_TRY(wait_written());
         ++report.dirs;
         return sources::apply_metadata(d.dst, d.node.meta, ownership_, report.warnings);
       case Deferred::Kind::hardlink:
+        BKP_TRY(wait_written());
         if (damaged_.count(d.link_to)) {
           report.damaged.push_back(d.dst.string() + ": a hard link to the damaged '" +
                                    d.link_to.string() + "'");
@@ -236,81 +239,50 @@ class DirectoryRestorer {
     return {};
   }
 
+  // A file's chunks go from the prefetcher to the write pool, which writes
+  // and renames it into place on one of its threads.
   util::Status run_file(Deferred& d) {
-    // Content goes to a temporary name and is renamed into place only when
-    // complete: a file whose stored data turns out damaged never appears
-    // under its real name, empty or half-written.
-    fs::path tmp = d.dst.parent_path() / ("." + d.dst.filename().string() + ".bkp-partial");
-    util::Status st = d.damaged_why.empty() ? write_content(tmp, d.node)
-                                            : fail(ErrorKind::verification, d.damaged_why);
-    if (!st) {
-      ::unlink(tmp.c_str());
-      if (st.error().kind != ErrorKind::verification) return st;
-      // Damaged data: say so, and go on with the files that are intact.
-      report.damaged.push_back(d.dst.string() + ": " + st.error().message);
+    if (!d.damaged_why.empty()) {
+      report.damaged.push_back(d.dst.string() + ": " + d.damaged_why);
       damaged_.insert(d.dst);
       return {};
     }
-    if (::rename(tmp.c_str(), d.dst.c_str()) != 0) {
-      int err = errno;
-      ::unlink(tmp.c_str());
-      return fail(util::errno_error("renaming into", d.dst, err));
-    }
-    ++report.files;
-    BKP_TRY(sources::apply_metadata(d.dst, d.node.meta, ownership_, report.warnings));
-    tick();
-    return {};
-  }
-
-  // Takes the file's chunks from the prefetcher, every one of them even
-  // after a failure, so that the next file starts at its own first chunk.
-  util::Status write_content(const fs::path& path, const TreeNode& node) {
-    std::size_t left = node.content.size();
-    auto skip_rest = [&](util::Status st) {
-      for (; left > 0; --left) (void)prefetch_.next();
-      return st;
-    };
-    sources::FileWriter writer;
-    if (auto st = writer.open(path); !st) return skip_rest(st);
-    crypto::Sha256 written;
-    for (; left > 0;) {
+    std::size_t chunks = d.node.content.size();
+    writers_.begin(d.dst, d.node.meta, chunks);
+    for (std::size_t i = 0; i < chunks; ++i) {
       auto data = prefetch_.next();
-      --left;
-      if (!data) return skip_rest(data.propagate());
-      if (auto st = writer.write(*data); !st) return skip_rest(st);
-      if (opt_.verify == VerifyWrites::yes) written.update(*data);
-      report.bytes += data->size();
-      job_.progress(report.bytes, total_);
-      if (progress_) progress_(RestoreProgress{report.bytes, total_, items_});
+      if (data) {
+        report.bytes += data->size();
+        job_.progress(report.bytes, total_);
+        if (progress_) progress_(RestoreProgress{report.bytes, total_, items_});
+      }
+      writers_.feed(std::move(data));
     }
-    BKP_TRY(writer.finish(node.meta.size, sources::Sync::no));
-    if (opt_.verify == VerifyWrites::yes) BKP_TRY(verify_written(path, written.finish()));
+    return collect_written();
+  }
+
+  // Takes in what the write pool finished: counts, damage, warnings, and
+  // the first error that must stop the restore.
+  util::Status collect_written() {
+    for (auto& out : writers_.take_finished()) {
+      if (!out.status) return out.status;
+      if (!out.damaged_why.empty()) {
+        // Damaged data: say so, and go on with the files that are intact.
+        report.damaged.push_back(out.dst.string() + ": " + out.damaged_why);
+        damaged_.insert(out.dst);
+        continue;
+      }
+      for (auto& w : out.warnings) report.warnings.push_back(std::move(w));
+      ++report.files;
+      tick();
+    }
     return {};
   }
 
-  // Reads the file back in blocks (a restored file may be far larger than
-  // memory) and compares its hash with what was written.
-  static util::Status verify_written(const fs::path& dst, const crypto::Digest& expected) {
-    int fd = ::open(dst.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return fail(util::errno_error("verifying", dst, errno));
-    crypto::Sha256 back;
-    std::vector<std::uint8_t> buf(1 << 20);
-    for (;;) {
-      ssize_t n = ::read(fd, buf.data(), buf.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        int err = errno;
-        ::close(fd);
-        return fail(util::errno_error("verifying", dst, err));
-      }
-      if (n == 0) break;
-      back.update(util::ByteView(buf.data(), static_cast<std::size_t>(n)));
-    }
-    ::close(fd);
-    if (back.finish() != expected) {
-      return fail(ErrorKind::verification, "'" + dst.string() + "' reads back differently");
-    }
-    return {};
+  // Hard links and directory metadata need the files before them in place.
+  util::Status wait_written() {
+    writers_.wait_idle();
+    return collect_written();
   }
 
   repo::Repository& repo_;
@@ -330,6 +302,7 @@ class DirectoryRestorer {
   };
   std::vector<Pending> pending_;  // unselected directories being walked, outermost first
   std::deque<Deferred> deferred_;
+  FileWritePool writers_{FileWritePool::Options{ownership_, opt_.verify}};
   BlobPrefetcher prefetch_{repo_};  // last: its threads stop first
 };
 

@@ -6,6 +6,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -70,7 +71,10 @@ Status create_hardlink(const fs::path& path, const fs::path& existing) {
 // ---- FileWriter ----
 
 FileWriter::FileWriter(FileWriter&& o) noexcept
-    : fd_(std::exchange(o.fd_, -1)), path_(std::move(o.path_)), offset_(o.offset_) {}
+    : fd_(std::exchange(o.fd_, -1)),
+      path_(std::move(o.path_)),
+      offset_(o.offset_),
+      written_end_(o.written_end_) {}
 
 FileWriter& FileWriter::operator=(FileWriter&& o) noexcept {
   if (this != &o) {
@@ -78,6 +82,7 @@ FileWriter& FileWriter::operator=(FileWriter&& o) noexcept {
     fd_ = std::exchange(o.fd_, -1);
     path_ = std::move(o.path_);
     offset_ = o.offset_;
+    written_end_ = o.written_end_;
   }
   return *this;
 }
@@ -93,6 +98,7 @@ Status FileWriter::open(const fs::path& path) {
   close_fd();
   path_ = path;
   offset_ = 0;
+  written_end_ = 0;
   fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd_ < 0) return util::fail(util::errno_error("creating", path, errno));
   return {};
@@ -109,6 +115,7 @@ Status FileWriter::write_at(const std::uint8_t* data, std::size_t len, std::uint
     len -= static_cast<std::size_t>(n);
     at += static_cast<std::uint64_t>(n);
   }
+  written_end_ = std::max(written_end_, at);
   return {};
 }
 
@@ -160,7 +167,8 @@ Status FileWriter::finish(std::uint64_t size, Sync sync) {
                       "restoring '" + path_.string() + "': got " + std::to_string(offset_) +
                           " bytes of content, expected " + std::to_string(size));
   }
-  int rc = ::ftruncate(fd_, static_cast<off_t>(size));
+  // Only a file ending in a hole needs its size set (it was created empty).
+  int rc = written_end_ == size ? 0 : ::ftruncate(fd_, static_cast<off_t>(size));
   if (rc == 0 && sync == Sync::yes) rc = ::fsync(fd_);
   int err = errno;
   int fd = std::exchange(fd_, -1);

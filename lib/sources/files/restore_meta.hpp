@@ -76,6 +76,7 @@ class FileWriter {
   int fd_ = -1;
   std::filesystem::path path_;
   std::uint64_t offset_ = 0;
+  std::uint64_t written_end_ = 0;  // end of the last byte written (not a hole)
 };
 
 enum class Ownership { restore, skip };

@@ -1,0 +1,205 @@
+#include "engine/file_write_pool.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "crypto/hash.hpp"
+#include "util/error.hpp"
+#include "util/fs.hpp"
+
+namespace bkp::engine {
+
+using util::ErrorKind;
+using util::fail;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Reads the file back in blocks (a restored file may be far larger than
+// memory) and compares its hash with what was written.
+util::Status verify_written(const fs::path& path, const crypto::Digest& expected) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return fail(util::errno_error("verifying", path, errno));
+  crypto::Sha256 back;
+  std::vector<std::uint8_t> buf(1 << 20);
+  for (;;) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return fail(util::errno_error("verifying", path, err));
+    }
+    if (n == 0) break;
+    back.update(util::ByteView(buf.data(), static_cast<std::size_t>(n)));
+  }
+  ::close(fd);
+  if (back.finish() != expected) {
+    return fail(ErrorKind::verification, "'" + path.string() + "' reads back differently");
+  }
+  return {};
+}
+
+}  // namespace
+
+FileWritePool::FileWritePool(Options options) : opt_(options) {
+  unsigned n = opt_.threads == 0 ? 1 : opt_.threads;
+  threads_.reserve(n);
+  for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { work(); });
+}
+
+FileWritePool::~FileWritePool() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    for (auto& job : unstarted_) job->arrived.notify_all();
+    if (feeding_) feeding_->arrived.notify_all();
+  }
+  job_ready_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+void FileWritePool::begin(fs::path dst, sources::Node meta, std::size_t chunks) {
+  auto job = std::make_shared<Job>();
+  job->dst = std::move(dst);
+  job->meta = std::move(meta);
+  job->chunks = chunks;
+  std::unique_lock lock(mu_);
+  while (unfinished_ >= opt_.max_files) wait_feeder(lock, FeederWait::a_file);
+  ++unfinished_;
+  feeding_ = job;
+  unstarted_.push_back(std::move(job));
+  // A worker is woken when the file's first chunk is there, not before:
+  // woken now it would only go back to sleep waiting for it.
+  if (chunks == 0 && idle_workers_ > 0) job_ready_.notify_one();
+}
+
+void FileWritePool::wait_feeder(std::unique_lock<std::mutex>& lock, FeederWait what) {
+  feeder_wait_ = what;
+  progress_.wait(lock);
+  feeder_wait_ = FeederWait::nothing;
+}
+
+void FileWritePool::wake_feeder() {
+  bool now = false;
+  switch (feeder_wait_) {
+    case FeederWait::nothing:
+      break;
+    case FeederWait::space:
+      now = buffered_ < opt_.max_buffered;
+      break;
+    case FeederWait::a_file:
+      now = unfinished_ < opt_.max_files;
+      break;
+    case FeederWait::all_files:
+      now = unfinished_ == 0;
+      break;
+  }
+  if (now) progress_.notify_one();
+}
+
+void FileWritePool::feed(util::Result<util::Bytes> chunk) {
+  std::uint64_t size = chunk ? chunk->size() : 0;
+  std::unique_lock lock(mu_);
+  // One chunk always fits, however large: the file's worker takes it.
+  while (buffered_ > 0 && buffered_ + size > opt_.max_buffered)
+    wait_feeder(lock, FeederWait::space);
+  buffered_ += size;
+  bool first = feeding_->queued.empty() && !unstarted_.empty() && unstarted_.back() == feeding_;
+  feeding_->queued.push_back(std::move(chunk));
+  if (feeding_->waiting)
+    feeding_->arrived.notify_one();
+  else if (first && idle_workers_ > 0)
+    job_ready_.notify_one();
+}
+
+std::vector<FileWriteOutcome> FileWritePool::take_finished() {
+  std::lock_guard lock(mu_);
+  return std::exchange(finished_, {});
+}
+
+void FileWritePool::wait_idle() {
+  std::unique_lock lock(mu_);
+  while (unfinished_ > 0) wait_feeder(lock, FeederWait::all_files);
+}
+
+void FileWritePool::work() {
+  for (;;) {
+    std::shared_ptr<Job> job;
+    {
+      std::unique_lock lock(mu_);
+      while (unstarted_.empty() && !stopping_) {
+        ++idle_workers_;
+        job_ready_.wait(lock);
+        --idle_workers_;
+      }
+      if (stopping_) return;
+      job = std::move(unstarted_.front());
+      unstarted_.pop_front();
+    }
+    FileWriteOutcome outcome = write_file(*job);
+    std::lock_guard lock(mu_);
+    finished_.push_back(std::move(outcome));
+    --unfinished_;
+    wake_feeder();
+  }
+}
+
+util::Result<util::Bytes> FileWritePool::pop(Job& job) {
+  std::unique_lock lock(mu_);
+  while (job.queued.empty() && !stopping_) {
+    job.waiting = true;
+    job.arrived.wait(lock);
+    job.waiting = false;
+  }
+  if (job.queued.empty()) return fail(ErrorKind::interrupted, "restore stopped");
+  auto chunk = std::move(job.queued.front());
+  job.queued.pop_front();
+  if (chunk) buffered_ -= chunk->size();
+  wake_feeder();
+  return chunk;
+}
+
+FileWriteOutcome FileWritePool::write_file(Job& job) {
+  FileWriteOutcome out{job.dst, {}, {}, {}};
+  // Content goes to a temporary name and is renamed into place only when
+  // complete: a file whose stored data turns out damaged never appears
+  // under its real name, empty or half-written.
+  fs::path tmp = job.dst.parent_path() / ("." + job.dst.filename().string() + ".bkp-partial");
+  sources::FileWriter writer;
+  util::Status st = writer.open(tmp);
+  crypto::Sha256 written;
+  // Every chunk is taken, even after a failure: they were fed for this file.
+  for (std::size_t i = 0; i < job.chunks; ++i) {
+    auto chunk = pop(job);
+    if (!st) continue;
+    if (!chunk) {
+      st = chunk.propagate();
+      continue;
+    }
+    st = writer.write(*chunk);
+    if (st && opt_.verify == VerifyWrites::yes) written.update(*chunk);
+  }
+  if (st) st = writer.finish(job.meta.size, sources::Sync::no);
+  if (st && opt_.verify == VerifyWrites::yes) st = verify_written(tmp, written.finish());
+  if (!st) {
+    ::unlink(tmp.c_str());
+    if (st.error().kind == ErrorKind::verification)
+      out.damaged_why = st.error().message;
+    else
+      out.status = st;
+    return out;
+  }
+  if (::rename(tmp.c_str(), job.dst.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    out.status = fail(util::errno_error("renaming into", job.dst, err));
+    return out;
+  }
+  out.status = sources::apply_metadata(job.dst, job.meta, opt_.ownership, out.warnings);
+  return out;
+}
+
+}  // namespace bkp::engine

@@ -1,0 +1,97 @@
+// Writes restored files on worker threads. The restorer takes each file's
+// chunks from the BlobPrefetcher in order and feeds them to the file begun
+// last; a worker creates the file under a temporary name, writes it, renames
+// it into place and applies its metadata. Creating, renaming and chmod/chown
+// /utimensat cost the kernel more than copying the data (perf of a restore
+// of 66k files: about a third of all CPU), and on the walking thread they
+// were the restore's critical path.
+//
+// Memory: at most max_buffered bytes of chunks wait in the pool (one chunk
+// more when a single chunk is larger), and at most max_files files are
+// unfinished.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/restore.hpp"
+#include "sources/files/restore_meta.hpp"
+#include "util/bytes.hpp"
+#include "util/result.hpp"
+
+namespace bkp::engine {
+
+struct FileWriteOutcome {
+  std::filesystem::path dst;
+  util::Status status;      // an error other than damaged data: the restore stops
+  std::string damaged_why;  // set: not restored, its stored data is damaged
+  std::vector<std::string> warnings;
+};
+
+class FileWritePool {
+ public:
+  struct Options {
+    sources::Ownership ownership = sources::Ownership::skip;
+    VerifyWrites verify = VerifyWrites::no;
+    unsigned threads = 2;
+    std::uint64_t max_buffered = 16 << 20;
+    std::size_t max_files = 64;
+  };
+  explicit FileWritePool(Options options);
+  ~FileWritePool();  // abandons unfinished files (their temporary names removed)
+  FileWritePool(const FileWritePool&) = delete;
+  FileWritePool& operator=(const FileWritePool&) = delete;
+
+  // Starts a file of `chunks` chunks; blocks while max_files are unfinished.
+  // The file's chunks must then all be fed, in order, before the next begin.
+  void begin(std::filesystem::path dst, sources::Node meta, std::size_t chunks);
+  // The next chunk of the file begun last, or why it could not be read (the
+  // file is then not restored, but the rest of its chunks must still come).
+  void feed(util::Result<util::Bytes> chunk);
+  // Outcomes of the files finished since the last call, in no set order.
+  std::vector<FileWriteOutcome> take_finished();
+  // Blocks until every begun file is finished.
+  void wait_idle();
+
+ private:
+  struct Job {
+    std::filesystem::path dst;
+    sources::Node meta;
+    std::size_t chunks = 0;
+    std::deque<util::Result<util::Bytes>> queued;
+    std::condition_variable arrived;  // a chunk was fed (or the pool stops)
+    bool waiting = false;             // its worker waits on `arrived`
+  };
+  void work();
+  FileWriteOutcome write_file(Job& job);
+  // The job's next chunk; an error once the pool is stopping.
+  util::Result<util::Bytes> pop(Job& job);
+
+  Options opt_;
+  // Waiters are woken only when they wait (a futex call per chunk otherwise).
+  std::mutex mu_;
+  std::condition_variable job_ready_;  // workers: a file was begun
+  std::condition_variable progress_;   // the feeding thread: space, or a file finished
+  unsigned idle_workers_ = 0;
+  // What the feeding thread waits for, so it is woken only when that came.
+  enum class FeederWait { nothing, space, a_file, all_files };
+  FeederWait feeder_wait_ = FeederWait::nothing;
+  void wait_feeder(std::unique_lock<std::mutex>& lock, FeederWait what);
+  void wake_feeder();  // with mu_ held
+  std::deque<std::shared_ptr<Job>> unstarted_;
+  std::shared_ptr<Job> feeding_;
+  std::vector<FileWriteOutcome> finished_;
+  std::size_t unfinished_ = 0;
+  std::uint64_t buffered_ = 0;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace bkp::engine
