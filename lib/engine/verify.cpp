@@ -238,16 +238,9 @@ class Verifier {
 
   void read_some() {
     auto& r = *reading_;
-    // One per worker, reused for every pack, and reserved once for the
-    // largest pack this repository writes (a pack closes past pack_size, so
-    // one more chunk at most, plus its header): grown pack by pack instead,
-    // a vector doubles and copies, and twice 33 MiB was most of the peak.
-    util::Bytes buffer;
-    const auto& config = repo_.config();
-    buffer.reserve(config.pack_size + config.chunker.max_size + (1u << 20));
     for (std::size_t i;
          !r.stop && !util::interrupt_requested() && (i = r.next++) < r.todo.size();) {
-      r.results[i] = read_pack(r.todo[i].first, *r.todo[i].second, buffer);
+      r.results[i] = read_pack(r.todo[i].first, *r.todo[i].second);
       if (r.results[i].fatal) r.stop = true;
       std::lock_guard lock(r.progress_mu);
       r.bytes_done += r.results[i].bytes_read;
@@ -274,37 +267,61 @@ class Verifier {
     return {};
   }
 
-  // Runs on worker threads: reads only the storage, the keyring and `blobs`.
-  PackCheck read_pack(const PackId& pack, const std::vector<catalog::BlobLocation>& blobs,
-                      util::Bytes& buffer) const {
+  // Runs on worker threads: reads only the storage, the keyring, `blobs`
+  // and stored_packs_ (not changed while they run). The pack is read in
+  // windows of about opt_.read_window bytes that end between blobs, hashed as
+  // it goes: holding whole packs (16 MiB and more) per worker was a third
+  // of verify's peak memory. The last window runs to the end of the pack
+  // and so holds its header.
+  PackCheck read_pack(const PackId& pack, const std::vector<catalog::BlobLocation>& blobs) const {
     PackCheck out;
     auto name = repo::pack_object_name(pack);
-    if (auto got = repo_.backend().get_into(name, buffer); !got) {
-      if (got.error().kind == ErrorKind::transient || got.error().kind == ErrorKind::auth) {
-        out.fatal = got.error();
+    std::uint64_t size = stored_packs_.at(pack);
+    std::vector<const catalog::BlobLocation*> order;
+    order.reserve(blobs.size());
+    for (auto& b : blobs) order.push_back(&b);
+    std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->offset < b->offset; });
+    crypto::Sha256 hash;
+    std::size_t next_blob = 0;
+    util::Bytes window;
+    for (std::uint64_t pos = 0; pos < size || size == 0;) {
+      std::uint64_t end = std::min(size, pos + std::max<std::uint64_t>(opt_.read_window, 1));
+      // Whole blobs only; after the last blob, the rest of the pack.
+      for (std::size_t j = next_blob; j < order.size() && order[j]->offset < end; ++j)
+        end = std::max(end, std::min(size, std::uint64_t(order[j]->offset) + order[j]->length));
+      if (order.empty() || order.back()->offset < end) end = size;
+      auto got = repo_.backend().get_range(name, pos, end - pos);
+      if (!got) {
+        if (got.error().kind == ErrorKind::transient || got.error().kind == ErrorKind::auth) {
+          out.fatal = got.error();
+          return out;
+        }
+        out.problems.push_back("pack '" + name + "': " + got.error().message);
+        for (auto& b : blobs) out.damaged.push_back(b.id);
         return out;
       }
-      out.problems.push_back("pack '" + name + "': " + got.error().message);
-      for (auto& b : blobs) out.damaged.push_back(b.id);
-      return out;
+      window = std::move(*got);
+      out.read = true;
+      out.bytes_read += window.size();
+      hash.update(window);
+      for (; next_blob < order.size() && order[next_blob]->offset < end; ++next_blob) {
+        const auto& b = *order[next_blob];
+        ++out.blobs_read;
+        if (std::uint64_t(b.offset) + b.length > size) continue;  // reported already
+        auto sealed = util::ByteView(window).subspan(b.offset - pos, b.length);
+        if (auto data = repo_.decode_blob(b, sealed); !data) {
+          out.problems.push_back(data.error().message);
+          out.damaged.push_back(b.id);
+        }
+      }
+      if (end == size) break;
+      pos = end;
     }
-    const util::Bytes& bytes = buffer;
-    out.read = true;
-    out.bytes_read = bytes.size();
-    if (crypto::sha256(bytes) != pack) {
+    out.blobs_read += order.size() - next_blob;  // past the end: reported by check_index
+    if (hash.finish() != pack) {
       out.problems.push_back("pack '" + name + "' does not match its hash (damaged on storage)");
     }
-    check_pack_header(name, bytes, blobs, out.problems);
-    for (auto& b : blobs) {
-      ++out.blobs_read;
-      if (std::uint64_t(b.offset) + b.length > bytes.size()) continue;  // reported already
-      auto sealed = util::ByteView(bytes).subspan(b.offset, b.length);
-      auto data = repo_.decode_blob(b, sealed);
-      if (!data) {
-        out.problems.push_back(data.error().message);
-        out.damaged.push_back(b.id);
-      }
-    }
+    check_pack_header(name, window, blobs, out.problems);
     return out;
   }
 

@@ -21,6 +21,9 @@ struct VerifyOptions {
   // For ReadData::subset: either a percentage, or part n of m.
   double percent = 0;
   unsigned part_n = 0, part_m = 0;
+  // Bytes of a pack read at once (rounded to whole blobs); tests make it
+  // small so that a pack takes many windows.
+  std::uint64_t read_window = 4 << 20;
 };
 
 // Parses "N%" or "n/m" for --read-data-subset (usage error otherwise).

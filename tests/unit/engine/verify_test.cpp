@@ -31,9 +31,10 @@ struct Repo {
     sb2 = f.backup({b}).snapshot;  // incremental: shares b/file's chunks
   }
 
-  engine::VerifyReport verify(ReadData read = ReadData::none) {
+  engine::VerifyReport verify(ReadData read = ReadData::none, std::uint64_t read_window = 4 << 20) {
     engine::VerifyOptions o;
     o.read_data = read;
+    o.read_window = read_window;
     auto r = engine::verify_repository(f.repo(), o);
     REQUIRE_OK(r);
     return std::move(r).value();
@@ -78,6 +79,8 @@ TEST_CASE("a clean repository verifies", "[verify]") {
   std::uint64_t calls = 0, last_bytes = 0;
   engine::VerifyOptions o;
   o.read_data = ReadData::all;
+  // Every byte of every pack read once, whatever the window.
+  o.read_window = GENERATE(std::uint64_t{4} << 20, std::uint64_t{1}, std::uint64_t{30000});
   auto full = engine::verify_repository(r.f.repo(), o, [&](std::uint64_t bytes, std::uint64_t) {
     ++calls;
     last_bytes = bytes;
@@ -133,6 +136,8 @@ TEST_CASE("a missing pack damages exactly the snapshots that use it", "[verify]"
 
 TEST_CASE("a flipped byte is found only by reading the data", "[verify]") {
   Repo r;
+  // Packs read whole, and in windows of one blob or a few.
+  auto window = GENERATE(std::uint64_t{4} << 20, std::uint64_t{1}, std::uint64_t{100000});
   auto packs = r.data_packs(r.sa, r.a / "file");
   REQUIRE(!packs.empty());
   flip_byte(r.f.storage() / packs[0], 100);  // inside the first blob
@@ -141,7 +146,7 @@ TEST_CASE("a flipped byte is found only by reading the data", "[verify]") {
   INFO(all(structure.problems));
   CHECK(structure.ok());
 
-  auto rd = r.verify(ReadData::all);
+  auto rd = r.verify(ReadData::all, window);
   CHECK_FALSE(rd.ok());
   CHECK(mentions(rd.problems, "pack '" + packs[0] + "' does not match its hash"));
   CHECK(mentions(rd.problems, "is damaged"));
@@ -151,7 +156,7 @@ TEST_CASE("a flipped byte is found only by reading the data", "[verify]") {
     auto other = r.data_packs(r.sb, r.b / "file");
     auto size = fs::file_size(r.f.storage() / other[0]);
     flip_byte(r.f.storage() / other[0], static_cast<std::streamoff>(size) - 20);
-    auto v = r.verify(ReadData::all);
+    auto v = r.verify(ReadData::all, window);
     CHECK(mentions(v.problems, "pack '" + other[0] + "' header"));
     CHECK(v.damaged_snapshots == std::set<std::string>{r.sa.id});  // blobs still intact
   }
@@ -184,8 +189,10 @@ TEST_CASE("damaged trees and a truncated pack", "[verify]") {
     auto v = r.verify();
     CHECK(mentions(v.problems, "lies beyond the end of pack '" + packs[0] + "'"));
     CHECK(v.damaged_snapshots == std::set<std::string>{r.sa.id});
-    auto rd = r.verify(ReadData::all);
-    CHECK(mentions(rd.problems, "pack '" + packs[0] + "' has no valid header"));
+    for (std::uint64_t window : {std::uint64_t{1}, std::uint64_t{4} << 20}) {
+      auto rd = r.verify(ReadData::all, window);
+      CHECK(mentions(rd.problems, "pack '" + packs[0] + "' has no valid header"));
+    }
   }
 
   SECTION("a pack holding another pack's bytes") {
