@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 namespace bkp::engine {
 
@@ -114,25 +115,40 @@ util::Bytes encode_tree(const Tree& tree) {
 
 util::Result<Tree> decode_tree(util::ByteView cbor) {
   try {
-    auto j = repo::parse_cbor(cbor);
+    Tree t;
+    // Nodes are decoded as they are read; the first problem is kept and
+    // reported after the version check ("v" follows "nodes" in the map), so
+    // a newer format says "upgrade" rather than "not valid".
+    std::optional<util::Error> problem;
+    auto take = [&](const json& n) {
+      if (problem) return;
+      try {
+        auto node = decode_node(n);
+        // Names become paths under a restore target: one component each,
+        // and strictly sorted (Tree::find relies on it; a duplicate would
+        // be restored twice).
+        const auto& name = node.meta.name;
+        if (name.empty() || name == "." || name == ".." ||
+            name.find_first_of(std::string_view("/\0", 2)) != std::string::npos) {
+          problem = util::Error{ErrorKind::corrupt, "tree is not valid: bad name '" + name + "'"};
+        } else if (!t.nodes.empty() && !(t.nodes.back().meta.name < name)) {
+          problem =
+              util::Error{ErrorKind::corrupt, "tree is not valid: '" + name + "' is out of order"};
+        } else {
+          t.nodes.push_back(std::move(node));
+        }
+      } catch (const json::exception& e) {
+        problem = util::Error{ErrorKind::corrupt, std::string("tree is not valid: ") + e.what()};
+      }
+    };
+    auto j = repo::parse_cbor_streaming(cbor, "nodes", take);
     if (repo::json_integer<int>(j.at("v"), "tree version") != kTreeVersion) {
       return fail(ErrorKind::usage, "tree format is newer than this bkp; upgrade bkp");
     }
-    Tree t;
-    for (auto& n : j.at("nodes")) {
-      auto node = decode_node(n);
-      // Names become paths under a restore target: one component each, and
-      // strictly sorted (Tree::find relies on it; a duplicate would be
-      // restored twice).
-      const auto& name = node.meta.name;
-      if (name.empty() || name == "." || name == ".." ||
-          name.find_first_of(std::string_view("/\0", 2)) != std::string::npos) {
-        return fail(ErrorKind::corrupt, "tree is not valid: bad name '" + name + "'");
-      }
-      if (!t.nodes.empty() && !(t.nodes.back().meta.name < name)) {
-        return fail(ErrorKind::corrupt, "tree is not valid: '" + name + "' is out of order");
-      }
-      t.nodes.push_back(std::move(node));
+    if (problem) return fail(*problem);
+    // What is left under "nodes" was not an object.
+    if (!j.at("nodes").is_array() || !j["nodes"].empty()) {
+      return fail(ErrorKind::corrupt, "tree is not valid: a node is not a map");
     }
     return t;
   } catch (const json::exception& e) {

@@ -15,6 +15,7 @@
 #include <concepts>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -77,6 +78,58 @@ class DepthLimitedSax : public nlohmann::detail::json_sax_dom_parser<nlohmann::j
   std::size_t depth_ = 0;
 };
 
+// DepthLimitedSax that hands each object of the array under the top-level
+// key `key` to `fn` as soon as it is complete, and drops it from the
+// document: a tree of 18,000 entries was 25 MiB as one document.
+template <class Fn>
+class StreamingArraySax : public DepthLimitedSax {
+ public:
+  StreamingArraySax(nlohmann::json& result, std::string key, Fn& fn)
+      : DepthLimitedSax(result), result_(result), key_(std::move(key)), fn_(fn) {}
+  bool key(nlohmann::json::string_t& k) {
+    if (depth_ == 1) {
+      streaming_ = k == key_;
+      // A second array under the key would add to the first, not replace it.
+      if (streaming_ && std::exchange(seen_, true)) {
+        throw nlohmann::json::other_error::create(501, "CBOR map repeats '" + key_ + "'", nullptr);
+      }
+    }
+    return DepthLimitedSax::key(k);
+  }
+  bool start_object(std::size_t n) {
+    ++depth_;
+    return DepthLimitedSax::start_object(n);
+  }
+  bool end_object() {
+    --depth_;
+    bool ok = DepthLimitedSax::end_object();
+    if (ok && streaming_ && depth_ == 2) {
+      // The parser holds no pointer into the array's elements once one is
+      // complete, only to the array itself: taking the element out is safe.
+      auto& elements = result_[key_].get_ref<nlohmann::json::array_t&>();
+      fn_(elements.back());
+      elements.pop_back();
+    }
+    return ok;
+  }
+  bool start_array(std::size_t n) {
+    ++depth_;
+    return DepthLimitedSax::start_array(n);
+  }
+  bool end_array() {
+    --depth_;
+    return DepthLimitedSax::end_array();
+  }
+
+ private:
+  nlohmann::json& result_;
+  std::string key_;
+  Fn& fn_;
+  std::size_t depth_ = 0;
+  bool streaming_ = false;
+  bool seen_ = false;
+};
+
 }  // namespace detail
 
 // nlohmann::json::from_cbor(in) (strict, tags refused), with the nesting
@@ -85,6 +138,20 @@ inline nlohmann::json parse_cbor(util::ByteView in) {
   nlohmann::json result;
   detail::DepthLimitedSax sax(result);
   // Errors throw (allow_exceptions); false without one would be a reader bug.
+  if (!nlohmann::json::sax_parse(in.begin(), in.end(), &sax,
+                                 nlohmann::json::input_format_t::cbor)) {
+    throw nlohmann::json::other_error::create(501, "CBOR could not be parsed", nullptr);
+  }
+  return result;
+}
+
+// parse_cbor() of a document whose top level is a map, except that each
+// object in the array under `key` goes to `fn(const nlohmann::json&)` as it
+// is read and is left out of the result (other elements of that array stay).
+template <class Fn>
+nlohmann::json parse_cbor_streaming(util::ByteView in, std::string key, Fn&& fn) {
+  nlohmann::json result;
+  detail::StreamingArraySax<std::remove_reference_t<Fn>> sax(result, std::move(key), fn);
   if (!nlohmann::json::sax_parse(in.begin(), in.end(), &sax,
                                  nlohmann::json::input_format_t::cbor)) {
     throw nlohmann::json::other_error::create(501, "CBOR could not be parsed", nullptr);
