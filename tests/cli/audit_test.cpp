@@ -94,8 +94,9 @@ TEST_CASE("commands leave audit entries with their fields and no secret", "[audi
   f.bkp({"--password-command", std::string("echo ") + kPassword, "snapshots"});
 
   auto entries = f.log();
-  REQUIRE(entries.size() >= 3);
-  auto& backup = entries[0];
+  REQUIRE(entries.size() >= 4);
+  CHECK(entries[0]["command"] == "init");
+  auto& backup = entries[1];
   CHECK(backup["command"] == "backup");
   CHECK(backup["result"] == 0);
   CHECK(backup["snapshots"].size() == 1);
@@ -122,6 +123,25 @@ TEST_CASE("commands leave audit entries with their fields and no secret", "[audi
   CHECK(exported.status == 0);
   CHECK(exported.out.find("<redacted>") != std::string::npos);
   CHECK(exported.out.find(kPassword) == std::string::npos);
+}
+
+TEST_CASE("init writes the first entry of the audit chain", "[audit]") {
+  AuditFixture f;  // runs init, nothing else
+  auto entries = f.log();
+  REQUIRE(entries.size() == 1);
+  auto& init = entries[0];
+  CHECK(init["command"] == "init");
+  CHECK(init["seq"] == 1);
+  CHECK(init["result"] == 0);
+  CHECK(init["keyed"] == true);
+  CHECK(init["args"] == json::array({"-r", f.repo, "init"}));
+  CHECK(init["keys"][0].get<std::string>().rfind("slot:", 0) == 0);
+  // Mirrored at once: the stored chain starts with it too.
+  REQUIRE(f.stored().size() >= 1);
+  CHECK(f.stored()[0].filename() == "00000000000000000001");
+  auto v = f.bkp({"--json", "audit", "verify"});
+  CHECK(v.status == 0);
+  CHECK(v.out.find("\"ok\":true") != std::string::npos);
 }
 
 TEST_CASE("audit verify catches an edited, reordered or removed entry", "[audit]") {
