@@ -8,6 +8,7 @@
 
 #include "engine/backup.hpp"
 #include "engine/content.hpp"
+#include "repo/audit_log.hpp"
 #include "repo/envelope.hpp"
 #include "util/fs.hpp"
 #include "util/host.hpp"
@@ -111,6 +112,9 @@ util::Result<WalPushReport> wal_push(repo::Repository& repo, const std::filesyst
   entry.sha256 = sha;
   entry.pushed = util::now_rfc3339();
   entry.hostname = util::host_name();
+  // So that removing the newest audit entries is caught (audit_anchor.hpp):
+  // with continuous archiving, every few minutes.
+  BKP_ASSIGN(entry.audit, repo::audit_anchor(repo));
   for (auto& id : stored.chunks) {
     BKP_ASSIGN(auto loc, repo.catalog().find_blob(id));
     if (!loc) {
