@@ -126,7 +126,9 @@ util::Result<WalPushReport> wal_push(repo::Repository& repo, const std::filesyst
   }
   BKP_TRY(repo.check_prune_deadline());
   BKP_TRY(repo.check_key_retirement());
-  auto& key = repo.keyring().current_key();
+  // The key domain's key when one is in use (wal-push --key-domain), so
+  // that shredding the domain erases its WAL with its base backups.
+  auto& key = repo.content_key();
   auto sealed = repo::seal_object(repo::ObjectType::wal_entry, key.id, key.key, entry.encode(),
                                   util::as_bytes(report.object));
   auto put = repo.backend().put(report.object, sealed, storage::WriteMode::create_only);
