@@ -15,7 +15,7 @@ _bkp_takes_value() {
     --limit-rate|--io-nice|--tablespace-map) return 0 ;;
     --reason|--keep-last|--keep-hourly|--keep-daily|--keep-weekly|--keep-monthly|--keep-yearly) return 0 ;;
     --keep-within|--keep-tag|--max-repack-size|--repack-threshold|--grace) return 0 ;;
-    --by|--chunking-from|--from|--to|--from-password-file|--from-password-command|--from-key-file|--from-key-command) return 0 ;;
+    --key-domain|--by|--chunking-from|--from|--to|--from-password-file|--from-password-command|--from-key-file|--from-key-command) return 0 ;;
     --to-password-file|--to-password-command|--to-key-file|--to-key-command) return 0 ;;
   esac
   return 1
@@ -153,7 +153,10 @@ _bkp() {
       ;;
     verify) opts="--read-data --read-data-subset --replicas latest" ;;
     version) opts="--features" ;;
-    wal-push) _filedir; return ;;
+    wal-push)
+      if [[ "$cur" != -* ]]; then _filedir; return; fi
+      opts="--key-domain"
+      ;;
     wal-fetch) _filedir; return ;;
   esac
   if ((words_done)); then

@@ -115,6 +115,7 @@ complete -c bkp -n $in_pg_restore -l tablespace-map -x -d 'physical: restore tab
 
 # wal-push PATH, wal-fetch NAME DEST
 complete -c bkp -n '__fish_seen_subcommand_from wal-push wal-fetch' -F
+complete -c bkp -n '__fish_seen_subcommand_from wal-push' -l key-domain -x -d 'seal the WAL file under a key domain'
 
 # audit log|verify|export
 complete -c bkp -n "not __fish_seen_subcommand_from $commands" -a audit -d "show, verify and export the repository's audit log"

@@ -333,6 +333,9 @@ util::Result<PrunePlan> prune_repository(repo::Repository& repo, const PruneOpti
   // deleted once a mark naming it is due; what goes now no longer counts.
   BKP_ASSIGN(auto unneeded, unneeded_wal(repo, scan.wal, roots));
   auto wal_gone = plan_wal_retention(scan, unneeded, marked_wal, due_wal, o.grace_ns, plan);
+  // Unreadable for good, and not in scan.wal: nothing they name is kept.
+  plan.wal_delete_now.insert(plan.wal_delete_now.end(), scan.shredded_wal.begin(),
+                             scan.shredded_wal.end());
   BKP_ASSIGN(auto referenced, referenced_blobs(repo, scan, roots, wal_gone));
 
   Decided decided;

@@ -45,7 +45,14 @@ util::Status scan_repository(repo::Repository& repo, RepoScan& scan) {
   for (auto& name : wal) {
     auto plain = repo.load_object(repo::ObjectType::wal_entry, name);
     if (!plain && plain.error().kind == ErrorKind::not_found) continue;  // removed meanwhile
-    if (!plain) return fail(plain.error().context("prune cannot read WAL entry '" + name + "'"));
+    if (!plain) {
+      auto sealed = backend.get(name);
+      if (sealed && repo.shredded_domain_of(*sealed)) {
+        scan.shredded_wal.push_back(name);
+        continue;
+      }
+      return fail(plain.error().context("prune cannot read WAL entry '" + name + "'"));
+    }
     BKP_ASSIGN(auto entry, repo::WalEntry::decode(*plain));
     scan.wal.emplace_back(name, std::move(entry));
   }

@@ -38,6 +38,9 @@ struct RepoScan {
   // prune forgets them (doc/key-domains.md).
   std::vector<std::string> shredded;
   std::vector<std::pair<std::string, repo::WalEntry>> wal;  // object name, entry
+  // WAL entries sealed under a shredded key domain (a shred killed before
+  // it removed them): names nothing readable, so prune deletes them.
+  std::vector<std::string> shredded_wal;
 };
 
 // Reads segments, lists packs, reads marks and snapshot manifests.

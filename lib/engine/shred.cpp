@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "repo/wal_entry.hpp"
+
 namespace bkp::engine {
 
 using util::ErrorKind;
@@ -11,7 +13,7 @@ using util::fail;
 nlohmann::json ShredPlan::to_json() const {
   nlohmann::json snaps = nlohmann::json::array();
   for (auto& s : snapshots) snaps.push_back({{"id", s.id}, {"time", s.time}, {"source", s.source}});
-  return {{"domain", domain}, {"key", util::to_hex(key)}, {"snapshots", snaps}};
+  return {{"domain", domain}, {"key", util::to_hex(key)}, {"snapshots", snaps}, {"wal", wal}};
 }
 
 util::Result<ShredPlan> plan_shred(repo::Repository& repo, const std::string& domain) {
@@ -52,6 +54,20 @@ util::Result<ShredPlan> plan_shred(repo::Repository& repo, const std::string& do
     }
     plan.snapshots.push_back(std::move(s));
   }
+  // WAL entries by their envelope's key id alone: after a shred killed
+  // half-way they no longer open.
+  std::vector<std::string> wal;
+  BKP_TRY(repo.backend().list(repo::wal_prefix, [&](const storage::ObjectInfo& o) {
+    wal.push_back(o.name);
+    return util::Status{};
+  }));
+  for (auto& name : wal) {
+    auto sealed = repo.backend().get(name);
+    if (!sealed && sealed.error().kind == ErrorKind::not_found) continue;
+    if (!sealed) return sealed.propagate();
+    auto header = repo::peek_envelope(*sealed);
+    if (header && header->key_id == plan.key) plan.wal.push_back(name);
+  }
   BKP_ASSIGN(auto holds, repo.list_holds());
   for (auto& h : holds) {
     for (auto& s : plan.snapshots) {
@@ -71,6 +87,10 @@ util::Status shred(repo::Repository& repo, const ShredPlan& plan) {
   std::vector<std::string> ids;
   for (auto& s : plan.snapshots) ids.push_back(s.id);
   BKP_TRY(forget_snapshots(repo, ids, DryRun::no));
+  for (auto& name : plan.wal) {
+    auto st = repo.backend().remove(name);
+    if (!st && st.error().kind != ErrorKind::not_found) return st;
+  }
   return {};
 }
 

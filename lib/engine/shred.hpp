@@ -24,13 +24,17 @@ struct ShredPlan {
   repo::KeyId key{};
   bool already_shredded = false;            // a run killed after the keys went
   std::vector<ShreddedSnapshot> snapshots;  // sealed under the domain
+  // WAL entries sealed under the domain (wal-push --key-domain): deleted
+  // once the keys are gone, so the archive does not name what cannot be
+  // read; their data, unreadable already, goes with the next prune.
+  std::vector<std::string> wal;
   nlohmann::json to_json() const;
 };
 
 // What shredding `domain` makes unreadable. Refuses (permission) when one
 // of its snapshots is under a legal hold. Admin only.
 util::Result<ShredPlan> plan_shred(repo::Repository& repo, const std::string& domain);
-// Destroys the keys, then forgets the snapshots.
+// Destroys the keys, then forgets the snapshots and deletes the WAL entries.
 util::Status shred(repo::Repository& repo, const ShredPlan& plan);
 
 }  // namespace bkp::engine

@@ -8,6 +8,7 @@
 
 #include "engine/backup.hpp"
 #include "engine/content.hpp"
+#include "repo/audit_log.hpp"
 #include "repo/envelope.hpp"
 #include "util/fs.hpp"
 #include "util/host.hpp"
@@ -111,6 +112,9 @@ util::Result<WalPushReport> wal_push(repo::Repository& repo, const std::filesyst
   entry.sha256 = sha;
   entry.pushed = util::now_rfc3339();
   entry.hostname = util::host_name();
+  // So that removing the newest audit entries is caught (audit_anchor.hpp):
+  // with continuous archiving, every few minutes.
+  BKP_ASSIGN(entry.audit, repo::audit_anchor(repo));
   for (auto& id : stored.chunks) {
     BKP_ASSIGN(auto loc, repo.catalog().find_blob(id));
     if (!loc) {
@@ -122,7 +126,9 @@ util::Result<WalPushReport> wal_push(repo::Repository& repo, const std::filesyst
   }
   BKP_TRY(repo.check_prune_deadline());
   BKP_TRY(repo.check_key_retirement());
-  auto& key = repo.keyring().current_key();
+  // The key domain's key when one is in use (wal-push --key-domain), so
+  // that shredding the domain erases its WAL with its base backups.
+  auto& key = repo.content_key();
   auto sealed = repo::seal_object(repo::ObjectType::wal_entry, key.id, key.key, entry.encode(),
                                   util::as_bytes(report.object));
   auto put = repo.backend().put(report.object, sealed, storage::WriteMode::create_only);

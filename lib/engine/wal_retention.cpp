@@ -101,8 +101,16 @@ util::Result<std::set<std::string>> unneeded_wal(repo::Repository& repo, const W
 
 util::Status rewrite_wal_entry(repo::Repository& repo, const std::string& object,
                                const repo::WalEntry& entry) {
-  auto& key = repo.keyring().current_key();
-  auto sealed = repo::seal_object(repo::ObjectType::wal_entry, key.id, key.key, entry.encode(),
+  // A key domain's entry stays under the domain's key (wal-push
+  // --key-domain), so that shredding the domain still erases it.
+  const repo::DataKey* key = &repo.keyring().current_key();
+  if (auto old = repo.backend().get(object)) {
+    auto header = repo::peek_envelope(*old);
+    if (header && repo.keyring().domain_of(header->key_id)) {
+      if (const auto* k = repo.find_key(header->key_id)) key = k;
+    }
+  }
+  auto sealed = repo::seal_object(repo::ObjectType::wal_entry, key->id, key->key, entry.encode(),
                                   util::as_bytes(object));
   // Atomic replacement: a reader sees the old entry or the new one, never a
   // mix; the old one's packs stay until phase 2 (and if they are gone,

@@ -13,8 +13,6 @@ using util::fail;
 
 namespace {
 
-constexpr std::string_view kChainMeta = "audit_chain";
-
 std::string entry_name(const AuditRow& r) {
   return r.seq ? audit_object_name(r.chain, *r.seq) : "pending entry #" + std::to_string(r.id);
 }
@@ -41,10 +39,10 @@ bool same_entry(const AuditRow& a, const AuditRow& b) {
 }  // namespace
 
 util::Result<std::string> local_audit_chain(catalog::Catalog& catalog) {
-  BKP_ASSIGN(auto known, catalog.get_meta(kChainMeta));
+  BKP_ASSIGN(auto known, catalog.get_meta(audit_chain_meta));
   if (known) return *known;
   auto chain = util::to_hex(crypto::random_bytes(16));
-  BKP_TRY(catalog.set_meta(kChainMeta, chain));
+  BKP_TRY(catalog.set_meta(audit_chain_meta, chain));
   return chain;
 }
 
@@ -244,6 +242,7 @@ util::Result<AuditReport> verify_audit(Repository& repo) {
                          (chain == local ? "catalog" : "catalog (removed)"));
     }
   }
+  BKP_TRY(check_audit_anchors(repo, rows, report));
   return report;
 }
 

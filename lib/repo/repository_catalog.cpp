@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "repo/audit_log.hpp"
 #include "repo/repository.hpp"
 
 namespace bkp::repo {
@@ -44,10 +45,16 @@ util::Status Repository::save_snapshot(const Snapshot& snapshot) {
   BKP_TRY(check_prune_deadline());
   BKP_TRY(check_key_retirement());
   BKP_TRY(publish_session_key());
+  // The audit chain's head goes inside the sealed manifest, so that removing
+  // the newest audit entries is caught by audit verify (audit_anchor.hpp).
+  // Always this repository's own: a copied snapshot's anchor named the
+  // source's chain.
+  Snapshot anchored = snapshot;
+  BKP_ASSIGN(anchored.audit, audit_anchor(*this));
   auto& key = content_key();
   auto name = snapshot.object_name();
   auto sealed =
-      seal_object(ObjectType::snapshot, key.id, key.key, snapshot.encode(), util::as_bytes(name));
+      seal_object(ObjectType::snapshot, key.id, key.key, anchored.encode(), util::as_bytes(name));
   BKP_TRY(backend_->put(name, sealed, storage::WriteMode::create_only));
   return add_backup_row(snapshot);
 }

@@ -34,6 +34,7 @@ util::Bytes Snapshot::encode() const {
   nlohmann::json j = to_json();
   j["version"] = 1;
   j["tree"] = nlohmann::json::binary(std::vector<std::uint8_t>(tree.begin(), tree.end()));
+  if (audit) j[audit_anchor_key] = encode_audit_anchor(*audit);
   return nlohmann::json::to_cbor(j);
 }
 
@@ -61,6 +62,7 @@ util::Result<Snapshot> Snapshot::decode(util::ByteView cbor) {
     s.stats = j.value("stats", nlohmann::json::object());
     s.extra = j.value("extra", nlohmann::json::object());
     s.program_version = j.value("program_version", "");
+    s.audit = decode_audit_anchor(j);
     return s;
   } catch (const nlohmann::json::exception& e) {
     return fail(ErrorKind::corrupt, std::string("snapshot manifest is not valid: ") + e.what());

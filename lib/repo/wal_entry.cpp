@@ -60,6 +60,7 @@ util::Bytes WalEntry::encode() const {
   nlohmann::json j{
       {"version", 1},       {"name", name},     {"size", size},        {"sha256", binary(sha256)},
       {"chunks", chunks_j}, {"pushed", pushed}, {"hostname", hostname}};
+  if (audit) j[audit_anchor_key] = encode_audit_anchor(*audit);
   return nlohmann::json::to_cbor(j);
 }
 
@@ -85,6 +86,7 @@ util::Result<WalEntry> WalEntry::decode(util::ByteView cbor) {
     }
     e.pushed = j.value("pushed", "");
     e.hostname = j.value("hostname", "");
+    e.audit = decode_audit_anchor(j);
     return e;
   } catch (const nlohmann::json::exception& e) {
     return fail(ErrorKind::corrupt, std::string("WAL entry is not valid: ") + e.what());

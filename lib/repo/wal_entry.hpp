@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "crypto/hash.hpp"
+#include "repo/audit_anchor.hpp"
 #include "repo/pack.hpp"
 
 namespace bkp::repo {
@@ -22,6 +23,9 @@ struct WalEntry {
   std::vector<BlobLocation> chunks;  // in file order
   std::string pushed;                // RFC 3339
   std::string hostname;
+  // The pusher's audit chain head when the entry was written (see
+  // repo/audit_anchor.hpp); nullopt in entries from before anchors.
+  std::optional<AuditAnchor> audit;
 
   util::Bytes encode() const;
   static util::Result<WalEntry> decode(util::ByteView cbor);

@@ -94,8 +94,9 @@ TEST_CASE("commands leave audit entries with their fields and no secret", "[audi
   f.bkp({"--password-command", std::string("echo ") + kPassword, "snapshots"});
 
   auto entries = f.log();
-  REQUIRE(entries.size() >= 3);
-  auto& backup = entries[0];
+  REQUIRE(entries.size() >= 4);
+  CHECK(entries[0]["command"] == "init");
+  auto& backup = entries[1];
   CHECK(backup["command"] == "backup");
   CHECK(backup["result"] == 0);
   CHECK(backup["snapshots"].size() == 1);
@@ -122,6 +123,25 @@ TEST_CASE("commands leave audit entries with their fields and no secret", "[audi
   CHECK(exported.status == 0);
   CHECK(exported.out.find("<redacted>") != std::string::npos);
   CHECK(exported.out.find(kPassword) == std::string::npos);
+}
+
+TEST_CASE("init writes the first entry of the audit chain", "[audit]") {
+  AuditFixture f;  // runs init, nothing else
+  auto entries = f.log();
+  REQUIRE(entries.size() == 1);
+  auto& init = entries[0];
+  CHECK(init["command"] == "init");
+  CHECK(init["seq"] == 1);
+  CHECK(init["result"] == 0);
+  CHECK(init["keyed"] == true);
+  CHECK(init["args"] == json::array({"-r", f.repo, "init"}));
+  CHECK(init["keys"][0].get<std::string>().rfind("slot:", 0) == 0);
+  // Mirrored at once: the stored chain starts with it too.
+  REQUIRE(f.stored().size() >= 1);
+  CHECK(f.stored()[0].filename() == "00000000000000000001");
+  auto v = f.bkp({"--json", "audit", "verify"});
+  CHECK(v.status == 0);
+  CHECK(v.out.find("\"ok\":true") != std::string::npos);
 }
 
 TEST_CASE("audit verify catches an edited, reordered or removed entry", "[audit]") {
@@ -175,4 +195,96 @@ TEST_CASE("catalog rebuild restores the audit log from the storage", "[audit]") 
   // Every entry from before (and the log command) is back, and verifies.
   CHECK(f.log().size() >= before + 1);
   CHECK(f.bkp({"audit", "verify"}).status == 0);
+}
+
+namespace {
+
+// Removes every audit entry from `seq` on, from the catalog and the storage
+// alike: what someone with write access to both, but no key, can do.
+void remove_tail(AuditFixture& f, int seq) {
+  f.sql("DELETE FROM audit_log WHERE seq >= " + std::to_string(seq));
+  for (auto& p : f.stored())
+    if (std::stoi(p.filename().string()) >= seq) fs::remove(p);
+}
+
+// Backs up the fixture's tree; returns the snapshot id.
+std::string backup(AuditFixture& f) {
+  auto r = f.bkp({"--json", "backup", "files", (f.dir / "src").string()});
+  REQUIRE(r.status == 0);
+  std::string id;
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);) {
+    auto j = json::parse(line);
+    if (j["type"] == "backup") id = j["snapshot"];
+  }
+  REQUIRE_FALSE(id.empty());
+  return id;
+}
+
+}  // namespace
+
+TEST_CASE("audit verify catches the newest entries removed from catalog and storage",
+          "[audit][anchor]") {
+  // The audit entries each command leaves, and the anchors of snapshots.
+  AuditFixture f;                             // 1 init
+  backup(f);                                  // anchors 1; 2
+  REQUIRE(f.bkp({"snapshots"}).status == 0);  // 3
+  REQUIRE(f.bkp({"snapshots"}).status == 0);  // 4
+  f.write("src/b.txt", "more\n");
+  const auto second = backup(f);              // anchors 4; 5
+  REQUIRE(f.bkp({"snapshots"}).status == 0);  // 6
+  REQUIRE(f.stored().size() == 6);
+
+  SECTION("untouched: every anchor holds") {
+    auto r = f.bkp({"--json", "audit", "verify"});
+    CHECK(r.status == 0);
+    auto j = json::parse(r.out);
+    CHECK(j["anchors"] == 2);
+    CHECK(j["ok"] == true);
+  }
+  SECTION("the tail removed from both places") {
+    remove_tail(f, 3);
+    auto r = f.bkp({"audit", "verify"});
+    CHECK(r.status == 13);
+    INFO(r.err);
+    CHECK(r.err.find("entries 3 to 4 are missing from both the catalog and the storage") !=
+          std::string::npos);
+    CHECK(r.err.find("'snapshots/" + second + "' recorded entry 4") != std::string::npos);
+    // Still caught after later commands have grown the chain past the cut
+    // again: the anchored entry 4 is now a different one.
+    REQUIRE(f.bkp({"snapshots"}).status == 0);
+    REQUIRE(f.bkp({"snapshots"}).status == 0);
+    r = f.bkp({"audit", "verify"});
+    CHECK(r.status == 13);
+    CHECK(r.err.find("00000000000000000004' is not the entry 'snapshots/" + second) !=
+          std::string::npos);
+  }
+  SECTION("the whole chain removed") {
+    remove_tail(f, 1);
+    auto r = f.bkp({"audit", "verify"});
+    CHECK(r.status == 13);
+    CHECK(r.err.find("entries 1 to 4 are missing") != std::string::npos);
+  }
+  SECTION("entries after the newest anchor are not covered") {
+    remove_tail(f, 5);
+    CHECK(f.bkp({"audit", "verify"}).status == 0);
+  }
+}
+
+TEST_CASE("WAL entries anchor the audit chain too", "[audit][anchor]") {
+  AuditFixture f;  // 1 init
+  f.write("wal/000000010000000000000001", bkp::test::noise(4096, 1));
+  f.write("wal/000000010000000000000002", bkp::test::noise(4096, 2));
+  REQUIRE(f.bkp({"wal-push", (f.dir / "wal/000000010000000000000001").string()}).status ==
+          0);                                 // anchors 1; 2
+  REQUIRE(f.bkp({"snapshots"}).status == 0);  // 3
+  REQUIRE(f.bkp({"wal-push", (f.dir / "wal/000000010000000000000002").string()}).status ==
+          0);  // anchors 3; 4
+  remove_tail(f, 2);
+  auto r = f.bkp({"audit", "verify"});
+  CHECK(r.status == 13);
+  INFO(r.err);
+  CHECK(r.err.find("entries 2 to 3 are missing") != std::string::npos);
+  CHECK(r.err.find("'wal/00000001/000000010000000000000002' recorded entry 3") !=
+        std::string::npos);
 }

@@ -186,3 +186,68 @@ TEST_CASE("key domain refusals", "[cli][keys][shred]") {
                   (f.dir / "src").string(), "--key-domain", "dave"})
             .status == 1);
 }
+
+TEST_CASE("WAL archived under a key domain is erased by its shred", "[cli][keys][shred][wal]") {
+  ShredFixture f;
+  const std::string seg1 = "000000010000000000000001", seg2 = "000000010000000000000002";
+  const std::string hist = "00000002.history";
+  f.write("pg/" + seg1, noise(300'000, 50));
+  f.write("pg/" + hist, "1\t0/3000000\tno recovery target specified\n");
+  f.write("pg/" + seg2, noise(300'000, 51));
+  auto push = [&](const std::string& name, const std::string& domain) {
+    std::vector<std::string> a{"wal-push", (f.dir / "pg" / name).string()};
+    if (!domain.empty()) a.insert(a.end(), {"--key-domain", domain});
+    return f.ok_json(a);
+  };
+  auto p1 = push(seg1, "acme");
+  CHECK(p1["key_domain"] == "acme");
+  CHECK(p1["stored_bytes_new"].get<std::uint64_t>() > 250'000);
+  push(hist, "acme");
+  push(seg2, "");  // another cluster's, under the default keys
+  // A file already archived with the same content: success without a
+  // write, whatever domain the push names (PostgreSQL retries after crashes).
+  f.write("pg2/" + seg1, noise(300'000, 50));
+  auto other =
+      f.bkp({"--json", "wal-push", (f.dir / "pg2" / seg1).string(), "--key-domain", "zeta"});
+  CHECK(other.status == 0);
+  CHECK(json::parse(other.out)["already_archived"] == true);  // same name and content: no write
+
+  // Fetched back under the domain's key without saying which.
+  REQUIRE(f.bkp({"wal-fetch", seg1, (f.dir / "back1").string()}).status == 0);
+  CHECK(read(f.dir / "back1") == noise(300'000, 50));
+
+  auto dry = f.ok_json({"keys", "shred", "--domain", "acme", "--dry-run"});
+  std::set<std::string> planned(dry["wal"].begin(), dry["wal"].end());
+  CHECK(planned == std::set<std::string>{"wal/00000001/" + seg1, "wal/00000002/" + hist});
+  // The WAL object as it is now, to put back after the shred.
+  auto saved = f.dir / "saved-wal";
+  fs::copy(f.repo / "wal", saved, fs::copy_options::recursive);
+  auto before = f.data_bytes();
+
+  auto done = f.ok_json({"keys", "shred", "--domain", "acme", "--yes"});
+  CHECK(done["wal"].size() == 2);
+  CHECK_FALSE(fs::exists(f.repo / "wal/00000001" / seg1));
+  auto gone = f.bkp({"wal-fetch", seg1, (f.dir / "back2").string()});
+  CHECK(gone.status != 0);
+  CHECK_FALSE(fs::exists(f.dir / "back2"));
+  // The default key's WAL is untouched.
+  REQUIRE(f.bkp({"wal-fetch", seg2, (f.dir / "back3").string()}).status == 0);
+  CHECK(read(f.dir / "back3") == noise(300'000, 51));
+
+  // The entry put back (an old copy of the storage): unreadable for good.
+  fs::copy(saved, f.repo / "wal", fs::copy_options::recursive | fs::copy_options::skip_existing);
+  auto put_back = f.bkp({"wal-fetch", seg1, (f.dir / "back4").string()});
+  CHECK(put_back.status == 13);
+  CHECK_THAT(put_back.err, Catch::Contains("shredded"));
+  CHECK_FALSE(fs::exists(f.dir / "back4"));
+  // Prune deletes it and the domain's data; the rest stays fetchable.
+  auto pruned = f.ok_json({"prune", "--grace", "0"});
+  CHECK(pruned["wal_deleted"].size() == 2);
+  CHECK_FALSE(fs::exists(f.repo / "wal/00000001" / seg1));
+  CHECK(f.data_bytes() + 250'000 < before);
+  REQUIRE(f.bkp({"wal-fetch", seg2, (f.dir / "back5").string()}).status == 0);
+  CHECK(read(f.dir / "back5") == noise(300'000, 51));
+  auto v = f.bkp({"verify", "--read-data"});
+  INFO(v.err << v.out);
+  CHECK(v.status == 0);
+}

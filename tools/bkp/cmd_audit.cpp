@@ -74,6 +74,7 @@ std::string csv_field(const std::string& s) {
 }
 
 int report_problems(Context& ctx, const repo::AuditReport& r) {
+  for (auto& w : r.warnings) ctx.out.warn(w);
   for (auto& p : r.problems) ctx.out.warn(p);
   if (r.problems.empty()) return 0;
   return ctx.out.error(util::make_error(
@@ -118,13 +119,17 @@ int verify(Context& ctx) {
                                   {"imported", r.imported},
                                   {"pending", r.pending},
                                   {"unmirrored", r.unmirrored},
+                                  {"anchors", r.anchors},
+                                  {"anchors_unread", r.anchors_unread},
                                   {"problems", r.problems},
                                   {"ok", r.problems.empty()}});
   } else if (r.problems.empty()) {
-    ctx.out.info("audit log ok: " + std::to_string(r.entries) + " entries in " +
-                 std::to_string(r.chains) + " chain(s)" +
-                 (r.unmirrored ? ", " + std::to_string(r.unmirrored) + " not yet in storage" : "") +
-                 (r.pending ? ", " + std::to_string(r.pending) + " pending" : ""));
+    ctx.out.info(
+        "audit log ok: " + std::to_string(r.entries) + " entries in " + std::to_string(r.chains) +
+        " chain(s), " + std::to_string(r.anchors) + " anchor(s) in snapshots and WAL entries" +
+        (r.anchors_unread ? " (" + std::to_string(r.anchors_unread) + " not readable)" : "") +
+        (r.unmirrored ? ", " + std::to_string(r.unmirrored) + " not yet in storage" : "") +
+        (r.pending ? ", " + std::to_string(r.pending) + " pending" : ""));
   }
   return report_problems(ctx, r);
 }

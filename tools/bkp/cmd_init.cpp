@@ -82,6 +82,10 @@ RunFn setup_init(CLI::App& sub) {
                    (*opened)->backend().describe() + "'");
       ctx.out.info("catalog: " + (*opened)->catalog_path().string());
     }
+    // The dispatcher records the entry in ctx.repo: init is the first entry
+    // of this catalog's audit chain, so the chain starts at the repository's
+    // creation and who created it is on record.
+    ctx.repo = std::move(*opened);
     return 0;
   };
 }

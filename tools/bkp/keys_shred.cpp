@@ -61,8 +61,9 @@ int run_keys_shred(Context& ctx, const ShredArgs& a) {
       ctx.out.emit("shred_plan", plan->to_json());
     } else {
       list();
-      ctx.out.info("would shred key domain '" + a.domain + "': " +
-                   std::to_string(plan->snapshots.size()) + " snapshot(s) become unreadable");
+      ctx.out.info("would shred key domain '" + a.domain +
+                   "': " + std::to_string(plan->snapshots.size()) + " snapshot(s) and " +
+                   std::to_string(plan->wal.size()) + " WAL file(s) become unreadable");
     }
     return 0;
   }
@@ -74,7 +75,9 @@ int run_keys_shred(Context& ctx, const ShredArgs& a) {
     list();
     ctx.out.info("shredded key domain '" + a.domain + "' (data key " + util::to_hex(plan->key) +
                  "): the " + std::to_string(plan->snapshots.size()) +
-                 " snapshot(s) above are unreadable and forgotten; 'bkp prune' deletes their data");
+                 " snapshot(s) above are unreadable and forgotten, " +
+                 std::to_string(plan->wal.size()) +
+                 " WAL file(s) unreadable and removed; 'bkp prune' deletes their data");
   }
   return 0;
 }

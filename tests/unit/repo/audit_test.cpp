@@ -160,3 +160,87 @@ TEST_CASE("audit: stored entries decode strictly", "[audit]") {
   CHECK_FALSE(repo::parse_audit_object_name("audit/xyz/1").has_value());
   CHECK_FALSE(repo::parse_audit_object_name("audit/" + r.chain + "/00000000000000000000"));
 }
+
+namespace {
+
+repo::Snapshot save_snapshot(repo::Repository& r) {
+  auto data = util::as_bytes("a tree");
+  auto id = r.blob_id(data);
+  REQUIRE(r.save_blob(catalog::BlobType::tree, data, id).ok());
+  repo::Snapshot s;
+  s.id = repo::new_snapshot_id();
+  s.time = "2026-11-27T00:00:00Z";
+  s.source_kind = "stdin";
+  s.source_name = "x";
+  s.tree = id;
+  REQUIRE(r.save_snapshot(s).ok());
+  auto back = r.load_snapshot(s.id);
+  REQUIRE(back.ok());
+  return *back;
+}
+
+}  // namespace
+
+TEST_CASE("audit: snapshots anchor the chain head; a removed tail is named", "[audit]") {
+  test::RepoFixture f;
+  auto repo = f.open();
+  auto& cat = repo->catalog();
+  // No chain yet: nothing to anchor, and no chain is started for it.
+  CHECK_FALSE(save_snapshot(*repo).audit);
+  CHECK_FALSE(cat.get_meta(repo::audit_chain_meta)->has_value());
+
+  for (int i = 0; i < 3; ++i) REQUIRE(repo::append_audit(*repo, entry("snapshots")).ok());
+  auto chain = *repo::local_audit_chain(cat);
+  auto snap = save_snapshot(*repo);
+  REQUIRE(snap.audit);
+  CHECK(snap.audit->chain == chain);
+  CHECK(snap.audit->seq == 3);
+  CHECK(snap.audit->mac == (*cat.audit_head(chain))->mac);
+  REQUIRE(repo::append_audit(*repo, entry("backup")).ok());
+  auto clean = repo::verify_audit(*repo);
+  REQUIRE(clean.ok());
+  CHECK(clean->problems.empty());
+  CHECK(clean->anchors == 1);
+
+  SECTION("the tail removed from both places") {
+    exec(cat, "DELETE FROM audit_log WHERE seq >= 2");
+    for (int seq : {2, 3, 4})
+      REQUIRE(repo->backend().remove(repo::audit_object_name(chain, seq)).ok());
+    auto r = repo::verify_audit(*repo);
+    REQUIRE(r.ok());
+    CHECK(mentions(*r, "audit chain '" + chain +
+                           "': entries 2 to 3 are missing from both the catalog and the storage: "
+                           "'snapshots/" +
+                           snap.id + "' recorded entry 3"));
+    CHECK(r->problems.size() == 1);
+  }
+  SECTION("removed from the catalog only: the chain check's to report") {
+    exec(cat, "DELETE FROM audit_log WHERE seq >= 2");
+    auto r = repo::verify_audit(*repo);
+    REQUIRE(r.ok());
+    CHECK(mentions(*r, "is in the storage but missing from the catalog"));
+    CHECK_FALSE(mentions(*r, "missing from both"));
+  }
+  SECTION("an unmirrored head is mirrored before it is anchored") {
+    exec(cat, "UPDATE audit_log SET mirrored = 0 WHERE seq = 4");
+    REQUIRE(repo->backend().remove(repo::audit_object_name(chain, 4)).ok());
+    auto anchored = save_snapshot(*repo);
+    REQUIRE(anchored.audit);
+    CHECK(anchored.audit->seq == 4);
+    CHECK(repo->backend().get(repo::audit_object_name(chain, 4)).ok());
+  }
+  SECTION("a backup-only slot cannot read the anchors; it says so") {
+    repo::Credentials writer;
+    writer.kind = repo::SlotKind::key_file;
+    writer.secret = test::test_key(7);
+    REQUIRE(repo->add_key_slot(writer, repo::Role::backup).ok());
+    auto w = repo::Repository::open(std::make_unique<storage::LocalBackend>(f.store()), writer,
+                                    f.catalog("backup-host"));
+    REQUIRE(w.ok());
+    auto r = repo::verify_audit(**w);
+    REQUIRE(r.ok());
+    CHECK(r->problems.empty());
+    CHECK(r->anchors == 0);
+    CHECK(r->anchors_unread == 2);
+  }
+}

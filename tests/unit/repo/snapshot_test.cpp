@@ -84,6 +84,36 @@ TEST_CASE("snapshot: optional fields may be absent") {
   CHECK(d->stats.is_object());
 }
 
+TEST_CASE("snapshot: the audit anchor is optional and round-trips") {
+  auto s = sample();
+  CHECK_FALSE(json::from_cbor(s.encode()).contains("audit"));  // none: nothing written
+  CHECK_FALSE(repo::Snapshot::decode(s.encode())->audit);
+  s.audit = repo::AuditAnchor{std::string(32, 'c'), 42, std::string(64, 'e')};
+  auto j = json::from_cbor(s.encode());
+  CHECK(j["audit"]["chain"] == std::string(32, 'c'));
+  CHECK(j["audit"]["seq"] == 42);
+  CHECK(j["audit"]["mac"].get_binary().size() == 32);
+  auto d = repo::Snapshot::decode(s.encode());
+  REQUIRE(d.ok());
+  REQUIRE(d->audit);
+  CHECK(*d->audit == *s.audit);
+  CHECK(d->encode() == s.encode());
+
+  auto decode = [](const json& x) { return repo::Snapshot::decode(json::to_cbor(x)); };
+  auto bad = j;
+  bad["audit"]["mac"] = json::binary(std::vector<std::uint8_t>(31, 1));
+  CHECK(decode(bad).error().kind == ErrorKind::corrupt);
+  bad = j;
+  bad["audit"]["chain"] = "not hex";
+  CHECK(decode(bad).error().kind == ErrorKind::corrupt);
+  bad = j;
+  bad["audit"]["seq"] = 0;
+  CHECK(decode(bad).error().kind == ErrorKind::corrupt);
+  bad = j;
+  bad["audit"] = "text";
+  CHECK(decode(bad).error().kind == ErrorKind::corrupt);
+}
+
 TEST_CASE("snapshot: bad manifests") {
   auto j = json::from_cbor(sample().encode());
   auto decode = [](const json& x) { return repo::Snapshot::decode(json::to_cbor(x)); };

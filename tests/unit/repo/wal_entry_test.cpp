@@ -49,6 +49,12 @@ TEST_CASE("WAL entries round-trip and reject damage", "[wal]") {
   CHECK(d->chunks[1].length == 200);
   CHECK(d->chunks[1].raw_length == 1000);
   CHECK(d->hostname == "db1");
+  CHECK_FALSE(d->audit);
+  e.audit = bkp::repo::AuditAnchor{std::string(32, '0'), 7, std::string(64, 'f')};
+  auto anchored = WalEntry::decode(e.encode());
+  REQUIRE(anchored.ok());
+  REQUIRE(anchored->audit);
+  CHECK(*anchored->audit == *e.audit);
 
   for (std::size_t cut : {std::size_t{0}, std::size_t{1}, bytes.size() / 2, bytes.size() - 1}) {
     INFO(cut);
