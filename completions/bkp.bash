@@ -114,7 +114,7 @@ _bkp() {
       ;;
     copy)
       opts="--from --to --from-password-file --from-password-command --from-key-file --from-key-command"
-      opts="$opts --to-password-file --to-password-command --to-key-file --to-key-command --source --dry-run latest"
+      opts="$opts --to-password-file --to-password-command --to-key-file --to-key-command --source --dry-run --no-wal latest"
       ;;
     diff) opts="latest" ;;
     forget) opts="--dry-run latest" ;;

@@ -226,6 +226,7 @@ complete -c bkp -n '__fish_seen_subcommand_from copy' -l to-key-file -r -F -d 'k
 complete -c bkp -n '__fish_seen_subcommand_from copy' -l to-key-command -x -a '(__fish_complete_command)' -d 'command printing the target key'
 complete -c bkp -n '__fish_seen_subcommand_from copy' -l source -x -d 'only snapshots of this source'
 complete -c bkp -n '__fish_seen_subcommand_from copy' -l dry-run -d 'list what would be copied, copy nothing'
+complete -c bkp -n '__fish_seen_subcommand_from copy' -l no-wal -d 'copy snapshots only, not the WAL archive'
 
 # storage usage
 complete -c bkp -n '__fish_seen_subcommand_from storage; and not __fish_seen_subcommand_from usage' -a usage -d 'bytes and objects per type, and growth'
