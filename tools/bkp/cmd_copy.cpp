@@ -57,6 +57,7 @@ nlohmann::json to_json(const engine::CopiedSnapshot& s) {
           {"source", s.source_name},
           {"time", s.time},
           {"copied", s.copied},
+          {"forgotten", s.forgotten},
           {"blobs_new", s.blobs_new},
           {"raw_bytes_new", s.raw_bytes_new},
           {"stored_bytes_new", s.stored_bytes_new}};
@@ -105,7 +106,9 @@ int run_copy(Context& ctx, const CopyArgs& a) {
       return;
     }
     std::string what = s.id.substr(0, 8) + " (" + s.source_name + ", " + s.time + ")";
-    if (!s.copied) {
+    if (s.forgotten) {
+      ctx.out.detail("skipped " + what + ": the target forgot it (name it to copy it anyway)");
+    } else if (!s.copied) {
       ctx.out.detail("skipped " + what + ": the target has it");
     } else if (a.dry_run) {
       ctx.out.data("would copy " + what);
@@ -133,6 +136,7 @@ int run_copy(Context& ctx, const CopyArgs& a) {
                           {"copied", a.dry_run ? 0 : report->copied()},
                           {"would_copy", a.dry_run ? report->copied() : 0},
                           {"skipped", report->skipped()},
+                          {"forgotten", report->forgotten()},
                           {"same_chunk_ids", report->same_chunk_ids},
                           {"blobs_read", report->blobs_read},
                           {"wal_copied", a.dry_run ? 0 : wal.copied.size()},
@@ -143,9 +147,12 @@ int run_copy(Context& ctx, const CopyArgs& a) {
   } else {
     if (a.dry_run)
       for (auto& name : wal.copied) ctx.out.data("would copy WAL file " + name);
-    ctx.out.info(std::string(a.dry_run ? "would copy " : "copied ") +
-                 std::to_string(report->copied()) + " snapshot(s), " +
-                 std::to_string(report->skipped()) + " already in the target");
+    ctx.out.info(
+        std::string(a.dry_run ? "would copy " : "copied ") + std::to_string(report->copied()) +
+        " snapshot(s), " + std::to_string(report->skipped() - report->forgotten()) +
+        " already in the target" +
+        (report->forgotten() ? ", " + std::to_string(report->forgotten()) + " forgotten there"
+                             : std::string()));
     if (!a.no_wal && (!wal.copied.empty() || wal.present > 0 || wal.unneeded > 0)) {
       ctx.out.info(std::string(a.dry_run ? "would copy " : "copied ") +
                    std::to_string(wal.copied.size()) + " WAL file(s)" +

@@ -62,6 +62,7 @@ int replicate(Context& ctx, int code) {
       if (copied) {
         j["copied"] = copied->copied();
         j["skipped"] = copied->skipped();
+        j["forgotten"] = copied->forgotten();
         j["wal_copied"] = wal.copied.size();
       } else {
         j["error"] = copied.error().message;
@@ -122,6 +123,7 @@ std::vector<std::string> check_replicas(Context& ctx) {
       j["ok"] = report->ok();
       j["snapshots"] = report->snapshots;
       j["missing"] = report->missing;
+      j["forgotten"] = report->forgotten;
       j["differences"] = report->differences;
       j["extra"] = report->extra;
     }
