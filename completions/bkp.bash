@@ -121,7 +121,7 @@ _bkp() {
     help) opts="$commands"; words_done=1 ;;
     hold) opts="--reason latest" ;;
     init)
-      opts="--compression --generate-key-file --chunking-from"
+      opts="--compression --generate-key-file --chunking-from --create-bucket"
       if [[ "$cur" != -* ]]; then _filedir -d; return; fi
       ;;
     keys)

@@ -141,6 +141,7 @@ complete -c bkp -n '__fish_seen_subcommand_from init' -a '(__fish_complete_direc
 complete -c bkp -n '__fish_seen_subcommand_from init' -l chunking-from -x -a '(__fish_complete_directories)' -d 'share chunking and chunk ids with this repository'
 complete -c bkp -n '__fish_seen_subcommand_from init' -l compression -x -a 'zstd zstd:3 zstd:19 lz4 none' -d 'chunk compression'
 complete -c bkp -n '__fish_seen_subcommand_from init' -l generate-key-file -d 'create the --key-file and use it instead of a passphrase'
+complete -c bkp -n '__fish_seen_subcommand_from init' -l create-bucket -d 'create the bucket or container if it does not exist'
 
 # ls
 complete -c bkp -n '__fish_seen_subcommand_from ls' -a latest -d 'the newest snapshot'
