@@ -114,14 +114,14 @@ _bkp() {
       ;;
     copy)
       opts="--from --to --from-password-file --from-password-command --from-key-file --from-key-command"
-      opts="$opts --to-password-file --to-password-command --to-key-file --to-key-command --source --dry-run latest"
+      opts="$opts --to-password-file --to-password-command --to-key-file --to-key-command --source --dry-run --no-wal latest"
       ;;
     diff) opts="latest" ;;
     forget) opts="--dry-run latest" ;;
     help) opts="$commands"; words_done=1 ;;
     hold) opts="--reason latest" ;;
     init)
-      opts="--compression --generate-key-file --chunking-from"
+      opts="--compression --generate-key-file --chunking-from --create-bucket"
       if [[ "$cur" != -* ]]; then _filedir -d; return; fi
       ;;
     keys)

@@ -142,6 +142,7 @@ complete -c bkp -n '__fish_seen_subcommand_from init' -a '(__fish_complete_direc
 complete -c bkp -n '__fish_seen_subcommand_from init' -l chunking-from -x -a '(__fish_complete_directories)' -d 'share chunking and chunk ids with this repository'
 complete -c bkp -n '__fish_seen_subcommand_from init' -l compression -x -a 'zstd zstd:3 zstd:19 lz4 none' -d 'chunk compression'
 complete -c bkp -n '__fish_seen_subcommand_from init' -l generate-key-file -d 'create the --key-file and use it instead of a passphrase'
+complete -c bkp -n '__fish_seen_subcommand_from init' -l create-bucket -d 'create the bucket or container if it does not exist'
 
 # ls
 complete -c bkp -n '__fish_seen_subcommand_from ls' -a latest -d 'the newest snapshot'
@@ -227,6 +228,7 @@ complete -c bkp -n '__fish_seen_subcommand_from copy' -l to-key-file -r -F -d 'k
 complete -c bkp -n '__fish_seen_subcommand_from copy' -l to-key-command -x -a '(__fish_complete_command)' -d 'command printing the target key'
 complete -c bkp -n '__fish_seen_subcommand_from copy' -l source -x -d 'only snapshots of this source'
 complete -c bkp -n '__fish_seen_subcommand_from copy' -l dry-run -d 'list what would be copied, copy nothing'
+complete -c bkp -n '__fish_seen_subcommand_from copy' -l no-wal -d 'copy snapshots only, not the WAL archive'
 
 # storage usage
 complete -c bkp -n '__fish_seen_subcommand_from storage; and not __fish_seen_subcommand_from usage' -a usage -d 'bytes and objects per type, and growth'

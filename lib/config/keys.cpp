@@ -9,7 +9,7 @@ namespace {
 using enum ValueType;
 
 // Keep sorted by key; docs and `config show` print in this order.
-constexpr std::array<KeyInfo, 72> kKeys{{
+constexpr std::array<KeyInfo, 73> kKeys{{
     {"azure.access_tier", "BKP_AZURE_ACCESS_TIER", "", string, "",
      "Azure access tier for data packs (objects under data/): Hot, Cool or Cold; other "
      "objects and the default keep the account's default tier"},
@@ -117,6 +117,9 @@ constexpr std::array<KeyInfo, 72> kKeys{{
     {"replica.password_file", "BKP_REPLICA_PASSWORD_FILE", "", path, "",
      "file whose first line is the passphrase of every replica (default: the primary repository's "
      "secret)"},
+    {"replica.prune", "BKP_REPLICA_PRUNE", "", boolean, "false",
+     "bkp forget and bkp prune remove in every replica what they remove in the primary (and "
+     "whatever else the primary forgot), then prune each replica's unused data"},
     {"replicas", "BKP_REPLICAS", "", list, "",
      "repositories every backup is also copied to, after it completes (in BKP_REPLICAS: "
      "separated by spaces)"},

@@ -7,7 +7,9 @@
 #include <unordered_set>
 
 #include "engine/blob_prefetch.hpp"
+#include "engine/prune.hpp"
 #include "engine/tree_walk.hpp"
+#include "repo/forget_record.hpp"
 #include "util/time.hpp"
 
 namespace bkp::engine {
@@ -22,6 +24,10 @@ std::uint64_t CopyReport::copied() const {
       std::count_if(snapshots.begin(), snapshots.end(), [](auto& s) { return s.copied; }));
 }
 std::uint64_t CopyReport::skipped() const { return snapshots.size() - copied(); }
+std::uint64_t CopyReport::forgotten() const {
+  return static_cast<std::uint64_t>(
+      std::count_if(snapshots.begin(), snapshots.end(), [](auto& s) { return s.forgotten; }));
+}
 
 util::Result<std::vector<std::string>> stored_snapshot_ids(repo::Repository& repo) {
   std::vector<std::string> ids;
@@ -159,9 +165,11 @@ struct Chosen {
 
 util::Result<std::vector<Chosen>> chosen_snapshots(repo::Repository& source,
                                                    const CopyOptions& options,
-                                                   const std::set<std::string>& present) {
+                                                   const std::set<std::string>& present,
+                                                   const std::set<std::string>& forgotten) {
   std::vector<std::string> ids = options.snapshot_ids;
-  if (ids.empty()) {
+  const bool all = ids.empty();
+  if (all) {
     catalog::BackupFilter f;
     f.source = options.filter.source;
     BKP_ASSIGN(auto rows, source.catalog().list_backups(f));
@@ -178,7 +186,8 @@ util::Result<std::vector<Chosen>> chosen_snapshots(repo::Repository& source,
     c.row.id = id;
     c.row.source_name = row->database_name;
     c.row.time = row->created_at;
-    c.row.copied = present.count(id) == 0;
+    c.row.forgotten = all && forgotten.count(id) != 0 && present.count(id) == 0;
+    c.row.copied = present.count(id) == 0 && !c.row.forgotten;
     if (c.row.copied) {
       BKP_ASSIGN(c.snap, source.load_snapshot(id));
     }
@@ -201,7 +210,10 @@ util::Result<CopyReport> copy_snapshots(repo::Repository& source, repo::Reposito
   }
   BKP_ASSIGN(auto present_ids, stored_snapshot_ids(target));
   std::set<std::string> present(present_ids.begin(), present_ids.end());
-  BKP_ASSIGN(auto chosen, chosen_snapshots(source, options, present));
+  // Names only: the target may be opened with a backup slot. A forged name
+  // can stop a copy, never delete anything; verify --replicas reads them.
+  BKP_ASSIGN(auto forgotten, forgotten_names(target));
+  BKP_ASSIGN(auto chosen, chosen_snapshots(source, options, present, forgotten));
 
   CopyReport report;
   report.same_chunk_ids = same_chunk_ids(source, target);
@@ -222,6 +234,9 @@ util::Result<CopyReport> copy_snapshots(repo::Repository& source, repo::Reposito
       if (auto st = target.save_snapshot(out); !st) {
         return fail(st.error().context("writing snapshot " + snap->id.substr(0, 8)));
       }
+      // Named explicitly: no longer forgotten there.
+      if (forgotten.count(snap->id))
+        BKP_TRY(target.backend().remove(std::string(repo::forget_record_prefix) + snap->id));
       const auto& after = target.write_stats();
       row.blobs_new = after.blobs_new - before.blobs_new;
       row.raw_bytes_new = after.raw_bytes_new - before.raw_bytes_new;

@@ -23,7 +23,9 @@ namespace bkp::engine {
 
 struct CopyOptions {
   // Source snapshot ids (already resolved); empty: every snapshot matching
-  // `filter`.
+  // `filter` except those the target forgot (it has a forget record for
+  // them). A snapshot named here is copied even then, and its forget
+  // record in the target removed.
   std::vector<std::string> snapshot_ids;
   SnapshotFilter filter;
   bool dry_run = false;
@@ -33,7 +35,8 @@ struct CopiedSnapshot {
   std::string id;
   std::string source_name;
   std::string time;
-  bool copied = false;  // false: the target had it already
+  bool copied = false;     // false: the target had it already (or forgot it)
+  bool forgotten = false;  // not copied: the target forgot it on purpose
   std::uint64_t blobs_new = 0, raw_bytes_new = 0, stored_bytes_new = 0;
 };
 
@@ -45,6 +48,7 @@ struct CopyReport {
   std::uint64_t blobs_read = 0;  // chunks and trees read from the source
   std::uint64_t copied() const;
   std::uint64_t skipped() const;
+  std::uint64_t forgotten() const;
 };
 
 // Called after each snapshot is written (or found present).

@@ -308,6 +308,13 @@ util::Result<PrunePlan> prune_repository(repo::Repository& repo, const PruneOpti
   BKP_TRY(scan_repository(repo, scan));
   plan.snapshots_total = scan.snapshots.size() + scan.shredded.size();
   BKP_TRY(apply_policy(repo, scan, o, plan));
+  if (!o.forget.empty()) {
+    BKP_ASSIGN(auto holds, repo.list_holds());
+    std::set<std::string> skip(plan.forget.begin(), plan.forget.end());
+    for (auto& h : holds) skip.insert(h.snapshot);
+    for (auto& s : scan.snapshots)
+      if (o.forget.count(s.id) && !skip.count(s.id)) plan.forget.push_back(s.id);
+  }
   plan.forget.insert(plan.forget.end(), scan.shredded.begin(), scan.shredded.end());
 
   // Marks whose deadline had passed before anything else was listed.

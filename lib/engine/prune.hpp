@@ -4,8 +4,8 @@
 #pragma once
 
 #include <cstdint>
-#include <set>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,12 +29,23 @@ struct ForgetResult {
 util::Result<ForgetResult> forget_snapshots(repo::Repository& repo,
                                             const std::vector<std::string>& ids, DryRun dry_run);
 
+// Snapshots forgotten on purpose, by their forget records: by name only
+// (needs no key that opens them: what a copy into a repository opened with
+// a backup slot can know), or each record read and authenticated (what a
+// decision to delete elsewhere, or verify, may rest on).
+util::Result<std::set<std::string>> forgotten_names(repo::Repository& repo);
+util::Result<std::set<std::string>> forgotten_snapshots(repo::Repository& repo);
+
 struct PruneOptions {
   RetentionPolicy policy;  // empty: remove no snapshots, only collect garbage
   // A source's own policy, used instead of `policy` for its snapshots
   // ([retention.source."NAME"] in the configuration).
   std::map<std::string, RetentionPolicy> source_policies;
   std::string source;  // apply the policy only to this source's snapshots
+  // Snapshots to remove whatever the policy says (a replica's prune: those
+  // the primary forgot); ids not in the repository, and held ones, are
+  // left out.
+  std::set<std::string> forget;
   DryRun dry_run = DryRun::no;
   double repack_threshold = 20;  // percent of a pack that is garbage
   std::uint64_t max_repack_size = UINT64_MAX;

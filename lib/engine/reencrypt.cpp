@@ -19,6 +19,8 @@
 // the keyring; the next run reads the markers and continues.
 #include "engine/reencrypt.hpp"
 
+#include "repo/forget_record.hpp"
+
 #include <algorithm>
 
 #include "repo/hold.hpp"
@@ -48,6 +50,7 @@ const Kind kKinds[] = {
     {"snapshots", "snapshots/", repo::ObjectType::snapshot},
     {"wal", repo::wal_prefix, repo::ObjectType::wal_entry},
     {"holds", repo::hold_prefix, repo::ObjectType::hold},
+    {"forget_records", repo::forget_record_prefix, repo::ObjectType::forget_record},
     {"prune_marks", repo::prune_mark_prefix, repo::ObjectType::prune_mark},
     {"key_retirements", repo::key_retirement_prefix, repo::ObjectType::key_retirement},
 };

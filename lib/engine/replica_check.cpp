@@ -3,6 +3,7 @@
 #include <set>
 
 #include "engine/copy.hpp"
+#include "engine/prune.hpp"
 #include "engine/tree.hpp"
 #include "engine/tree_walk.hpp"
 
@@ -78,12 +79,14 @@ util::Result<ReplicaReport> compare_replica(repo::Repository& primary, repo::Rep
   std::set<std::string> in_replica(in_replica_ids.begin(), in_replica_ids.end());
   BKP_ASSIGN(auto primary_ids, stored_snapshot_ids(primary));
   std::set<std::string> in_primary(primary_ids.begin(), primary_ids.end());
+  // Read and authenticated: a forged record must not hide a lost snapshot.
+  BKP_ASSIGN(auto forgotten, forgotten_snapshots(replica));
   const bool same = same_key(primary, replica);
   TreeComparer trees(primary, replica);
   for (auto& id : primary_ids) {
     ++report.snapshots;
     if (!in_replica.count(id)) {
-      report.missing.push_back(id);
+      (forgotten.count(id) ? report.forgotten : report.missing).push_back(id);
       continue;
     }
     BKP_ASSIGN(auto a, primary.load_snapshot(id));

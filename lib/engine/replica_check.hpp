@@ -17,6 +17,7 @@ namespace bkp::engine {
 struct ReplicaReport {
   std::uint64_t snapshots = 0;           // of the primary, checked
   std::vector<std::string> missing;      // primary snapshot ids the replica lacks
+  std::vector<std::string> forgotten;    // ... but forgot on purpose (not a problem)
   std::vector<std::string> differences;  // one line each: snapshot id and what differs
   std::vector<std::string> extra;        // in the replica only (e.g. forgotten on the primary)
   bool ok() const { return missing.empty() && differences.empty(); }

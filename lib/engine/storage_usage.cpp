@@ -14,8 +14,8 @@ std::string object_type(std::string_view name) {
   if (slash == std::string_view::npos) return name == "config" ? "config" : "other";
   auto top = name.substr(0, slash);
   if (top == "data") return "packs";
-  for (std::string_view known :
-       {"index", "snapshots", "keys", "keyring", "sessions", "audit", "wal", "holds", "prune"}) {
+  for (std::string_view known : {"index", "snapshots", "keys", "keyring", "sessions", "audit",
+                                 "wal", "holds", "prune", "forgotten"}) {
     if (top == known) return std::string(known);
   }
   return "other";

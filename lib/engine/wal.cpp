@@ -77,6 +77,55 @@ util::Result<std::optional<repo::WalEntry>> load_wal_entry(repo::Repository& rep
   return std::optional<repo::WalEntry>(std::move(entry));
 }
 
+util::Result<StoredContent> store_wal_data(repo::Repository& repo, util::ByteView data) {
+  std::size_t pos = 0;
+  return store_stream(
+      repo,
+      [&](std::uint8_t* buf, std::size_t cap) -> util::Result<std::size_t> {
+        std::size_t n = std::min(cap, data.size() - pos);
+        std::memcpy(buf, data.data() + pos, n);
+        pos += n;
+        return n;
+      },
+      Checksum::no);
+}
+
+util::Result<bool> publish_wal_entry(repo::Repository& repo, const std::string& object,
+                                     repo::WalEntry entry,
+                                     const std::vector<repo::BlobId>& chunks) {
+  // So that removing the newest audit entries is caught (audit_anchor.hpp):
+  // with continuous archiving, every few minutes; in a copy, the target's
+  // chain.
+  BKP_ASSIGN(entry.audit, repo::audit_anchor(repo));
+  entry.chunks.clear();
+  for (auto& id : chunks) {
+    BKP_ASSIGN(auto loc, repo.catalog().find_blob(id));
+    if (!loc) {
+      return fail(ErrorKind::verification, "archiving '" + entry.name + "': chunk " +
+                                               util::to_hex(id) +
+                                               " is not in the catalog after it was stored");
+    }
+    entry.chunks.push_back(*loc);
+  }
+  BKP_TRY(repo.check_prune_deadline());
+  BKP_TRY(repo.check_key_retirement());
+  // The key domain's key when one is in use (wal-push --key-domain), so
+  // that shredding the domain erases its WAL with its base backups.
+  auto& key = repo.content_key();
+  auto sealed = repo::seal_object(repo::ObjectType::wal_entry, key.id, key.key, entry.encode(),
+                                  util::as_bytes(object));
+  auto put = repo.backend().put(object, sealed, storage::WriteMode::create_only);
+  if (!put && put.error().kind == ErrorKind::exists) {
+    // Another push of the same name won the race: fine if it is this file.
+    BKP_ASSIGN(auto other, load_wal_entry(repo, object));
+    if (!other) return put.propagate();
+    BKP_TRY(same_or_conflict(*other, entry.size, entry.sha256));
+    return false;
+  }
+  if (!put) return put.propagate();
+  return true;
+}
+
 util::Result<WalPushReport> wal_push(repo::Repository& repo, const std::filesystem::path& path) {
   WalPushReport report;
   report.name = path.filename().string();
@@ -93,16 +142,7 @@ util::Result<WalPushReport> wal_push(repo::Repository& repo, const std::filesyst
   }
 
   const repo::WriteStats before = repo.write_stats();
-  std::size_t pos = 0;
-  BKP_ASSIGN(auto stored, store_stream(
-                              repo,
-                              [&](std::uint8_t* buf, std::size_t cap) -> util::Result<std::size_t> {
-                                std::size_t n = std::min(cap, data.size() - pos);
-                                std::memcpy(buf, data.data() + pos, n);
-                                pos += n;
-                                return n;
-                              },
-                              Checksum::no));
+  BKP_ASSIGN(auto stored, store_wal_data(repo, data));
   BKP_TRY(repo.flush());
   report.stored_bytes_new = written_since(before, repo.write_stats()).stored_bytes_new;
 
@@ -112,35 +152,8 @@ util::Result<WalPushReport> wal_push(repo::Repository& repo, const std::filesyst
   entry.sha256 = sha;
   entry.pushed = util::now_rfc3339();
   entry.hostname = util::host_name();
-  // So that removing the newest audit entries is caught (audit_anchor.hpp):
-  // with continuous archiving, every few minutes.
-  BKP_ASSIGN(entry.audit, repo::audit_anchor(repo));
-  for (auto& id : stored.chunks) {
-    BKP_ASSIGN(auto loc, repo.catalog().find_blob(id));
-    if (!loc) {
-      return fail(ErrorKind::verification, "archiving '" + report.name + "': chunk " +
-                                               util::to_hex(id) +
-                                               " is not in the catalog after it was stored");
-    }
-    entry.chunks.push_back(*loc);
-  }
-  BKP_TRY(repo.check_prune_deadline());
-  BKP_TRY(repo.check_key_retirement());
-  // The key domain's key when one is in use (wal-push --key-domain), so
-  // that shredding the domain erases its WAL with its base backups.
-  auto& key = repo.content_key();
-  auto sealed = repo::seal_object(repo::ObjectType::wal_entry, key.id, key.key, entry.encode(),
-                                  util::as_bytes(report.object));
-  auto put = repo.backend().put(report.object, sealed, storage::WriteMode::create_only);
-  if (!put && put.error().kind == ErrorKind::exists) {
-    // Another push of the same name won the race: fine if it is this file.
-    BKP_ASSIGN(auto other, load_wal_entry(repo, report.object));
-    if (!other) return put.propagate();
-    BKP_TRY(same_or_conflict(*other, data.size(), sha));
-    report.already_archived = true;
-    return report;
-  }
-  if (!put) return put.propagate();
+  BKP_ASSIGN(auto written, publish_wal_entry(repo, report.object, std::move(entry), stored.chunks));
+  report.already_archived = !written;
   return report;
 }
 
@@ -186,20 +199,25 @@ util::Result<WalFetchReport> wal_fetch(repo::Repository& repo, const std::string
   return WalFetchReport{name, size};
 }
 
+util::Result<util::Bytes> read_wal_content(repo::Repository& repo, const repo::WalEntry& entry) {
+  util::Bytes out;
+  out.reserve(entry.size);
+  for (auto& loc : entry.chunks) {
+    BKP_ASSIGN(auto chunk, read_chunk(repo, loc));
+    out.insert(out.end(), chunk.begin(), chunk.end());
+  }
+  if (out.size() != entry.size || crypto::sha256(out) != entry.sha256) {
+    return fail(ErrorKind::verification,
+                "WAL file '" + entry.name + "' does not match its recorded size and SHA-256");
+  }
+  return out;
+}
+
 util::Result<util::Bytes> wal_read(repo::Repository& repo, const std::string& name) {
   BKP_ASSIGN(auto object, object_for(name));
   BKP_ASSIGN(auto entry, load_wal_entry(repo, object));
   if (!entry) return fail(ErrorKind::not_found, "WAL file '" + name + "' is not archived");
-  util::Bytes out;
-  for (auto& loc : entry->chunks) {
-    BKP_ASSIGN(auto chunk, read_chunk(repo, loc));
-    out.insert(out.end(), chunk.begin(), chunk.end());
-  }
-  if (out.size() != entry->size || crypto::sha256(out) != entry->sha256) {
-    return fail(ErrorKind::verification,
-                "WAL file '" + name + "' does not match its recorded size and SHA-256");
-  }
-  return out;
+  return read_wal_content(repo, *entry);
 }
 
 }  // namespace bkp::engine

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <string>
 
+#include "engine/content.hpp"
 #include "repo/repository.hpp"
 #include "repo/wal_entry.hpp"
 
@@ -43,5 +44,19 @@ util::Result<util::Bytes> wal_read(repo::Repository& repo, const std::string& na
 // Loads the entry for `name`; nullopt when it is not archived.
 util::Result<std::optional<repo::WalEntry>> load_wal_entry(repo::Repository& repo,
                                                            const std::string& object);
+
+// The content of an archived file, read from where its entry says its
+// chunks are and checked against its size and SHA-256.
+util::Result<util::Bytes> read_wal_content(repo::Repository& repo, const repo::WalEntry& entry);
+
+// wal_push in two steps, so that a copy of many files (bkp copy) flushes
+// once for a batch: store the content's chunks, then, after repo.flush(),
+// write the entry (create-only) naming where they are. `entry` carries name,
+// size, SHA-256, pushed and hostname; its chunks are filled in. Returns
+// false when an entry with the same content was there already; an entry
+// with other content is ErrorKind::exists.
+util::Result<StoredContent> store_wal_data(repo::Repository& repo, util::ByteView data);
+util::Result<bool> publish_wal_entry(repo::Repository& repo, const std::string& object,
+                                     repo::WalEntry entry, const std::vector<repo::BlobId>& chunks);
 
 }  // namespace bkp::engine

@@ -33,6 +33,7 @@ enum class ObjectType : std::uint8_t {
   audit_entry = 11,
   key_retirement = 12,
   prune_lease = 13,
+  forget_record = 14,
 };
 
 using KeyId = std::array<std::uint8_t, 8>;

@@ -65,6 +65,8 @@ class AzureBackend final : public Backend {
   util::Status list(std::string_view prefix,
                     const std::function<util::Status(const ObjectInfo&)>& fn) override;
   util::Status remove(std::string_view name) override;
+  util::Result<bool> container_exists() override;
+  util::Status create_container() override;
 
   // One signed request with retries; any HTTP status comes back as a
   // Response. `blob` is the full blob name ("" for the container itself).

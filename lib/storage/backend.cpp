@@ -161,4 +161,9 @@ util::Result<CloudLocation> parse_cloud_location(std::string_view location, std:
   return out;
 }
 
+util::Status Backend::create_container() {
+  return util::fail(util::ErrorKind::usage,
+                    "'" + describe() + "' has no bucket or container to create");
+}
+
 }  // namespace bkp::storage

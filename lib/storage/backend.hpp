@@ -63,6 +63,13 @@ class Backend {
                             const std::function<util::Status(const ObjectInfo&)>& fn) = 0;
   // Removing an object that does not exist is not an error (idempotent).
   virtual util::Status remove(std::string_view name) = 0;
+
+  // The bucket or container a cloud location names (bkp init): whether it
+  // exists, and creating it. Local disk has none (directories are made as
+  // objects are written): it always "exists", and creating is a usage error,
+  // as it is for a backend that cannot create one.
+  virtual util::Result<bool> container_exists() { return true; }
+  virtual util::Status create_container();
 };
 
 // Settings for the cloud backends, from the configuration (s3.* keys).

@@ -329,4 +329,23 @@ util::Status GcsBackend::remove(std::string_view name) {
   return fail(gcs_error(response, "removing " + in_quotes(name)));
 }
 
+// Bucket creation needs a project (and a location), which a service-account
+// key names but bkp has no setting for: the bucket is made with gcloud.
+util::Result<bool> GcsBackend::container_exists() {
+  const std::string url = endpoint_ + "/storage/v1/b/" +
+                          sigv4::uri_encode(location_.bucket, sigv4::EncodeSlash::yes) +
+                          "?fields=name";
+  BKP_ASSIGN(auto response, send({"GET", url, {}, {}}));
+  if (response.status == 200) return true;
+  if (response.status == 404) return false;
+  return fail(gcs_error(response, "checking bucket " + in_quotes(location_.bucket)));
+}
+
+util::Status GcsBackend::create_container() {
+  return fail(ErrorKind::usage, "bkp does not create Google Cloud Storage buckets: create " +
+                                    in_quotes("gs://" + location_.bucket) +
+                                    " with 'gcloud storage buckets create gs://" +
+                                    location_.bucket + " --location=REGION'");
+}
+
 }  // namespace bkp::storage

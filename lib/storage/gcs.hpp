@@ -61,6 +61,8 @@ class GcsBackend final : public Backend {
   util::Status list(std::string_view prefix,
                     const std::function<util::Status(const ObjectInfo&)>& fn) override;
   util::Status remove(std::string_view name) override;
+  util::Result<bool> container_exists() override;
+  util::Status create_container() override;
 
   // One authorized request with retries. `url` is absolute (the endpoint's
   // path or a resumable session's); a 401 drops the token and tries once

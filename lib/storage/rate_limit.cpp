@@ -63,6 +63,8 @@ class RateLimited final : public Backend {
     return inner_->list(prefix, fn);
   }
   util::Status remove(std::string_view name) override { return inner_->remove(name); }
+  util::Result<bool> container_exists() override { return inner_->container_exists(); }
+  util::Status create_container() override { return inner_->create_container(); }
 
  private:
   std::unique_ptr<Backend> inner_;

@@ -75,6 +75,8 @@ class S3Backend final : public Backend {
   util::Status list(std::string_view prefix,
                     const std::function<util::Status(const ObjectInfo&)>& fn) override;
   util::Status remove(std::string_view name) override;
+  util::Result<bool> container_exists() override;
+  util::Status create_container() override;
 
   // One signed request with retries; any HTTP status comes back as a
   // Response. `key` is the full object key ("" for the bucket itself).

@@ -181,3 +181,32 @@ TEST_CASE("azure: a connection string alone opens the repository", "[cli][azure]
   CHECK(init.status == 0);
   CHECK(f.bkp({"snapshots"}).status == 0);
 }
+
+TEST_CASE("azure: init on a missing container says how to create it; --create-bucket creates it",
+          "[cli][azure]") {
+  const ScriptServer* server = azurite();
+  if (server == nullptr) return;
+  AzureFixture f(*server, "made", Auth::shared_key);
+  f.location = "azure://bkp-made-by-init/r";
+  auto r = f.bkp({"init"});
+  INFO(r.err);
+  CHECK(r.status == 1);
+  CHECK(r.err.find("container of 'azure://bkp-made-by-init/r' does not exist") !=
+        std::string::npos);
+  CHECK(r.err.find("--create-bucket") != std::string::npos);
+  CHECK(f.bkp({"init"}).status == 1);
+
+  r = f.bkp({"init", "--create-bucket"});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  CHECK(r.err.find("created the container") != std::string::npos);
+  auto b = f.bkp({"backup", "files", (f.dir / "src").string()});
+  INFO(b.err);
+  CHECK(b.status == 0);
+  CHECK(f.bkp({"verify"}).status == 0);
+  f.location = "azure://bkp-made-by-init/second";
+  r = f.bkp({"init", "--create-bucket"});
+  INFO(r.err);
+  CHECK(r.status == 0);
+  CHECK(r.err.find("created the container") == std::string::npos);
+}

@@ -63,12 +63,13 @@ struct Fixture {
     REQUIRE(bkp::util::make_dirs((dir / rel).parent_path()).ok());
     std::ofstream(dir / rel, std::ios::binary) << bytes;
   }
-  void configure(const std::vector<std::string>& replicas) {
+  // `replica_extra`: more lines of the [replica] table (e.g. "prune = true").
+  void configure(const std::vector<std::string>& replicas, const std::string& replica_extra = "") {
     std::string list;
     for (auto& r : replicas) list += (list.empty() ? "\"" : ", \"") + r + "\"";
     write("bkp.toml", "repository = \"" + primary + "\"\npassword_file = \"" + pw_a +
                           "\"\nreplicas = [" + list + "]\n\n[replica]\npassword_file = \"" + pw_r +
-                          "\"\n");
+                          "\"\n" + replica_extra);
   }
   Run bkp(std::vector<std::string> args) {
     args.insert(args.begin(), {"--config", config});
@@ -144,11 +145,10 @@ TEST_CASE("replicas: backups reach a local and an S3 replica; verify --replicas"
   CHECK(v.status == 13);
   CHECK(v.err.find(missing) != std::string::npos);
 
-  // A snapshot forgotten in one replica is a difference naming both.
+  // A snapshot lost from one replica (not forgotten there: no forget
+  // record) is a difference naming both.
   f.configure({local, s3});
-  auto forget = f.cli.run({"-r", local, "--password-file", f.pw_r, "forget", id.substr(0, 8)});
-  INFO(forget.err);
-  REQUIRE(forget.status == 0);
+  REQUIRE(fs::remove(fs::path(local) / "snapshots" / id));
   v = f.bkp({"verify", "--replicas", "--json"});
   CHECK(v.status == 13);
   CHECK(v.err.find("replica '" + local + "' lacks snapshot " + id) != std::string::npos);
@@ -245,4 +245,119 @@ TEST_CASE("storage usage: objects and bytes per type, growth from the catalog", 
   r = f.bkp({"storage", "usage"});
   CHECK(r.status == 3);
   CHECK(r.out.find("packs") != std::string::npos);
+}
+
+TEST_CASE("replicas: replica.prune carries forget and prune to a local and an S3 replica",
+          "[cli][replicas][prune][s3]") {
+  const ScriptServer* server = moto();
+  if (server == nullptr) return;
+  Fixture f;
+  f.cli.env["AWS_ACCESS_KEY_ID"] = server->info()["access_key"];
+  f.cli.env["AWS_SECRET_ACCESS_KEY"] = server->info()["secret_key"];
+  f.cli.env["S3_ENDPOINT"] = server->info()["endpoint"];
+  std::string local = (f.dir / "replica").string();
+  std::string s3 = "s3://bkp-replica/pruned";
+  f.init(f.primary, f.pw_a);
+  f.init(local, f.pw_r);
+  f.init(s3, f.pw_r);
+  f.configure({local, s3});
+  std::vector<std::string> ids;
+  auto backup = [&](int i) {
+    f.write("src/a.txt", "version " + std::to_string(i) + "\n");
+    auto r = f.bkp({"backup", "files", (f.dir / "src").string(), "--json"});
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    auto out = lines(r.out);
+    ids.push_back(out[0]["snapshot"]);
+    return out;
+  };
+  for (int i = 0; i < 3; ++i) backup(i);
+  auto both = [&](const std::set<std::string>& want) {
+    CHECK(f.ids(local, f.pw_r) == want);
+    CHECK(f.ids(s3, f.pw_r) == want);
+  };
+  both({ids[0], ids[1], ids[2]});
+
+  // Without replica.prune, replicas keep what the primary forgets.
+  auto r = f.bkp({"forget", ids[0].substr(0, 8)});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  CHECK(r.err.find("replica") == std::string::npos);
+  both({ids[0], ids[1], ids[2]});
+  backup(3);
+  both({ids[0], ids[1], ids[2], ids[3]});
+
+  // With it, a dry run prints each repository's plan and changes nothing:
+  // the replicas would lose what the policy removes in the primary and
+  // what the primary forgot before.
+  f.configure({local, s3}, "prune = true\n");
+  r = f.bkp({"prune", "--keep-last", "2", "--grace", "0", "--dry-run", "--json"});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  auto out = lines(r.out);
+  REQUIRE(out.size() == 3);
+  CHECK(out[0]["type"] == "prune");
+  CHECK(out[0]["snapshots_removed"] == nlohmann::json::array({ids[1]}));
+  std::set<std::string> seen;
+  for (int i = 1; i <= 2; ++i) {
+    CHECK(out[i]["type"] == "replica_prune");
+    CHECK(out[i]["ok"] == true);
+    CHECK(out[i]["dry_run"] == true);
+    auto removed = out[i]["snapshots_removed"].get<std::set<std::string>>();
+    CHECK(removed == std::set<std::string>{ids[0], ids[1]});
+    seen.insert(out[i]["location"].get<std::string>());
+  }
+  CHECK(seen == std::set<std::string>{local, s3});
+  r = f.bkp({"prune", "--keep-last", "2", "--grace", "0", "--dry-run"});
+  CHECK(r.err.find("replica '" + s3 + "': would remove snapshot " + ids[0].substr(0, 8)) !=
+        std::string::npos);
+  both({ids[0], ids[1], ids[2], ids[3]});
+
+  r = f.bkp({"prune", "--keep-last", "2", "--grace", "0"});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  CHECK(f.ids(f.primary, f.pw_a) == std::set<std::string>{ids[2], ids[3]});
+  both({ids[2], ids[3]});
+  CHECK(f.bkp({"verify", "--replicas"}).status == 0);
+  CHECK(f.cli.run({"-r", s3, "--password-file", f.pw_r, "verify"}).status == 0);
+
+  // forget: the same snapshots from each replica.
+  r = f.bkp({"forget", ids[2].substr(0, 8), "--json"});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  out = lines(r.out);
+  REQUIRE(out.size() == 3);
+  CHECK(out[1]["type"] == "replica_forget");
+  CHECK(out[1]["removed"] == nlohmann::json::array({ids[2]}));
+  both({ids[3]});
+
+  // A snapshot a replica forgot on purpose is not copied back by the next
+  // backup, and verify --replicas does not count it as missing.
+  r = f.cli.run({"-r", local, "--password-file", f.pw_r, "forget", ids[3].substr(0, 8)});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  out = backup(4);
+  CHECK(out[1]["copied"] == 1);
+  CHECK(f.ids(local, f.pw_r) == std::set<std::string>{ids[4]});
+  CHECK(f.ids(s3, f.pw_r) == std::set<std::string>{ids[3], ids[4]});
+  r = f.bkp({"verify", "--replicas", "--json"});
+  INFO(r.err);
+  CHECK(r.status == 0);
+  for (auto& j : lines(r.out))
+    if (j["type"] == "replica_check" && j["location"] == local)
+      CHECK(j["forgotten"] == nlohmann::json::array({ids[3]}));
+  // Named explicitly, bkp copy sends it all the same.
+  r = f.bkp({"copy", ids[3].substr(0, 8), "--to", local, "--to-password-file", f.pw_r});
+  INFO(r.err);
+  CHECK(r.status == 0);
+  CHECK(f.ids(local, f.pw_r) == std::set<std::string>{ids[3], ids[4]});
+
+  // A replica that cannot be pruned: the primary's prune stands, exit 3.
+  std::string missing = (f.dir / "not-initialised").string();
+  f.configure({local, missing}, "prune = true\n");
+  r = f.bkp({"prune", "--keep-last", "1", "--grace", "0"});
+  CHECK(r.status == 3);
+  CHECK(r.err.find("replica '" + missing + "' not pruned") != std::string::npos);
+  CHECK(f.ids(f.primary, f.pw_a) == std::set<std::string>{ids[4]});
+  CHECK(f.ids(local, f.pw_r) == std::set<std::string>{ids[4]});
 }

@@ -147,3 +147,42 @@ TEST_CASE("s3: missing credentials and plain http to a remote host are usage err
   CHECK(r.status == 2);
   CHECK(r.err.find("plain http") != std::string::npos);
 }
+
+TEST_CASE("s3: init on a missing bucket says how to create it; --create-bucket creates it",
+          "[cli][s3]") {
+  const ScriptServer* server = moto();
+  if (server == nullptr) return;
+  S3Fixture f(*server, "made");
+  f.location = "s3://bkp-made-by-init/r";
+  auto r = f.bkp({"init"});
+  INFO(r.err);
+  CHECK(r.status == 1);
+  CHECK(r.err.find("bucket of 's3://bkp-made-by-init/r' does not exist") != std::string::npos);
+  CHECK(r.err.find("--create-bucket") != std::string::npos);
+  // Still missing: the failed init created nothing.
+  CHECK(f.bkp({"init"}).status == 1);
+
+  r = f.bkp({"init", "--create-bucket"});
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  CHECK(r.err.find("created the bucket") != std::string::npos);
+  auto b = f.bkp({"backup", "files", (f.dir / "src").string()});
+  INFO(b.err);
+  CHECK(b.status == 0);
+  CHECK(f.bkp({"verify"}).status == 0);
+  // Another prefix in the bucket that now exists: nothing to create.
+  f.location = "s3://bkp-made-by-init/second";
+  r = f.bkp({"init", "--create-bucket"});
+  INFO(r.err);
+  CHECK(r.status == 0);
+  CHECK(r.err.find("created the bucket") == std::string::npos);
+
+  // Outside us-east-1 the region goes in a LocationConstraint, which moto
+  // (as AWS) requires.
+  f.location = "s3://bkp-made-in-eu/r";
+  f.cli.env["S3_REGION"] = "eu-west-1";
+  r = f.bkp({"init", "--create-bucket"});
+  INFO(r.err);
+  CHECK(r.status == 0);
+  CHECK(f.bkp({"snapshots"}).status == 0);
+}

@@ -157,6 +157,9 @@ class Handler(BaseHTTPRequestHandler):
             bucket, _, rest = path[len(meta):].partition("/")
             if not self.bucket_ok(bucket):
                 return
+            if rest == "" and method == "GET":
+                # Bucket metadata (bkp init checks that the bucket exists).
+                return self.reply(200, json.dumps({"name": self.state.bucket}).encode())
             if rest == "o" and method == "GET":
                 return self.list(query)
             if rest.startswith("o/"):

@@ -8,6 +8,7 @@
 #include "command.hpp"
 #include "config/config.hpp"
 #include "engine/copy.hpp"
+#include "engine/wal_copy.hpp"
 #include "repository_access.hpp"
 
 namespace bkp::cli {
@@ -23,6 +24,7 @@ struct CopyArgs {
   SideArgs from, to;
   std::string source;
   bool dry_run = false;
+  bool no_wal = false;
 };
 
 void add_side(CLI::App& sub, const std::string& side, SideArgs& a) {
@@ -55,6 +57,7 @@ nlohmann::json to_json(const engine::CopiedSnapshot& s) {
           {"source", s.source_name},
           {"time", s.time},
           {"copied", s.copied},
+          {"forgotten", s.forgotten},
           {"blobs_new", s.blobs_new},
           {"raw_bytes_new", s.raw_bytes_new},
           {"stored_bytes_new", s.stored_bytes_new}};
@@ -103,7 +106,9 @@ int run_copy(Context& ctx, const CopyArgs& a) {
       return;
     }
     std::string what = s.id.substr(0, 8) + " (" + s.source_name + ", " + s.time + ")";
-    if (!s.copied) {
+    if (s.forgotten) {
+      ctx.out.detail("skipped " + what + ": the target forgot it (name it to copy it anyway)");
+    } else if (!s.copied) {
       ctx.out.detail("skipped " + what + ": the target has it");
     } else if (a.dry_run) {
       ctx.out.data("would copy " + what);
@@ -113,6 +118,17 @@ int run_copy(Context& ctx, const CopyArgs& a) {
     }
   });
   if (!report) return ctx.out.error(report.error());
+  // The WAL archive after the snapshots: which files the target needs
+  // depends on the base backups it holds.
+  engine::WalCopyReport wal;
+  if (!a.no_wal) {
+    std::vector<std::string> incoming;
+    for (auto& s : report->snapshots)
+      if (s.copied) incoming.push_back(s.id);
+    auto copied = engine::copy_wal(src, dst, incoming, a.dry_run);
+    if (!copied) return ctx.out.error(copied.error().context("copying the WAL archive"));
+    wal = std::move(*copied);
+  }
   if (ctx.out.json()) {
     ctx.out.emit("copy", {{"from", config::redact_url(from)},
                           {"to", config::redact_url(to)},
@@ -120,12 +136,30 @@ int run_copy(Context& ctx, const CopyArgs& a) {
                           {"copied", a.dry_run ? 0 : report->copied()},
                           {"would_copy", a.dry_run ? report->copied() : 0},
                           {"skipped", report->skipped()},
+                          {"forgotten", report->forgotten()},
                           {"same_chunk_ids", report->same_chunk_ids},
-                          {"blobs_read", report->blobs_read}});
+                          {"blobs_read", report->blobs_read},
+                          {"wal_copied", a.dry_run ? 0 : wal.copied.size()},
+                          {"wal_would_copy", a.dry_run ? wal.copied.size() : 0},
+                          {"wal_present", wal.present},
+                          {"wal_unneeded", wal.unneeded},
+                          {"wal_bytes", wal.bytes}});
   } else {
-    ctx.out.info(std::string(a.dry_run ? "would copy " : "copied ") +
-                 std::to_string(report->copied()) + " snapshot(s), " +
-                 std::to_string(report->skipped()) + " already in the target");
+    if (a.dry_run)
+      for (auto& name : wal.copied) ctx.out.data("would copy WAL file " + name);
+    ctx.out.info(
+        std::string(a.dry_run ? "would copy " : "copied ") + std::to_string(report->copied()) +
+        " snapshot(s), " + std::to_string(report->skipped() - report->forgotten()) +
+        " already in the target" +
+        (report->forgotten() ? ", " + std::to_string(report->forgotten()) + " forgotten there"
+                             : std::string()));
+    if (!a.no_wal && (!wal.copied.empty() || wal.present > 0 || wal.unneeded > 0)) {
+      ctx.out.info(std::string(a.dry_run ? "would copy " : "copied ") +
+                   std::to_string(wal.copied.size()) + " WAL file(s)" +
+                   (a.dry_run ? "" : " (" + human_bytes(wal.bytes) + ")") + ", " +
+                   std::to_string(wal.present) + " already in the target, " +
+                   std::to_string(wal.unneeded) + " that no base backup there needs");
+    }
   }
   return 0;
 }
@@ -139,6 +173,7 @@ RunFn setup_copy(CLI::App& sub) {
   add_side(sub, "to", a->to);
   sub.add_option("--source", a->source, "only snapshots of this source");
   sub.add_flag("--dry-run", a->dry_run, "list what would be copied, copy nothing");
+  sub.add_flag("--no-wal", a->no_wal, "copy snapshots only, not the PostgreSQL WAL archive");
   return [a](Context& ctx) { return run_copy(ctx, *a); };
 }
 

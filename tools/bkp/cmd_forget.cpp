@@ -1,9 +1,11 @@
-// bkp forget SNAPSHOT...: removes snapshots (their data stays until prune).
+// bkp forget SNAPSHOT...: removes snapshots (their data stays until prune);
+// with replica.prune, from every replica too (replica_prune.cpp).
 #include <CLI/CLI.hpp>
 
 #include "command.hpp"
 #include "engine/prune.hpp"
 #include "engine/snapshots.hpp"
+#include "replica_prune.hpp"
 
 namespace bkp::cli {
 
@@ -28,13 +30,14 @@ RunFn setup_forget(CLI::App& sub) {
     if (!result) return ctx.out.error(result.error());
     if (ctx.out.json()) {
       ctx.out.emit("forget", {{"dry_run", *dry_run}, {"removed", result->removed}});
-      return 0;
+    } else {
+      for (auto& id : result->removed)
+        ctx.out.info(std::string(*dry_run ? "would remove" : "removed") + " snapshot " +
+                     id.substr(0, 8));
     }
-    for (auto& id : result->removed)
-      ctx.out.info(std::string(*dry_run ? "would remove" : "removed") + " snapshot " +
-                   id.substr(0, 8));
-    if (!*dry_run) ctx.out.info("run bkp prune to reclaim the space");
-    return 0;
+    int code = forget_in_replicas(ctx, result->removed, mode);
+    if (!*dry_run && !ctx.out.json()) ctx.out.info("run bkp prune to reclaim the space");
+    return code;
   };
 }
 

@@ -11,7 +11,37 @@ struct InitOptions {
   std::string compression;
   bool generate_key_file = false;
   std::string chunking_from;
+  bool create_bucket = false;
 };
+
+// A cloud location's bucket or container must exist before a repository
+// goes in; --create-bucket makes it, else the error says how.
+util::Status ensure_container(Context& ctx, storage::Backend& backend, const std::string& location,
+                              bool create) {
+  auto exists = backend.container_exists();
+  // Credentials that may not ask (a container-scoped SAS token): init's
+  // own listing says what is wrong, as before this check.
+  if (!exists && exists.error().kind == util::ErrorKind::auth) return {};
+  if (!exists) return exists.propagate();
+  if (*exists) return {};
+  const bool azure = backend.kind() == "azure";
+  const std::string what =
+      std::string(azure ? "container" : "bucket") + " of '" + config::redact_url(location) + "'";
+  if (!create) {
+    return util::fail(util::ErrorKind::not_found,
+                      "the " + what +
+                          " does not exist: create it (bkp init --create-bucket does for "
+                          "s3:// and azure://, in the configured region)");
+  }
+  auto made = backend.create_container();
+  // Made meanwhile by someone else: the listing in init says whether it
+  // is usable.
+  if (!made && made.error().kind == util::ErrorKind::exists) return {};
+  if (!made) return made;
+  ctx.out.info("created the " + what);
+  return {};
+}
+
 }  // namespace
 
 RunFn setup_init(CLI::App& sub) {
@@ -26,6 +56,8 @@ RunFn setup_init(CLI::App& sub) {
   sub.add_option("--chunking-from", o->chunking_from,
                  "share chunking parameters and the chunk-id key with REPO, so bkp copy between "
                  "them sends only missing chunks (its secret: from.* settings, else this one's)");
+  sub.add_flag("--create-bucket", o->create_bucket,
+               "create the S3 bucket or Azure container of the location if it does not exist");
   return [o](Context& ctx) {
     if (!o->location.empty()) {
       ctx.config.set("repository", o->location, config::Origin::command_line, "location");
@@ -34,6 +66,8 @@ RunFn setup_init(CLI::App& sub) {
     if (!location) return ctx.out.error(location.error());
     auto backend = open_storage(ctx, *location);
     if (!backend) return ctx.out.error(backend.error());
+    if (auto st = ensure_container(ctx, **backend, *location, o->create_bucket); !st)
+      return ctx.out.error(st.error());
 
     repo::InitOptions init;
     auto spec = compress::parse_spec(

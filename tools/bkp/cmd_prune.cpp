@@ -1,13 +1,16 @@
 // bkp prune: removes snapshots by a retention policy (options, else each
 // source's retention.source."NAME" table or the retention.* keys) and reclaims the space of unused
 // data, in two phases (mark, then delete after a grace period). Logic in lib/engine/prune.cpp; this
-// file parses options and prints the plan.
+// file parses options and prints the plan; with replica.prune, replica_prune.cpp does the same in
+// each replica.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
 
 #include "command.hpp"
 #include "engine/prune.hpp"
+#include "prune_output.hpp"
+#include "replica_prune.hpp"
 #include "repository_access.hpp"
 
 namespace bkp::cli {
@@ -147,39 +150,10 @@ RunFn setup_prune(CLI::App& sub) {
       auto j = plan->to_json();
       j["dry_run"] = a->dry_run;
       ctx.out.emit("prune", j);
-      return 0;
+    } else {
+      print_prune_plan(ctx, *plan, a->dry_run, "");
     }
-    std::string verb = a->dry_run ? "would " : "";
-    for (auto& id : plan->forget)
-      ctx.out.info(verb + (a->dry_run ? "remove" : "removed") + " snapshot " + id.substr(0, 8));
-    ctx.out.info(std::to_string(plan->forget.size()) + " of " +
-                 std::to_string(plan->snapshots_total) + " snapshots " +
-                 (a->dry_run ? "would be " : "") + "removed");
-    ctx.out.info(std::to_string(plan->delete_now.size()) + " packs " +
-                 (a->dry_run ? "would be " : "") + "deleted (" +
-                 human_bytes(plan->bytes_freed_now) + " freed), " +
-                 std::to_string(plan->kept_marked.size()) +
-                 " marked packs kept because snapshots need them again");
-    ctx.out.info(std::to_string(plan->mark.size()) + " unused and " +
-                 std::to_string(plan->repack.size()) + " partly unused packs " +
-                 (a->dry_run ? "would be " : "") + "marked (" + human_bytes(plan->bytes_marked) +
-                 ", " + human_bytes(plan->bytes_repacked) +
-                 " of live data copied), deleted by a "
-                 "prune after " +
-                 plan->delete_after);
-    if (!plan->wal_mark.empty() || !plan->wal_delete_now.empty() || !plan->wal_rewrite.empty()) {
-      auto file = [](const std::string& object) { return object.substr(object.rfind('/') + 1); };
-      for (auto& w : plan->wal_delete_now)
-        ctx.out.info(verb + (a->dry_run ? "delete" : "deleted") + " WAL file " + file(w));
-      std::string would = a->dry_run ? "would be " : "";
-      ctx.out.info("WAL: " + std::to_string(plan->wal_delete_now.size()) + " files " + would +
-                   "deleted (" + human_bytes(plan->wal_bytes_freed) + "), " +
-                   std::to_string(plan->wal_mark.size()) + " that no kept base backup needs " +
-                   would + "marked (" + human_bytes(plan->wal_bytes_marked) + "), " +
-                   std::to_string(plan->wal_rewrite.size()) + " entries " + would +
-                   "pointed at moved data");
-    }
-    return 0;
+    return prune_replicas(ctx, *o, *plan);
   };
 }
 

@@ -1,11 +1,14 @@
 // bkp wal-push %p: PostgreSQL's archive_command. Silent on success (the
 // server logs whatever it prints), exit 0 only once the file is durable.
+// Then the same file goes to each replica (a replica that fails is a
+// warning, not a failure: see replicas.hpp).
 #include <CLI/CLI.hpp>
 
 #include <chrono>
 
 #include "command.hpp"
 #include "engine/wal.hpp"
+#include "replicas.hpp"
 
 namespace bkp::cli {
 
@@ -30,6 +33,7 @@ RunFn setup_wal_push(CLI::App& sub) {
     }
     auto r = engine::wal_push(*ctx.repo, o->path);
     if (!r) return ctx.out.error(r.error());
+    push_wal_to_replicas(ctx, *path);
     std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
     if (ctx.out.json()) {
       ctx.out.emit("wal-push", {{"name", r->name},

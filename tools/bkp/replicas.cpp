@@ -5,6 +5,8 @@
 #include "config/config.hpp"
 #include "engine/copy.hpp"
 #include "engine/replica_check.hpp"
+#include "engine/wal.hpp"
+#include "engine/wal_copy.hpp"
 #include "repository_access.hpp"
 
 namespace bkp::cli {
@@ -35,22 +37,33 @@ int replicate(Context& ctx, int code) {
   bool failed = false;
   for (auto& location : locations) {
     std::string shown = config::redact_url(location);
+    engine::WalCopyReport wal;
     auto copied = [&]() -> util::Result<engine::CopyReport> {
       BKP_ASSIGN(auto* replica, open_replica(ctx, location));
-      return engine::copy_snapshots(*ctx.repo, *replica, {});
+      BKP_ASSIGN(auto report, engine::copy_snapshots(*ctx.repo, *replica, {}));
+      // WAL that wal-push could not send there (the replica was down) and
+      // WAL archived before the replica was configured.
+      std::vector<std::string> incoming;
+      for (auto& s : report.snapshots)
+        if (s.copied) incoming.push_back(s.id);
+      BKP_ASSIGN(wal, engine::copy_wal(*ctx.repo, *replica, incoming, false));
+      return report;
     }();
     if (!copied) {
       failed = true;
       ctx.out.warn("replica '" + shown + "' not updated: " + copied.error().message);
     } else if (!ctx.out.json()) {
-      ctx.out.info("replica '" + shown + "': " + std::to_string(copied->copied()) +
-                   " snapshot(s) copied");
+      ctx.out.info(
+          "replica '" + shown + "': " + std::to_string(copied->copied()) + " snapshot(s) copied" +
+          (wal.copied.empty() ? "" : ", " + std::to_string(wal.copied.size()) + " WAL file(s)"));
     }
     if (ctx.out.json()) {
       nlohmann::json j{{"location", shown}, {"ok", bool(copied)}};
       if (copied) {
         j["copied"] = copied->copied();
         j["skipped"] = copied->skipped();
+        j["forgotten"] = copied->forgotten();
+        j["wal_copied"] = wal.copied.size();
       } else {
         j["error"] = copied.error().message;
       }
@@ -62,6 +75,21 @@ int replicate(Context& ctx, int code) {
     return util::exit_partial;
   }
   return code;
+}
+
+void push_wal_to_replicas(Context& ctx, const std::filesystem::path& path) {
+  for (auto& location : replica_locations(ctx)) {
+    auto pushed = [&]() -> util::Result<engine::WalPushReport> {
+      BKP_ASSIGN(auto r, open_repository_at(ctx, location, "replica"));
+      ctx.other_repos.push_back(std::move(r));
+      return engine::wal_push(*ctx.other_repos.back(), path);
+    }();
+    if (!pushed) {
+      ctx.out.warn("WAL file '" + path.filename().string() + "' not sent to replica '" +
+                   config::redact_url(location) + "': " + pushed.error().message +
+                   " (the next backup copies it there)");
+    }
+  }
 }
 
 std::vector<std::string> check_replicas(Context& ctx) {
@@ -95,6 +123,7 @@ std::vector<std::string> check_replicas(Context& ctx) {
       j["ok"] = report->ok();
       j["snapshots"] = report->snapshots;
       j["missing"] = report->missing;
+      j["forgotten"] = report->forgotten;
       j["differences"] = report->differences;
       j["extra"] = report->extra;
     }
