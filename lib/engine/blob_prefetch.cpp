@@ -92,7 +92,12 @@ bool BlobPrefetcher::claimable() const {
   if (first_unclaimed_ >= slots_.size()) return false;
   // Enough queued to fill a request, or someone waiting for what is.
   if (unclaimed_sealed_ < limits_.max_span && !taker_waiting_) return false;
-  return first_unclaimed_ == 0 || claimed_bytes_ < max_ahead_;
+  if (first_unclaimed_ == 0) return true;
+  // Claims wait for room for a request's worth, not each sliver freed by
+  // the taker: those made one small request each (108 GETs for a 36 MiB
+  // restore where 20 would do).
+  std::uint64_t want = std::min<std::uint64_t>(limits_.max_span, max_ahead_ / 2);
+  return claimed_bytes_ + want < max_ahead_;
 }
 
 BlobPrefetcher::Group BlobPrefetcher::claim_group() {
