@@ -159,6 +159,24 @@ util::Result<std::vector<Id32>> Catalog::blobs_in_pack(const Id32& pack) {
   }
 }
 
+util::Result<std::vector<BlobLocation>> Catalog::locations_in_pack(const Id32& pack,
+                                                                   BlobType type) {
+  BKP_ASSIGN(Statement stmt, Statement::prepare(db_,
+                                                "SELECT id, type, pack, offset, length, raw_length "
+                                                "FROM blobs WHERE pack = ?1 AND type = ?2"));
+  stmt.bind_blob(1, pack);
+  stmt.bind_int(2, static_cast<int>(type));
+  std::vector<BlobLocation> out;
+  for (;;) {
+    BKP_ASSIGN(bool row, stmt.step("listing the chunks of a pack in the catalog"));
+    if (!row) return out;
+    BlobLocation location;
+    BKP_ASSIGN(location.id, read_id(stmt, 0, "a chunk id"));
+    BKP_TRY(read_location(stmt, 1, location));
+    out.push_back(location);
+  }
+}
+
 util::Result<std::vector<std::string>> Catalog::index_segment_names() {
   BKP_ASSIGN(Statement stmt, Statement::prepare(db_, "SELECT name FROM index_segments"));
   std::vector<std::string> names;

@@ -141,6 +141,8 @@ class Catalog {
   util::Status remove_pack(const Id32& pack);
   // Ids of the blobs whose recorded location is in `pack`.
   util::Result<std::vector<Id32>> blobs_in_pack(const Id32& pack);
+  // The blobs of one type whose recorded location is in `pack`.
+  util::Result<std::vector<BlobLocation>> locations_in_pack(const Id32& pack, BlobType type);
   // Index segments already merged into the chunk index.
   util::Status add_index_segment(std::string_view name);
   util::Result<bool> has_index_segment(std::string_view name);

@@ -395,6 +395,7 @@ util::Result<PrunePlan> prune_repository(repo::Repository& repo, const PruneOpti
   BKP_TRY(delete_marked(repo, scan, decided, plan));
   // The local catalog: new locations, retention dates.
   BKP_TRY(repo.sync_catalog());
+  repo.trim_tree_cache();
   for (auto& d : plan.decisions) {
     if (!d.keep) continue;
     BKP_ASSIGN(auto row, repo.catalog().get_backup(d.id));

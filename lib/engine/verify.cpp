@@ -389,8 +389,16 @@ class Verifier {
 
 util::Result<VerifyReport> verify_repository(repo::Repository& repo, const VerifyOptions& options,
                                              const VerifyProgressFn& progress) {
+  // Verify judges the storage: trees are read from there, never from this
+  // host's tree cache (a damaged stored tree must not hide behind a good
+  // local copy). The cache is put back afterwards.
+  std::optional<std::filesystem::path> cache;
+  if (auto* c = repo.tree_cache()) cache = c->dir();
+  repo.set_tree_cache(std::nullopt);
   Verifier v(repo, options, progress);
-  BKP_TRY(v.run());
+  auto outcome = v.run();
+  repo.set_tree_cache(cache);
+  BKP_TRY(outcome);
   return std::move(v.report);
 }
 

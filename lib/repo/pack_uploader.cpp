@@ -2,9 +2,11 @@
 
 namespace bkp::repo {
 
-PackUploader::PackUploader(storage::Backend& backend, std::size_t max_queued)
-    : backend_(backend), max_queued_(std::max<std::size_t>(1, max_queued)) {
-  thread_ = std::thread([this] { work(); });
+PackUploader::PackUploader(storage::Backend& backend, std::size_t max_queued, unsigned writers)
+    : backend_(backend),
+      max_queued_(std::max<std::size_t>(1, max_queued)),
+      writers_(std::max(1u, writers)) {
+  for (std::size_t i = 0; i < writers_; ++i) threads_.emplace_back([this] { work(); });
 }
 
 PackUploader::~PackUploader() {
@@ -13,13 +15,14 @@ PackUploader::~PackUploader() {
     stopping_ = true;
   }
   job_ready_.notify_all();
-  thread_.join();
+  for (auto& t : threads_) t.join();
 }
 
 void PackUploader::submit(PackWriter& writer, const DataKey& key) {
   std::unique_lock lock(mu_);
-  // busy_ counts the pack being written too: max_queued_ waiting plus one.
-  slot_free_.wait(lock, [&] { return busy_ <= max_queued_; });
+  // busy_ counts the packs being written too: max_queued_ waiting plus
+  // one per writer.
+  slot_free_.wait(lock, [&] { return busy_ < max_queued_ + writers_; });
   ++busy_;
   queue_.push_back(Job{std::move(writer), key});
   writer = PackWriter{};

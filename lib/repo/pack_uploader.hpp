@@ -3,6 +3,9 @@
 // disk, a PUT to a cloud); on the thread that reads and chunks, it was the
 // larger half of a first backup's critical path.
 //
+// On an object store a PUT is mostly waiting (the upload, then the
+// server's answer), so several run at once, each on its own thread.
+//
 // The durability order does not change: the repository learns that a pack
 // is stored only from take(), after put() returned, and only then may an
 // index segment name it.
@@ -29,9 +32,9 @@ class PackUploader {
     util::Status status;  // of the put; on error the blobs are not stored
   };
 
-  // At most `max_queued` packs wait while one is being written, so memory
-  // stays at (max_queued + 1) packs.
-  PackUploader(storage::Backend& backend, std::size_t max_queued);
+  // `writers` threads put packs at once; at most `max_queued` packs wait
+  // for one of them, so memory stays at (max_queued + writers) packs.
+  PackUploader(storage::Backend& backend, std::size_t max_queued, unsigned writers = 1);
   // Writes what is queued, then stops. Packs written here but never taken
   // are in no index: verify notes them, prune removes them.
   ~PackUploader();
@@ -59,9 +62,10 @@ class PackUploader {
   std::condition_variable job_ready_, slot_free_, all_done_;
   std::deque<Job> queue_;
   std::vector<Stored> done_;
+  std::size_t writers_;
   std::size_t busy_ = 0;  // queued + being written
   bool stopping_ = false;
-  std::thread thread_;
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace bkp::repo

@@ -169,6 +169,9 @@ util::Result<std::unique_ptr<Repository>> Repository::open(
                 "catalog '" + repo->catalog_path_.string() + "' belongs to another repository");
   }
   if (!known_id) BKP_TRY(repo->catalog_->set_meta("repository_id", repo->config_.id));
+  if (backend->kind() != "local" && !repo->is_writer()) {
+    repo->set_tree_cache(fs::path(repo->catalog_path_.string() + "-trees"));
+  }
   repo->backend_ = std::move(backend);
   return repo;
 }
@@ -252,6 +255,9 @@ util::Status Repository::collect_sealed(SealPool::Wait wait) {
     // A pack ends with the blob that takes it past pack_size, plus its header.
     if (writer.empty()) writer.reserve(config_.pack_size + s.sealed.size() + (1u << 20));
     writer.add(s.type, s.id, s.sealed, s.raw_length);
+    // The next backup reads this tree as its parent's: from here, not the
+    // storage.
+    if (s.type == BlobType::tree && tree_cache_) tree_cache_->put(s.id, s.sealed);
     stats_.stored_bytes_new += s.sealed.size();
     if (writer.size() < config_.pack_size) continue;
     if (auto st = write_pack(writer); !st) {
@@ -266,9 +272,15 @@ util::Status Repository::collect_sealed(SealPool::Wait wait) {
 util::Status Repository::write_pack(PackWriter& writer) {
   if (writer.empty()) return {};
   BKP_TRY(publish_session_key());
-  // One pack written while the next fills: both cores stay busy with
-  // reading, chunking and sealing, and memory stays at a few packs.
-  if (!uploader_) uploader_ = std::make_unique<PackUploader>(*backend_, 2);
+  // Packs written while the next fills: the cores stay busy with reading,
+  // chunking and sealing, and memory stays at a few packs. Local disk: one
+  // writer (the disk, not the waiting, is the limit) and two queued. Object
+  // stores: three PUTs in flight and one queued, so four packs (64 MiB by
+  // default) at most; more connections would buy little on one uplink.
+  if (!uploader_) {
+    bool remote = backend_->kind() != "local";
+    uploader_ = std::make_unique<PackUploader>(*backend_, remote ? 1 : 2, remote ? 3 : 1);
+  }
   uploader_->submit(writer, content_key());
   return collect_stored(PackUploader::Wait::none);
 }
@@ -334,7 +346,7 @@ util::Status Repository::flush() {
   return write_index();
 }
 
-util::Result<util::Bytes> Repository::load_blob_at(const BlobLocation& loc) {
+util::Result<util::Bytes> Repository::read_sealed(const BlobLocation& loc) {
   auto name = pack_object_name(loc.pack);
   auto sealed = backend_->get_range(name, loc.offset, loc.length);
   if (!sealed) {
@@ -346,7 +358,12 @@ util::Result<util::Bytes> Repository::load_blob_at(const BlobLocation& loc) {
                                                               " from pack '" + name +
                                                               "': " + sealed.error().message);
   }
-  return decode_blob(loc, *sealed);
+  return sealed;
+}
+
+util::Result<util::Bytes> Repository::load_blob_at(const BlobLocation& loc) {
+  BKP_ASSIGN(auto sealed, read_sealed(loc));
+  return decode_blob(loc, sealed);
 }
 
 util::Result<util::Bytes> Repository::decode_blob(const BlobLocation& loc, util::ByteView sealed) {
@@ -395,6 +412,7 @@ util::Result<BlobLocation> Repository::locate_blob(const BlobId& id) {
 
 util::Result<util::Bytes> Repository::load_blob(const BlobId& id) {
   BKP_ASSIGN(auto loc, locate_blob(id));
+  if (loc.type == BlobType::tree && tree_cache_) return load_tree_blob(loc);
   return load_blob_at(loc);
 }
 

@@ -33,6 +33,7 @@
 #include "repo/repo_config.hpp"
 #include "repo/seal_pool.hpp"
 #include "repo/snapshot.hpp"
+#include "repo/tree_cache.hpp"
 #include "storage/backend.hpp"
 
 namespace bkp::repo {
@@ -108,6 +109,7 @@ class Repository {
   // Authenticates, decompresses and checks one sealed blob read from a pack.
   util::Result<util::Bytes> decode_blob(const BlobLocation& loc, util::ByteView sealed);
   // Reads, authenticates, decompresses and checks a blob against its id.
+  // Tree blobs go through the tree cache when there is one.
   util::Result<util::Bytes> load_blob(const BlobId& id);
   // load_blob() in two steps, so that the second can run on other threads:
   // where the blob is (ErrorKind::verification when the index lacks it),
@@ -115,6 +117,20 @@ class Repository {
   // the keys: safe from several threads at once.
   util::Result<BlobLocation> locate_blob(const BlobId& id);
   util::Result<util::Bytes> load_blob_at(const BlobLocation& loc);
+  // The sealed bytes of a blob, unauthenticated (decode_blob checks them);
+  // a pack that lacks them is ErrorKind::verification. Thread-safe.
+  util::Result<util::Bytes> read_sealed(const BlobLocation& loc);
+
+  // The local cache of sealed tree blobs (lib/repo/tree_cache.hpp): on by
+  // default for object stores (not local disk, which answers a read at
+  // once, nor backup slots, which cannot read trees back), beside the
+  // catalog. nullopt turns it off; a directory turns it on there.
+  void set_tree_cache(std::optional<std::filesystem::path> dir);
+  const TreeCache* tree_cache() const { return tree_cache_ ? &*tree_cache_ : nullptr; }
+  // Removes the cache's entries for trees the catalog no longer knows
+  // (prune deleted their packs) and leftovers of interrupted writes. Best
+  // effort: the cache only costs disk space.
+  void trim_tree_cache();
   // Writes unfinished packs and the pending index segment; after it, every
   // saved blob is durable and in the catalog.
   util::Status flush();
@@ -242,6 +258,9 @@ class Repository {
   // sealed with the session key.
   util::Status publish_session_key();
   util::Error cannot_read(const std::string& what) const;
+  // Tree blobs through the cache (repository_trees.cpp).
+  util::Result<util::Bytes> load_tree_blob(const BlobLocation& loc);
+  util::Result<util::Bytes> fetch_tree_neighbours(const BlobLocation& loc);
   // Prune state (repository_prune.cpp).
   util::Status ensure_prune_state();
   util::Status reindex_catalog(const std::set<PackId>& condemned);
@@ -272,6 +291,7 @@ class Repository {
   std::unique_ptr<catalog::Catalog> catalog_;
   std::optional<chunk::Chunker> chunker_;
   std::filesystem::path catalog_path_;
+  std::optional<TreeCache> tree_cache_;
 
   PackWriter data_pack_, tree_pack_;
   // Blobs written to packs whose index segment is not yet durable, and blobs

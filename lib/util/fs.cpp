@@ -50,17 +50,21 @@ static Status write_all(int fd, ByteView data, const fs::path& path) {
   return {};
 }
 
-Status write_file_atomic(const fs::path& path, ByteView data, mode_t mode, Overwrite overwrite) {
+Status write_file_atomic(const fs::path& path, ByteView data, mode_t mode, Overwrite overwrite,
+                         Durable durable) {
   fs::path tmp = path;
   tmp += temp_suffix();
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) return fail(errno_error("creating", tmp, errno));
-  auto cleanup = [&] { ::close(fd); ::unlink(tmp.c_str()); };
+  auto cleanup = [&] {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+  };
   if (auto st = write_all(fd, data, tmp); !st) {
     cleanup();
     return st;
   }
-  if (::fchmod(fd, mode) != 0 || ::fsync(fd) != 0) {
+  if (::fchmod(fd, mode) != 0 || (durable == Durable::yes && ::fsync(fd) != 0)) {
     int err = errno;
     cleanup();
     return fail(errno_error("syncing", tmp, err));
@@ -81,6 +85,7 @@ Status write_file_atomic(const fs::path& path, ByteView data, mode_t mode, Overw
       return fail(errno_error("renaming into", path, err));
     }
   }
+  if (durable == Durable::no) return {};
   return fsync_dir(path.parent_path());
 }
 

@@ -14,11 +14,14 @@
 namespace bkp::util {
 
 enum class Overwrite { allow, forbid };
+// Durable::no skips the fsyncs: still all or nothing for readers, but a
+// crash may lose the file (for caches, which can be refilled).
+enum class Durable { yes, no };
 
 // Atomically writes `data` to `path` with the given mode. With
 // Overwrite::forbid an existing file is an ErrorKind::exists error.
 Status write_file_atomic(const std::filesystem::path& path, ByteView data, mode_t mode = 0600,
-                         Overwrite overwrite = Overwrite::allow);
+                         Overwrite overwrite = Overwrite::allow, Durable durable = Durable::yes);
 Result<Bytes> read_file(const std::filesystem::path& path);
 Result<std::string> read_text_file(const std::filesystem::path& path);
 Status fsync_dir(const std::filesystem::path& dir);

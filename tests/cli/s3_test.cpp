@@ -7,10 +7,14 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <set>
 
 #include "cli_helpers.hpp"
 #include "script_server.hpp"
 #include "util/fs.hpp"
+#if BKP_TEST_HAVE_S3
+#include "storage/http_client.hpp"
+#endif
 
 using bkp::test::Cli;
 using bkp::test::Run;
@@ -186,3 +190,97 @@ TEST_CASE("s3: init on a missing bucket says how to create it; --create-bucket c
   CHECK(r.status == 0);
   CHECK(f.bkp({"snapshots"}).status == 0);
 }
+
+#if BKP_TEST_HAVE_S3
+namespace {
+
+// GETs of pack objects ("<prefix>/data/..") moto saw since the last call
+// (its request log, tests/servers/moto_s3.py), and the log emptied; PUTs of
+// packs go to `put_packs`.
+std::size_t take_pack_gets(const ScriptServer& server, std::set<std::string>* put_packs = nullptr) {
+  bkp::storage::http::Client client;
+  bkp::storage::http::Request req;
+  req.method = "DELETE";
+  req.url = std::string(server.info()["endpoint"]) + "/_bkp/requests";
+  auto r = client.perform(req);
+  REQUIRE(r.ok());
+  REQUIRE(r->status == 200);
+  std::size_t gets = 0;
+  for (auto& entry : nlohmann::json::parse(std::string(bkp::util::as_chars(r->body)))) {
+    std::string method = entry[0], path = entry[1];
+    if (path.find("/data/") == std::string::npos) continue;
+    if (method == "GET") ++gets;
+    if (method == "PUT" && put_packs) put_packs->insert(path);
+  }
+  return gets;
+}
+
+}  // namespace
+
+TEST_CASE("s3: restore and an unchanged backup read packs in few requests", "[cli][s3]") {
+  const ScriptServer* server = moto();
+  if (server == nullptr) return;
+  S3Fixture f(*server, "requests");
+  std::string endpoint = server->info()["endpoint"];
+  REQUIRE(f.bkp({"init", "--s3-endpoint", endpoint}).status == 0);
+  // 300 small files in 10 directories (one chunk each) and a 6 MiB file
+  // (several chunks): about 7 MiB, so one data pack and one tree pack.
+  std::vector<std::string> files{"src/big.bin"};
+  f.write("src/big.bin", bkp::test::noise(6 << 20, 7));
+  for (int d = 0; d < 10; ++d) {
+    for (int i = 0; i < 30; ++i) {
+      files.push_back("src/d" + std::to_string(d) + "/f" + std::to_string(i));
+      f.write(files.back(), bkp::test::noise(3000, 1000 + d * 100 + i));
+    }
+  }
+  take_pack_gets(*server);
+  auto backup = f.bkp({"backup", "files", (f.dir / "src").string()});
+  INFO(backup.err);
+  REQUIRE(backup.status == 0);
+  std::set<std::string> packs;
+  CHECK(take_pack_gets(*server, &packs) == 0);
+  CHECK(packs.size() == 2);
+
+  // Nothing changed: the parent's trees come from the local tree cache,
+  // and no chunk is read.
+  auto again = f.bkp({"backup", "files", (f.dir / "src").string()});
+  INFO(again.err);
+  REQUIRE(again.status == 0);
+  CHECK(take_pack_gets(*server) == 0);
+
+  // Another host (no catalog, no tree cache), as after a disaster. Each
+  // run of a pack's chunks comes in one request of at most 4 MiB: the data
+  // pack's ~7 MiB in two or three, the tree pack in one. (One request per
+  // chunk and per directory was 318.)
+  f.cli.env["XDG_STATE_HOME"] = (f.dir / "other-host").string();
+  auto out = f.dir / "out";
+  auto restore = f.bkp({"restore", "latest", "--target", out.string()});
+  INFO(restore.err);
+  REQUIRE(restore.status == 0);
+  std::size_t gets = take_pack_gets(*server);
+  CHECK(gets >= 2);
+  CHECK(gets <= 5);
+  for (auto& rel : files) {
+    INFO(rel);
+    CHECK(slurp(out / (f.dir / rel).relative_path()) == slurp(f.dir / rel));
+  }
+  // The trees are cached on that host now: a second restore reads data only.
+  auto out2 = f.dir / "out2";
+  auto second = f.bkp({"restore", "latest", "--target", out2.string()});
+  REQUIRE(second.status == 0);
+  CHECK(take_pack_gets(*server) <= gets - 1);
+  CHECK(slurp(out2 / (f.dir / "src/big.bin").relative_path()) == slurp(f.dir / "src/big.bin"));
+  // The cache is beside the catalog, private, and holds sealed blobs only.
+  bool any = false;
+  for (auto& e : fs::recursive_directory_iterator(f.dir / "other-host")) {
+    if (!e.is_regular_file() || e.path().parent_path().parent_path().filename().string().find(
+                                    "-trees") == std::string::npos)
+      continue;
+    any = true;
+    CHECK((fs::status(e.path()).permissions() & fs::perms::all) ==
+          (fs::perms::owner_read | fs::perms::owner_write));
+    CHECK(slurp(e.path()).find("f29") == std::string::npos);  // names inside trees are sealed
+  }
+  CHECK(any);
+}
+#endif

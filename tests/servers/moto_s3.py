@@ -18,6 +18,11 @@ correctly signed request with reserved characters in its query (prefix=a/b)
 or key fails. Here the signature check sees the raw request target, with
 the query put in canonical form (sorted, RFC 3986 encoded), which is what
 AWS does.
+
+For tests and benchmarks that count requests: every request is logged as
+[METHOD, PATH] (path-style, so PATH starts with /BUCKET/); GET
+/_bkp/requests answers the log as a JSON list, DELETE /_bkp/requests
+answers it and empties it. (Not signed, not S3: a test hook on loopback.)
 """
 import json
 import os
@@ -59,13 +64,30 @@ def _patched_init(self, account_id, method, path, *args, **kwargs):
 access_control.IAMRequestBase.__init__ = _patched_init
 
 
+_requests = []
+_requests_lock = threading.Lock()
+
+
 class RawTarget:
-    """WSGI middleware: remembers the request target exactly as sent."""
+    """WSGI middleware: remembers the request target exactly as sent, and
+    logs every request for /_bkp/requests."""
 
     def __init__(self, app):
         self.app = app
 
     def __call__(self, environ, start_response):
+        method = environ.get("REQUEST_METHOD", "")
+        path = environ.get("PATH_INFO", "")
+        if path == "/_bkp/requests":
+            with _requests_lock:
+                body = json.dumps(_requests).encode()
+                if method == "DELETE":
+                    _requests.clear()
+            start_response("200 OK", [("Content-Type", "application/json"),
+                                      ("Content-Length", str(len(body)))])
+            return [body]
+        with _requests_lock:
+            _requests.append([method, path])
         _local.raw_target = environ.get("RAW_URI") or environ.get("REQUEST_URI")
         return self.app(environ, start_response)
 

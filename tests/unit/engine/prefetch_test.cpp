@@ -135,3 +135,95 @@ TEST_CASE("a hard link to a damaged file is reported, not made", "[prefetch][res
   CHECK_FALSE(fs::exists(under(o.target, src / "second")));
   CHECK(read_bytes(under(o.target, src / "a" / "intact")) == random_bytes(10 << 10, 2));
 }
+
+namespace {
+
+// Packs of 4 MiB, so that neighbouring blobs share one.
+repo::InitOptions big_pack_options() {
+  auto o = small_options();
+  o.pack_size = 4 << 20;
+  return o;
+}
+
+constexpr repo::ReadLimits kJoin{0, 1 << 20};
+
+}  // namespace
+
+TEST_CASE("the prefetcher joins a pack's neighbouring blobs into few reads", "[prefetch]") {
+  RepoFixture f(big_pack_options());
+  auto s = store_blobs(f.repo(), 120);  // about 18 MiB in 5 packs
+  auto threads = GENERATE(1u, 4u);
+  engine::BlobPrefetcher p(f.repo(), 32 << 20, threads, kJoin);
+  for (auto& loc : s.locs) p.push(loc);
+  for (std::size_t i = 0; i < s.locs.size(); ++i) {
+    auto got = p.next();
+    REQUIRE_OK(got);
+    REQUIRE(*got == s.data[i]);
+  }
+  // Each read holds at least 1 MiB less the largest blob (300 KiB), about
+  // five blobs of 150 KiB on average; one read per blob was 120.
+  std::uint64_t stored = 0;
+  for (auto& loc : s.locs) stored += loc.length;
+  INFO(p.reads());
+  CHECK(p.reads() <= 40);
+  CHECK(p.reads() >= stored / kJoin.max_span);  // no request longer than the limit
+}
+
+TEST_CASE("the prefetcher waits for a request's worth, or for the taker", "[prefetch]") {
+  RepoFixture f(big_pack_options());
+  auto s = store_blobs(f.repo(), 6);  // 1 byte to 40 KiB, all in the first pack
+  for (auto& loc : s.locs) REQUIRE(loc.pack == s.locs[0].pack);
+  engine::BlobPrefetcher p(f.repo(), 32 << 20, 4, kJoin);
+  for (auto& loc : s.locs) p.push(loc);
+  // Less than max_span queued: nothing read until the first next(), which
+  // gets all six in one request.
+  for (std::size_t i = 0; i < s.locs.size(); ++i) {
+    auto got = p.next();
+    REQUIRE_OK(got);
+    CHECK(*got == s.data[i]);
+  }
+  CHECK(p.reads() == 1);
+}
+
+TEST_CASE("a damaged blob fails alone in a joined read", "[prefetch]") {
+  RepoFixture f(big_pack_options());
+  auto s = store_blobs(f.repo(), 30);
+  auto& bad = s.locs[11];
+  flip_byte(f.storage() / repo::pack_object_name(bad.pack), bad.offset + bad.length / 2);
+  engine::BlobPrefetcher p(f.repo(), 32 << 20, 2, kJoin);
+  for (auto& loc : s.locs) p.push(loc);
+  for (std::size_t i = 0; i < s.locs.size(); ++i) {
+    auto got = p.next();
+    if (i == 11) {
+      REQUIRE_FALSE(got.ok());
+      CHECK(got.error().kind == util::ErrorKind::verification);
+    } else {
+      REQUIRE_OK(got);
+      CHECK(*got == s.data[i]);
+    }
+  }
+  CHECK(p.reads() < 30);
+}
+
+TEST_CASE("a pack cut short loses only the blobs past the cut in a joined read", "[prefetch]") {
+  RepoFixture f(big_pack_options());
+  auto s = store_blobs(f.repo(), 12);  // one pack of about 500 KiB
+  for (auto& loc : s.locs) REQUIRE(loc.pack == s.locs[0].pack);
+  auto cut = s.locs[8].offset + s.locs[8].length / 2;
+  fs::path pack = f.storage() / repo::pack_object_name(s.locs[0].pack);
+  fs::permissions(pack, fs::perms::owner_read | fs::perms::owner_write);
+  fs::resize_file(pack, cut);
+  engine::BlobPrefetcher p(f.repo(), 32 << 20, 2, repo::ReadLimits{0, 64 << 20});
+  for (auto& loc : s.locs) p.push(loc);
+  for (std::size_t i = 0; i < s.locs.size(); ++i) {
+    auto got = p.next();
+    INFO(i);
+    if (s.locs[i].offset + s.locs[i].length <= cut) {
+      REQUIRE_OK(got);
+      CHECK(*got == s.data[i]);
+    } else {
+      REQUIRE_FALSE(got.ok());
+      CHECK(got.error().kind == util::ErrorKind::verification);
+    }
+  }
+}

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <set>
 
+#include "engine/tree_walk.hpp"
 #include "engine/verify.hpp"
 #include "engine_fixture.hpp"
 
@@ -160,6 +161,30 @@ TEST_CASE("a flipped byte is found only by reading the data", "[verify]") {
     CHECK(mentions(v.problems, "pack '" + other[0] + "' header"));
     CHECK(v.damaged_snapshots == std::set<std::string>{r.sa.id});  // blobs still intact
   }
+}
+
+TEST_CASE("verify reads trees from storage, not from the tree cache", "[verify]") {
+  Repo r;
+  fs::path cache = r.f.root() / "trees";
+  r.f.repo().set_tree_cache(cache);
+  // Every tree read once: all of them are in the cache now.
+  for (auto* s : {&r.sa, &r.sb, &r.sb2}) {
+    REQUIRE_OK(engine::walk_tree(r.f.repo(), s->tree, engine::TreeVisitor{[](auto&, auto&) {
+                                   return util::Result<engine::Descend>(engine::Descend::yes);
+                                 }}));
+  }
+  std::set<std::string> data;
+  for (auto& p : r.data_packs(r.sa, r.a / "file")) data.insert(p);
+  for (auto& p : r.data_packs(r.sb2, r.b / "file")) data.insert(p);
+  for (auto& p : r.data_packs(r.sb2, r.b / "more")) data.insert(p);
+  for (auto& p : r.f.objects("data/"))
+    if (!data.count(p)) flip_byte(r.f.storage() / p, 60);
+  auto v = r.verify();
+  CHECK_FALSE(v.ok());
+  CHECK(v.damaged_snapshots == std::set<std::string>{r.sa.id, r.sb.id, r.sb2.id});
+  // Restore and the rest still use the cache afterwards.
+  REQUIRE(r.f.repo().tree_cache() != nullptr);
+  CHECK(r.f.repo().tree_cache()->dir() == cache);
 }
 
 TEST_CASE("damaged trees and a truncated pack", "[verify]") {
