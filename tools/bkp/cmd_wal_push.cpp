@@ -33,7 +33,7 @@ RunFn setup_wal_push(CLI::App& sub) {
     }
     auto r = engine::wal_push(*ctx.repo, o->path);
     if (!r) return ctx.out.error(r.error());
-    push_wal_to_replicas(ctx, *path);
+    push_wal_to_replicas(ctx, o->path);
     std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
     if (ctx.out.json()) {
       ctx.out.emit("wal-push", {{"name", r->name},
