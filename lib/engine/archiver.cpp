@@ -338,9 +338,8 @@ util::Result<BackupReport> backup_files(repo::Repository& repo, const FileBackup
       if (!n.is_absolute()) return fail(ErrorKind::usage, "'" + p.string() + "' is not absolute");
       roots.push_back(n);
     }
-    std::sort(roots.begin(), roots.end(), [](const fs::path& a, const fs::path& b) {
-      return components(a) < components(b);
-    });
+    std::sort(roots.begin(), roots.end(),
+              [](const fs::path& a, const fs::path& b) { return components(a) < components(b); });
   } else {
     BKP_ASSIGN(roots, normalise_roots(options.paths));
     BKP_TRY(repo.sync_catalog());

@@ -3,6 +3,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <memory>
 
@@ -27,9 +28,9 @@ struct Feed {
   pg::ReplicationConnection& rc;
   util::RateLimiter* limit = nullptr;
   std::uint64_t* bytes = nullptr;
-  bool ended = false;            // the COPY stream is over
-  char next_type = 0;            // 'n' or 'm' that ended this archive; 0: none yet
-  std::string next_payload;      // its payload (the message buffer is gone by then)
+  bool ended = false;        // the COPY stream is over
+  char next_type = 0;        // 'n' or 'm' that ended this archive; 0: none yet
+  std::string next_payload;  // its payload (the message buffer is gone by then)
   std::optional<util::Error> error;
 
   // The next piece of this archive; empty at its end.

@@ -5,6 +5,7 @@
 // the server's uid/gid/mode/mtime), with the same facts in the snapshot's
 // extra, so restore and point-in-time recovery do not know the difference.
 #include <algorithm>
+#include <cstdlib>
 
 #include "engine/postgres_base_backup.hpp"
 #include "engine/postgres_physical.hpp"

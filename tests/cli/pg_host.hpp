@@ -47,8 +47,8 @@ struct Host {
     write(conf, "repository = \"" + (dir.path() / "repo").string() + "\"\nkey_file = \"" +
                     (dir.path() / "key").string() + "\"\ncatalog = \"" +
                     (dir.path() / "catalog.db").string() +
-                    "\"\n[postgres]\nhost = \"127.0.0.1\"\nuser = \"" + user + "\"\nport = " +
-                    std::to_string(port) + "\npassword_file = \"" +
+                    "\"\n[postgres]\nhost = \"127.0.0.1\"\nuser = \"" + user +
+                    "\"\nport = " + std::to_string(port) + "\npassword_file = \"" +
                     (dir.path() / "pgpass").string() + "\"\n");
     PgCluster::give_to_postgres(conf);
     PgCluster::give_to_postgres(dir.path() / "pgpass");

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include "pg_cluster.hpp"
@@ -46,8 +47,9 @@ TEST_CASE("base backup over the replication protocol: full, incremental, restore
   pg.sql("INSERT INTO far SELECT g, md5(g::text) FROM generate_series(1, 5000) g");
   pg.sql("CREATE TABLE accounts(id int PRIMARY KEY, owner text, balance numeric)");
   pg.sql("INSERT INTO accounts SELECT g, 'owner ' || g, g * 1.5 FROM generate_series(1, 20000) g");
-  pg.sql("CREATE TABLE big AS SELECT g AS id, repeat(md5(g::text), 10) AS body "
-         "FROM generate_series(1, 30000) g");
+  pg.sql(
+      "CREATE TABLE big AS SELECT g AS id, repeat(md5(g::text), 10) AS body "
+      "FROM generate_series(1, 30000) g");
   const auto oid = pg.sql("SELECT oid FROM pg_tablespace WHERE spcname = 'outside'");
   const auto system_id = pg.sql("SELECT system_identifier FROM pg_control_system()");
 
@@ -60,8 +62,7 @@ TEST_CASE("base backup over the replication protocol: full, incremental, restore
   CHECK(x["data_directory"] == "/pgdata-" + system_id);
   CHECK(x["system_identifier"] == system_id);
   CHECK(x["backup_label"].get<std::string>().find("START WAL LOCATION") != std::string::npos);
-  CHECK(x["backup_label"].get<std::string>().find("BACKUP METHOD: streamed") !=
-        std::string::npos);
+  CHECK(x["backup_label"].get<std::string>().find("BACKUP METHOD: streamed") != std::string::npos);
   CHECK(x["wal_start"].get<std::string>().size() == 24);
   CHECK(x["wal_stop"] >= x["wal_start"]);
   CHECK(x["timeline"] == 1);
@@ -96,8 +97,7 @@ TEST_CASE("base backup over the replication protocol: full, incremental, restore
   CHECK(st["files_unmodified"].get<int>() > 500);
   CHECK(st["files_changed"].get<int>() + st["files_new"].get<int>() > 0);
   std::printf("replication: full %.2f s, %llu bytes; incremental %.2f s, %llu of %llu bytes new\n",
-              full["seconds"].get<double>(),
-              full["stats"]["total_bytes"].get<unsigned long long>(),
+              full["seconds"].get<double>(), full["stats"]["total_bytes"].get<unsigned long long>(),
               incr["seconds"].get<double>(), st["raw_bytes_new"].get<unsigned long long>(),
               st["total_bytes"].get<unsigned long long>());
   CHECK(st["raw_bytes_new"].get<std::uint64_t>() * 4 < st["total_bytes"].get<std::uint64_t>());
@@ -139,8 +139,7 @@ TEST_CASE("replication base backup as a superuser keeps the data directory's nam
   auto base = host.backup({"--type", "full", "--pg-via", "replication"});
   CHECK(base["extra"]["via"] == "replication");
   CHECK(base["extra"]["data_directory"] == pg.data_dir().string());
-  CHECK(base["source"].get<std::string>().find(":" + pg.data_dir().string()) !=
-        std::string::npos);
+  CHECK(base["source"].get<std::string>().find(":" + pg.data_dir().string()) != std::string::npos);
   pg.sql("INSERT INTO events(batch) SELECT 'A' FROM generate_series(1, 1000)");
   wait_archived(pg);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -150,8 +149,8 @@ TEST_CASE("replication base backup as a superuser keeps the data directory's nam
   wait_archived(pg);
 
   Restored r{host.dir.path() / "pitr", pg.socket_dir(), bkp::test::free_tcp_port()};
-  auto rep = restore(host, {"--target-dir", r.dir.string(), "--to-time", noted, "--start",
-                            "--port", std::to_string(r.port)});
+  auto rep = restore(host, {"--target-dir", r.dir.string(), "--to-time", noted, "--start", "--port",
+                            std::to_string(r.port)});
   CHECK(rep["snapshot"] == base["snapshot"]);
   CHECK(r.sql("SELECT batch || ':' || count(*) FROM events GROUP BY batch ORDER BY batch") ==
         "A:1000");

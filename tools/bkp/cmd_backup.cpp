@@ -206,9 +206,9 @@ RunFn setup_backup(CLI::App& sub) {
             o->pg_via.empty() ? ctx.config.get("postgres.via").value_or("auto") : o->pg_via;
         auto parsed_via = engine::parse_pg_via(via);
         if (!parsed_via) {
-          return ctx.out.error(util::make_error(
-              util::ErrorKind::usage,
-              "postgres.via: '" + via + "' is not auto, local or replication"));
+          return ctx.out.error(
+              util::make_error(util::ErrorKind::usage,
+                               "postgres.via: '" + via + "' is not auto, local or replication"));
         }
         po.via = *parsed_via;
         po.data_dir =
@@ -217,8 +217,8 @@ RunFn setup_backup(CLI::App& sub) {
         po.wal_timeout_seconds = o->wal_timeout;
         po.read_limit = *limit;
         result = engine::backup_postgres_physical(repo, *conn, po, progress_for(bar));
-      } else if (pg_type->count() || pg_data->count() || wal_timeout->count() ||
-                 pg_via->count() || !o->limit_rate.empty() || !o->io_nice.empty()) {
+      } else if (pg_type->count() || pg_data->count() || wal_timeout->count() || pg_via->count() ||
+                 !o->limit_rate.empty() || !o->io_nice.empty()) {
         return ctx.out.error(util::make_error(
             util::ErrorKind::usage,
             "--type, --pg-data, --pg-via, --wal-timeout, --limit-rate and --io-nice are for "

@@ -2,6 +2,8 @@
 
 #include <poll.h>
 
+#include <cerrno>
+
 #include <cstdlib>
 
 #include "bkp_build_config.hpp"
@@ -67,7 +69,8 @@ util::Result<ReplicationConnection> ReplicationConnection::open(const Connection
   std::unique_ptr<Impl> impl(new Impl);
   impl->conn = PQconnectdb(info.c_str());
   util::wipe(info.data(), info.size());
-  if (!impl->conn) return fail(ErrorKind::generic, "connecting to " + describe(conn) + ": no memory");
+  if (!impl->conn)
+    return fail(ErrorKind::generic, "connecting to " + describe(conn) + ": no memory");
   if (PQstatus(impl->conn) != CONNECTION_OK) {
     return fail(ErrorKind::generic,
                 "connecting to " + describe(conn) + ": " + one_line(PQerrorMessage(impl->conn)));
@@ -212,8 +215,7 @@ util::Result<std::string> ReplicationConnection::value(const std::string& comman
   return rows.front().front();
 }
 
-ReplicationConnection::ReplicationConnection(std::unique_ptr<Impl> impl)
-    : impl_(std::move(impl)) {}
+ReplicationConnection::ReplicationConnection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ReplicationConnection::ReplicationConnection(ReplicationConnection&&) noexcept = default;
 ReplicationConnection& ReplicationConnection::operator=(ReplicationConnection&&) noexcept = default;
 ReplicationConnection::~ReplicationConnection() = default;

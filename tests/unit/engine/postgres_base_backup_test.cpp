@@ -149,16 +149,18 @@ TEST_CASE("the manifest check: sizes, CRC-32C, nothing missing, nothing extra",
   got.files["pg_tblspc/16385/PG_15_1/x"] = {5, crc("hello")};
   auto hex = [](std::uint32_t v) {  // the bytes as they lie in memory
     char out[9];
-    std::snprintf(out, sizeof out, "%02x%02x%02x%02x", v & 0xFF, (v >> 8) & 0xFF,
-                  (v >> 16) & 0xFF, v >> 24);
+    std::snprintf(out, sizeof out, "%02x%02x%02x%02x", v & 0xFF, (v >> 8) & 0xFF, (v >> 16) & 0xFF,
+                  v >> 24);
     return std::string(out);
   };
   auto manifest = [&](const std::string& files) {
     return "{\"PostgreSQL-Backup-Manifest-Version\": 1,\n\"Files\": [" + files +
            "],\n\"WAL-Ranges\": []}";
   };
-  const std::string a = "{\"Path\": \"PG_VERSION\", \"Size\": 3, \"Checksum-Algorithm\": "
-                        "\"CRC32C\", \"Checksum\": \"" + hex(crc("15\n")) + "\"}";
+  const std::string a =
+      "{\"Path\": \"PG_VERSION\", \"Size\": 3, \"Checksum-Algorithm\": "
+      "\"CRC32C\", \"Checksum\": \"" +
+      hex(crc("15\n")) + "\"}";
   const std::string b = "{\"Path\": \"pg_tblspc/16385/PG_15_1/x\", \"Size\": 5}";
   got.manifest = manifest(a + ",\n" + b);
   REQUIRE_OK(engine::check_against_manifest(got));
@@ -181,7 +183,8 @@ TEST_CASE("the manifest check: sizes, CRC-32C, nothing missing, nothing extra",
   fails(manifest(a + ",{\"Path\": \"pg_tblspc/16385/PG_15_1/x\", \"Size\": 6}"),
         "arrived with 5 bytes, the manifest says 6");
   fails(manifest("{\"Path\": \"PG_VERSION\", \"Size\": 3, \"Checksum-Algorithm\": \"CRC32C\", "
-                 "\"Checksum\": \"00000000\"}," + b),
+                 "\"Checksum\": \"00000000\"}," +
+                 b),
         "another CRC-32C");
   fails("not json", "cannot be read");
   fails("", "no manifest");
