@@ -289,6 +289,22 @@ class Archiver final : public sources::WalkVisitor {
   std::uint64_t bytes_read_ = 0, items_ = 0;
 };
 
+// Sorted by component, with roots inside other roots dropped (walked with them).
+std::vector<fs::path> outermost(std::vector<fs::path> roots) {
+  std::sort(roots.begin(), roots.end(),
+            [](const fs::path& a, const fs::path& b) { return components(a) < components(b); });
+  std::vector<fs::path> out;
+  for (auto& r : roots) {
+    if (!out.empty()) {
+      auto outer = components(out.back()), inner = components(r);
+      if (inner.size() >= outer.size() && std::equal(outer.begin(), outer.end(), inner.begin()))
+        continue;
+    }
+    out.push_back(r);
+  }
+  return out;
+}
+
 // Absolute, normalised, sorted by component, with roots inside other roots dropped.
 util::Result<std::vector<fs::path>> normalise_roots(const std::vector<fs::path>& paths) {
   std::vector<fs::path> roots;
@@ -310,18 +326,7 @@ util::Result<std::vector<fs::path>> normalise_roots(const std::vector<fs::path>&
     }
     roots.push_back(abs);
   }
-  std::sort(roots.begin(), roots.end(),
-            [](const fs::path& a, const fs::path& b) { return components(a) < components(b); });
-  std::vector<fs::path> out;
-  for (auto& r : roots) {
-    if (!out.empty()) {
-      auto outer = components(out.back()), inner = components(r);
-      if (inner.size() >= outer.size() && std::equal(outer.begin(), outer.end(), inner.begin()))
-        continue;
-    }
-    out.push_back(r);
-  }
-  return out;
+  return outermost(std::move(roots));
 }
 
 }  // namespace
@@ -338,8 +343,7 @@ util::Result<BackupReport> backup_files(repo::Repository& repo, const FileBackup
       if (!n.is_absolute()) return fail(ErrorKind::usage, "'" + p.string() + "' is not absolute");
       roots.push_back(n);
     }
-    std::sort(roots.begin(), roots.end(),
-              [](const fs::path& a, const fs::path& b) { return components(a) < components(b); });
+    roots = outermost(std::move(roots));
   } else {
     BKP_ASSIGN(roots, normalise_roots(options.paths));
     BKP_TRY(repo.sync_catalog());

@@ -99,20 +99,6 @@ const MemberTree::Entry* MemberTree::lookup(const fs::path& path) const {
 
 bool MemberTree::contains(const fs::path& path) const { return lookup(path) != nullptr; }
 
-const sources::Node* MemberTree::find(const fs::path& path) const {
-  auto* e = lookup(path);
-  return e ? &e->meta : nullptr;
-}
-
-void MemberTree::for_each_file(
-    const std::function<void(const fs::path&, const sources::Node&)>& fn) const {
-  std::function<void(const fs::path&, const Entry&)> go = [&](const fs::path& p, const Entry& e) {
-    if (e.meta.type == sources::NodeType::file) fn(p, e.meta);
-    for (auto& [name, child] : e.children) go(p / name, child);
-  };
-  go("/", top_);
-}
-
 util::Result<sources::Node> MemberTree::parent_dir(const fs::path& dir) {
   auto* e = lookup(dir);
   if (!e) return fail(ErrorKind::not_found, "'" + dir.string() + "' is not in the base backup");

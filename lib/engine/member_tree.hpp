@@ -25,11 +25,6 @@ class MemberTree final : public EntrySource {
   // it are 0755 and owned by root unless named, as on a database host.
   util::Status add_root(const std::filesystem::path& root, const sources::Node& meta);
   bool contains(const std::filesystem::path& path) const;
-  // The entry at `path`, or null.
-  const sources::Node* find(const std::filesystem::path& path) const;
-  // Applies `fn` to every regular file with its absolute path.
-  void for_each_file(
-      const std::function<void(const std::filesystem::path&, const sources::Node&)>& fn) const;
 
   util::Result<sources::Node> parent_dir(const std::filesystem::path& dir) override;
   util::Status walk(const std::filesystem::path& root, sources::WalkVisitor& visitor) override;

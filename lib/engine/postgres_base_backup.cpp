@@ -128,13 +128,11 @@ util::Status read_archive(repo::Repository& repo, Feed& feed, const fs::path& ro
     std::string text;
     util::Crc32c crc;
     std::uint64_t size = 0;
-    bool read_failed = false;
+    // Errors of the stream (the connection, an interrupt) come back as
+    // themselves through la_error, not as libarchive's.
     auto read = [&](std::uint8_t* buf, std::size_t cap) -> util::Result<std::size_t> {
       auto n = archive_read_data(a.get(), buf, cap);
-      if (n < 0) {
-        read_failed = true;
-        return la_error("'" + rel + "'");
-      }
+      if (n < 0) return la_error("'" + rel + "'");
       crc.update(buf, std::size_t(n));
       size += std::uint64_t(n);
       if (fact) text.append(reinterpret_cast<const char*>(buf), std::size_t(n));
@@ -151,7 +149,7 @@ util::Status read_archive(repo::Repository& repo, Feed& feed, const fs::path& ro
       auto stored = store_stream(repo, read, Checksum::no, [&](std::size_t) {
         if (progress) progress(BackupProgress{feed.bytes ? *feed.bytes : 0, items, path.string()});
       });
-      if (!stored) return read_failed && feed.error ? fail(*feed.error) : stored.propagate();
+      if (!stored) return stored.propagate();
       node.size = stored->size;
       BKP_TRY(tree.add(path, std::move(node), std::move(*stored)));
       ++items;
