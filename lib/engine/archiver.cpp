@@ -367,7 +367,7 @@ util::Result<BackupReport> backup_files(repo::Repository& repo, const FileBackup
   snap.tags = options.tags;
   snap.program_version = BKP_VERSION;
 
-  const repo::WriteStats before = repo.write_stats();
+  const repo::WriteStats before = options.written_before.value_or(repo.write_stats());
   Archiver archiver(repo, progress);
   archiver.vanished_expected = options.vanished == FileBackupOptions::Vanished::expected;
   archiver.read_limit = options.read_limit.get();

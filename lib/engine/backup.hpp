@@ -82,6 +82,9 @@ struct FileBackupOptions {
   // source knows (absolute, not looked up here), and the caller synced the
   // repository's catalog (sync_catalog) before the source stored anything.
   std::shared_ptr<EntrySource> entries;
+  // The repository's write_stats() before an entry source stored its
+  // contents, so the snapshot's stats count them; unset: read here.
+  std::optional<repo::WriteStats> written_before;
 };
 
 util::Result<BackupReport> backup_files(repo::Repository& repo, const FileBackupOptions& options,

@@ -97,6 +97,7 @@ util::Result<BackupReport> backup_postgres_replication(repo::Repository& repo,
     return fail(ErrorKind::usage, "--pg-data '" + data_dir + "' is not an absolute path");
 
   BKP_TRY(repo.sync_catalog());
+  const repo::WriteStats written_before = repo.write_stats();
   const auto start_ns = util::now_ns();
   const std::string label = "bkp " + util::format_rfc3339(start_ns);
   std::string command = "BASE_BACKUP (LABEL " + rc.quote(label) +
@@ -132,6 +133,7 @@ util::Result<BackupReport> backup_postgres_replication(repo::Repository& repo,
 
   FileBackupOptions fo;
   fo.entries = tree;
+  fo.written_before = written_before;
   fo.paths = {fs::path(data_dir)};
   for (auto& t : tablespaces) fo.paths.emplace_back(t.location);
   fo.type = options.type;

@@ -87,13 +87,17 @@ TEST_CASE("entries in any order make the tree a walk would; restore gives them b
   RepoFixture fx;
   REQUIRE_OK(fx.repo().sync_catalog());
   const std::string big(300'000, 'x');
-  auto report = engine::backup_files(fx.repo(), options_for(server_order(fx.repo(), big)));
+  auto before = fx.repo().write_stats();
+  auto fo = options_for(server_order(fx.repo(), big));
+  fo.written_before = before;  // the contents were stored before backup_files
+  auto report = engine::backup_files(fx.repo(), fo);
   REQUIRE_OK(report);
   const auto& snap = report->snapshot;
   CHECK(snap.paths == std::vector<std::string>{"/pg/data", "/srv/space"});
   CHECK(snap.stats["files_new"] == 5);
   CHECK(snap.stats["other"] == 1);  // the symlink
   CHECK(snap.stats["total_bytes"] == 3 + big.size() + 7 + 29 + 15);
+  CHECK(snap.stats["raw_bytes_new"].get<std::uint64_t>() > big.size() / 2);
 
   auto target = fx.root() / "out";
   engine::RestoreOptions ro;
@@ -114,7 +118,10 @@ TEST_CASE("entries in any order make the tree a walk would; restore gives them b
   CHECK(mtime_of(target / "PG_VERSION") == 1'700'000'000'000'000'000);
 
   // The same again: every file unmodified, nothing new stored.
-  auto again = engine::backup_files(fx.repo(), options_for(server_order(fx.repo(), big)));
+  before = fx.repo().write_stats();
+  fo = options_for(server_order(fx.repo(), big));
+  fo.written_before = before;
+  auto again = engine::backup_files(fx.repo(), fo);
   REQUIRE_OK(again);
   CHECK(again->snapshot.parent == snap.id);
   CHECK(again->snapshot.stats["files_unmodified"] == 5);
