@@ -77,7 +77,8 @@ util::Result<ReplicationConnection> ReplicationConnection::open(const Connection
   }
   // The server's notices (e.g. about WAL archiving) would go to stderr
   // as they are; what matters comes back as results and errors.
-  PQsetNoticeProcessor(impl->conn, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      impl->conn, [](void*, const char*) {}, nullptr);
   ReplicationConnection rc(std::move(impl));
   rc.where_ = describe(conn);
   return rc;
