@@ -11,7 +11,7 @@ _bkp_takes_value() {
     -t|--target|--include|--overwrite|--to-stdout|--format|-o|--output) return 0 ;;
     --read-data-subset|--mode|--database|--from-database|--jobs) return 0 ;;
     --pg-host|--pg-port|--pg-user|--pg-database) return 0 ;;
-    --pg-data|--wal-timeout|--target-dir|--to-time|--to-lsn|--to-xid|--port) return 0 ;;
+    --pg-data|--pg-via|--wal-timeout|--target-dir|--to-time|--to-lsn|--to-xid|--port) return 0 ;;
     --limit-rate|--io-nice|--tablespace-map) return 0 ;;
     --reason|--keep-last|--keep-hourly|--keep-daily|--keep-weekly|--keep-monthly|--keep-yearly) return 0 ;;
     --keep-within|--keep-tag|--max-repack-size|--repack-threshold|--grace) return 0 ;;
@@ -70,6 +70,7 @@ _bkp() {
     --type) COMPREPLY=($(compgen -W "full incremental differential" -- "$cur")); return ;;
     --mode) COMPREPLY=($(compgen -W "logical physical" -- "$cur")); return ;;
     --pg-data|--target-dir) _filedir -d; return ;;
+    --pg-via) COMPREPLY=($(compgen -W "auto local replication" -- "$cur")); return ;;
     --wal-timeout|--to-time|--to-lsn|--to-xid|--port|--tablespace-map) return ;;
     --limit-rate) COMPREPLY=($(compgen -W "500K 5M 20M 100M" -- "$cur")); return ;;
     --io-nice) COMPREPLY=($(compgen -W "idle best-effort" -- "$cur")); return ;;
@@ -97,7 +98,7 @@ _bkp() {
           if [[ "$cur" != -* ]]; then _filedir; return; fi
           ;;
         stdin) opts="--name --tag --key-domain --" ;;
-        postgres) opts="--mode --type --pg-data --wal-timeout --limit-rate --io-nice --database --all-databases --tag --key-domain $pg_opts" ;;
+        postgres) opts="--mode --type --pg-data --pg-via --wal-timeout --limit-rate --io-nice --database --all-databases --tag --key-domain $pg_opts" ;;
       esac
       ;;
     audit)

@@ -81,6 +81,7 @@ set -l in_pg_backup '__fish_seen_subcommand_from backup; and __fish_seen_subcomm
 complete -c bkp -n $in_pg_backup -l mode -x -a 'logical physical' -d 'backup mode'
 complete -c bkp -n $in_pg_backup -l type -x -a 'full incremental differential' -d 'physical: backup type'
 complete -c bkp -n $in_pg_backup -l pg-data -x -a '(__fish_complete_directories)' -d 'physical: the data directory'
+complete -c bkp -n $in_pg_backup -l pg-via -x -a 'auto local replication' -d 'physical: read the data directory here or over replication'
 complete -c bkp -n $in_pg_backup -l wal-timeout -x -d 'physical: seconds to wait for the last WAL segment'
 complete -c bkp -n $in_pg_backup -l limit-rate -x -d 'physical: read at most RATE bytes per second'
 complete -c bkp -n $in_pg_backup -l io-nice -x -a 'idle best-effort' -d 'physical: I/O class, and CPU nice 19'

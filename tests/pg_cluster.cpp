@@ -95,7 +95,8 @@ PgCluster::PgCluster(PgClusterOptions options) : options_(std::move(options)) {
     for (auto& line : options_.conf) conf << line << "\n";
     std::ofstream hba(data_dir() / "pg_hba.conf", std::ios::trunc);
     hba << "local all all trust\nlocal replication all trust\n"
-        << "host all all 127.0.0.1/32 scram-sha-256\n";
+        << "host all all 127.0.0.1/32 scram-sha-256\n"
+        << "host replication all 127.0.0.1/32 scram-sha-256\n";
   }
   start();
   std::string pw = options_.password;

@@ -9,7 +9,7 @@ namespace {
 using enum ValueType;
 
 // Keep sorted by key; docs and `config show` print in this order.
-constexpr std::array<KeyInfo, 73> kKeys{{
+constexpr std::array<KeyInfo, 74> kKeys{{
     {"azure.access_tier", "BKP_AZURE_ACCESS_TIER", "", string, "",
      "Azure access tier for data packs (objects under data/): Hot, Cool or Cold; other "
      "objects and the default keep the account's default tier"},
@@ -93,6 +93,10 @@ constexpr std::array<KeyInfo, 73> kKeys{{
      "PostgreSQL port (default: libpq's PGPORT, else 5432)"},
     {"postgres.user", "BKP_PG_USER", "DB_USER", string, "",
      "PostgreSQL user name (default: libpq's PGUSER, else the login name)"},
+    {"postgres.via", "BKP_PG_VIA", "", string, "auto",
+     "how physical backups read the data directory: local (on the database host), "
+     "replication (BASE_BACKUP from any host) or auto (local when the data directory is "
+     "readable here)"},
     {"progress", "BKP_PROGRESS", "", boolean, "true",
      "show progress bars when standard error is a terminal"},
     {"prune.grace", "BKP_PRUNE_GRACE", "", duration, "6h",

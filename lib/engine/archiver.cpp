@@ -85,11 +85,12 @@ class Archiver final : public sources::WalkVisitor {
   std::int64_t reuse_before_ns = 0;  // 0: no limit
   bool vanished_expected = false;
   util::RateLimiter* read_limit = nullptr;
+  EntrySource* source = nullptr;  // null: the local file system
   std::vector<std::string> warnings;
   bool partial = false;
 
   util::Status start(std::optional<Tree> previous_root) {
-    BKP_ASSIGN(auto root, sources::stat_path("/"));
+    BKP_ASSIGN(auto root, stat_dir("/"));
     root.name.clear();
     auto missing = previous_root ? missing_chunks(repo_, *previous_root)
                                  : std::unordered_set<repo::BlobId, repo::IdHash>{};
@@ -110,7 +111,7 @@ class Archiver final : public sources::WalkVisitor {
     for (std::size_t i = 0; i < common; ++i) at /= want[i];
     for (std::size_t i = common; i < want.size(); ++i) {
       at /= want[i];
-      BKP_ASSIGN(auto meta, sources::stat_path(at));
+      BKP_ASSIGN(auto meta, stat_dir(at));
       BKP_TRY(open_dir(at, meta));
     }
     return {};
@@ -155,6 +156,10 @@ class Archiver final : public sources::WalkVisitor {
   }
 
  private:
+  util::Result<sources::Node> stat_dir(const fs::path& dir) {
+    return source ? source->parent_dir(dir) : sources::stat_path(dir);
+  }
+
   util::Status open_dir(const fs::path& path, const sources::Node& meta) {
     std::optional<Tree> previous;
     if (auto& parent = stack_.back().previous) {
@@ -187,8 +192,27 @@ class Archiver final : public sources::WalkVisitor {
     return id;
   }
 
+  // A file the source stored already: counted against the parent by its
+  // chunks, since the content was read anyway.
+  util::Status stored_content(const fs::path& path, TreeNode& out) {
+    BKP_ASSIGN(auto stored, source->content(path));
+    const char* kind = "files_new";
+    if (auto& prev = stack_.back().previous) {
+      const TreeNode* old = prev->find(out.meta.name);
+      if (old) kind = old->content == stored.chunks ? "files_unmodified" : "files_changed";
+    }
+    ++counts[kind];
+    out.content = std::move(stored.chunks);
+    total_bytes += stored.size;
+    return {};
+  }
+
   // Fills out.content; false when the file could not be read (skipped).
   util::Result<bool> file_content(const fs::path& path, TreeNode& out) {
+    if (source) {
+      BKP_TRY(stored_content(path, out));
+      return true;
+    }
     const auto& node = out.meta;
     const char* kind = "files_new";
     if (auto& prev = stack_.back().previous) {
@@ -265,6 +289,22 @@ class Archiver final : public sources::WalkVisitor {
   std::uint64_t bytes_read_ = 0, items_ = 0;
 };
 
+// Sorted by component, with roots inside other roots dropped (walked with them).
+std::vector<fs::path> outermost(std::vector<fs::path> roots) {
+  std::sort(roots.begin(), roots.end(),
+            [](const fs::path& a, const fs::path& b) { return components(a) < components(b); });
+  std::vector<fs::path> out;
+  for (auto& r : roots) {
+    if (!out.empty()) {
+      auto outer = components(out.back()), inner = components(r);
+      if (inner.size() >= outer.size() && std::equal(outer.begin(), outer.end(), inner.begin()))
+        continue;
+    }
+    out.push_back(r);
+  }
+  return out;
+}
+
 // Absolute, normalised, sorted by component, with roots inside other roots dropped.
 util::Result<std::vector<fs::path>> normalise_roots(const std::vector<fs::path>& paths) {
   std::vector<fs::path> roots;
@@ -286,18 +326,7 @@ util::Result<std::vector<fs::path>> normalise_roots(const std::vector<fs::path>&
     }
     roots.push_back(abs);
   }
-  std::sort(roots.begin(), roots.end(),
-            [](const fs::path& a, const fs::path& b) { return components(a) < components(b); });
-  std::vector<fs::path> out;
-  for (auto& r : roots) {
-    if (!out.empty()) {
-      auto outer = components(out.back()), inner = components(r);
-      if (inner.size() >= outer.size() && std::equal(outer.begin(), outer.end(), inner.begin()))
-        continue;
-    }
-    out.push_back(r);
-  }
-  return out;
+  return outermost(std::move(roots));
 }
 
 }  // namespace
@@ -305,8 +334,20 @@ util::Result<std::vector<fs::path>> normalise_roots(const std::vector<fs::path>&
 util::Result<BackupReport> backup_files(repo::Repository& repo, const FileBackupOptions& options,
                                         const ProgressFn& progress) {
   if (options.paths.empty()) return fail(ErrorKind::usage, "no paths to back up");
-  BKP_ASSIGN(auto roots, normalise_roots(options.paths));
-  BKP_TRY(repo.sync_catalog());
+  std::vector<fs::path> roots;
+  if (options.entries) {
+    // Paths of another host: nothing to look up here.
+    for (auto& p : options.paths) {
+      auto n = p.lexically_normal();
+      if (!n.has_filename() && n != n.root_path()) n = n.parent_path();
+      if (!n.is_absolute()) return fail(ErrorKind::usage, "'" + p.string() + "' is not absolute");
+      roots.push_back(n);
+    }
+    roots = outermost(std::move(roots));
+  } else {
+    BKP_ASSIGN(roots, normalise_roots(options.paths));
+    BKP_TRY(repo.sync_catalog());
+  }
 
   repo::Snapshot snap;
   snap.id = repo::new_snapshot_id();
@@ -326,10 +367,11 @@ util::Result<BackupReport> backup_files(repo::Repository& repo, const FileBackup
   snap.tags = options.tags;
   snap.program_version = BKP_VERSION;
 
-  const repo::WriteStats before = repo.write_stats();
+  const repo::WriteStats before = options.written_before.value_or(repo.write_stats());
   Archiver archiver(repo, progress);
   archiver.vanished_expected = options.vanished == FileBackupOptions::Vanished::expected;
   archiver.read_limit = options.read_limit.get();
+  archiver.source = options.entries.get();
   BKP_ASSIGN(auto parent, find_parent(repo, snap.source_name, options.type));
   std::optional<Tree> previous_root;
   if (parent) {
@@ -346,7 +388,10 @@ util::Result<BackupReport> backup_files(repo::Repository& repo, const FileBackup
       return fail(ErrorKind::usage,
                   "backing up '/' as a whole is not supported yet; name its directories");
     }
-    BKP_TRY(sources::walk_ahead({root}, options.walk, archiver));
+    if (options.entries)
+      BKP_TRY(options.entries->walk(root, archiver));
+    else
+      BKP_TRY(sources::walk_ahead({root}, options.walk, archiver));
   }
   BKP_ASSIGN(snap.tree, archiver.finish());
   BKP_TRY(repo.flush());

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/content.hpp"
 #include "repo/repository.hpp"
 #include "sources/files/walker.hpp"
 #include "util/rate_limit.hpp"
@@ -33,6 +34,24 @@ struct BackupReport {
   repo::Snapshot snapshot;
   std::vector<std::string> warnings;  // skipped and changed files
   bool partial = false;               // something was skipped: exit 3
+};
+
+// Where backup_files takes its entries from when they are not a walk of
+// this host's file system: a source that read them elsewhere, such as the
+// tar stream of a base backup taken over the replication protocol, and
+// stored their contents already (the stream comes in no useful order, so
+// the source keeps the metadata and chunk ids, never the data). The tree is
+// then built exactly as for a walk: same tree blobs, same statistics.
+class EntrySource {
+ public:
+  virtual ~EntrySource() = default;
+  // Metadata of a directory above a root (a walk lstat()s it).
+  virtual util::Result<sources::Node> parent_dir(const std::filesystem::path& dir) = 0;
+  // Hands `root` and everything below it to `visitor` in the walker's
+  // order: depth first, a directory's children sorted by name.
+  virtual util::Status walk(const std::filesystem::path& root, sources::WalkVisitor& visitor) = 0;
+  // The stored content of the regular file `path` the walk just handed over.
+  virtual util::Result<StoredContent> content(const std::filesystem::path& path) = 0;
 };
 
 struct FileBackupOptions {
@@ -59,6 +78,13 @@ struct FileBackupOptions {
   enum class Vanished { partial, expected } vanished = Vanished::partial;
   // Limits the bytes read from the source files (--limit-rate); null: no limit.
   std::shared_ptr<util::RateLimiter> read_limit;
+  // Null: walk `paths` on this host. Otherwise `paths` are the roots the
+  // source knows (absolute, not looked up here), and the caller synced the
+  // repository's catalog (sync_catalog) before the source stored anything.
+  std::shared_ptr<EntrySource> entries;
+  // The repository's write_stats() before an entry source stored its
+  // contents, so the snapshot's stats count them; unset: read here.
+  std::optional<repo::WriteStats> written_before;
 };
 
 util::Result<BackupReport> backup_files(repo::Repository& repo, const FileBackupOptions& options,

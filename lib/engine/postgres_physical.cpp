@@ -52,6 +52,8 @@ std::optional<std::uint64_t> control_system_identifier(const fs::path& data_dir)
   return id;
 }
 
+}  // namespace
+
 util::Status wait_for_archived(repo::Repository& repo, const std::string& segment, int timeout_s) {
   auto object = repo::wal_object_name(segment);
   if (!object) return fail(ErrorKind::generic, "'" + segment + "' is not a WAL segment name");
@@ -71,7 +73,51 @@ util::Status wait_for_archived(repo::Repository& repo, const std::string& segmen
   }
 }
 
-}  // namespace
+std::optional<PgVia> parse_pg_via(std::string_view text) {
+  if (text == "auto") return PgVia::automatic;
+  if (text == "local") return PgVia::local;
+  if (text == "replication") return PgVia::replication;
+  return std::nullopt;
+}
+
+std::string_view pg_via_name(PgVia via) {
+  switch (via) {
+    case PgVia::automatic:
+      return "auto";
+    case PgVia::local:
+      return "local";
+    case PgVia::replication:
+      return "replication";
+  }
+  return "auto";
+}
+
+util::Result<std::string> record_backup_stop(repo::Snapshot& snap, const std::string& stop_lsn_text,
+                                             const std::string& label_file,
+                                             const std::string& tablespace_map,
+                                             std::uint64_t seg_size) {
+  auto stop_lsn = parse_lsn(stop_lsn_text);
+  auto start_field = label_field(label_file, "START WAL LOCATION");
+  auto file_pos = start_field.find("(file ");
+  std::string start_segment =
+      file_pos == std::string::npos ? "" : start_field.substr(file_pos + 6, 24);
+  auto timeline = std::strtoul(label_field(label_file, "START TIMELINE").c_str(), nullptr, 10);
+  if (!stop_lsn || *stop_lsn == 0 || start_segment.size() != 24 || timeline == 0)
+    return fail(ErrorKind::generic, "cannot read the backup_label the server returned");
+  // The last record of the backup ends at the stop LSN: the segment
+  // holding the byte before it is the last one recovery needs.
+  WalSegment last{std::uint32_t(timeline), (*stop_lsn - 1) / seg_size};
+  auto stop_segment = wal_segment_name(last, seg_size);
+  auto& x = snap.extra;
+  x["stop_lsn"] = stop_lsn_text;
+  x["stop_time"] = util::now_rfc3339();
+  x["timeline"] = timeline;
+  x["wal_start"] = start_segment;
+  x["wal_stop"] = stop_segment;
+  x["backup_label"] = label_file;
+  x["tablespace_map"] = tablespace_map;
+  return stop_segment;
+}
 
 std::optional<std::uint64_t> parse_lsn(std::string_view text) {
   auto slash = text.find('/');
@@ -130,11 +176,60 @@ std::vector<std::string> pg_physical_excludes(const std::string& data_dir) {
   return out;
 }
 
+namespace {
+
+struct LocalDataDir {
+  fs::path data_dir;
+  std::string system_id;
+  std::uint64_t segment_size = 0;
+};
+
+// The server's data directory, when this host can read it.
+util::Result<LocalDataDir> local_data_dir(pg::Session& session, const pg::Connection& conn,
+                                          const PgPhysicalBackupOptions& options) {
+  BKP_ASSIGN(auto system_id, session.value("SELECT system_identifier FROM pg_control_system()"));
+  BKP_ASSIGN(auto seg_text,
+             session.value("SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'"));
+  const std::uint64_t seg_size = std::strtoull(seg_text.c_str(), nullptr, 10);
+  if (seg_size == 0 || (seg_size & (seg_size - 1)) != 0)
+    return fail(ErrorKind::generic, "unexpected wal_segment_size '" + seg_text + "'");
+  std::string dir_text = options.data_dir;
+  if (dir_text.empty()) {
+    BKP_ASSIGN(dir_text, session.value("SHOW data_directory"));
+  }
+  std::error_code ec;
+  auto data_dir = fs::canonical(dir_text, ec);
+  if (ec) {
+    return fail(ErrorKind::not_found,
+                "data directory '" + dir_text + "' cannot be read here (" + ec.message() +
+                    "); run on the database host, or use --pg-via replication");
+  }
+  auto control_id = control_system_identifier(data_dir);
+  if (!control_id || std::to_string(*control_id) != system_id) {
+    return fail(ErrorKind::usage, "'" + data_dir.string() +
+                                      "' is not the data directory of the server at " +
+                                      pg::describe(conn) + " (system identifier " + system_id +
+                                      "); give the right one with --pg-data");
+  }
+  return LocalDataDir{data_dir, system_id, seg_size};
+}
+
+}  // namespace
+
 util::Result<BackupReport> backup_postgres_physical(repo::Repository& repo,
                                                     const pg::Connection& conn,
                                                     const PgPhysicalBackupOptions& options,
                                                     const ProgressFn& progress) {
-  BKP_ASSIGN(auto session, pg::Session::open(conn));
+  if (options.via == PgVia::replication)
+    return backup_postgres_replication(repo, conn, options, progress);
+  // Automatic: whatever stops reading the data directory here (a role
+  // that may only replicate, a data directory on another host or not
+  // readable by this user) means the replication protocol; a --pg-data
+  // that was given is meant for this host and fails instead.
+  const bool fall_back = options.via == PgVia::automatic && options.data_dir.empty();
+  auto opened = pg::Session::open(conn);
+  if (!opened && fall_back) return backup_postgres_replication(repo, conn, options, progress);
+  BKP_ASSIGN(auto session, std::move(opened));
   BKP_ASSIGN(auto version_num, session.value("SHOW server_version_num"));
   BKP_ASSIGN(auto version, session.value("SHOW server_version"));
   if (std::atoi(version_num.c_str()) < 150000) {
@@ -156,32 +251,14 @@ util::Result<BackupReport> backup_postgres_physical(repo::Repository& repo,
                     ": a base backup cannot be restored without its WAL; set archive_mode = on "
                     "and archive_command = 'bkp --config FILE wal-push %p'");
   }
+  auto local = local_data_dir(session, conn, options);
+  if (!local && fall_back) return backup_postgres_replication(repo, conn, options, progress);
+  BKP_ASSIGN(auto here, std::move(local));
+  const fs::path data_dir = here.data_dir;
+  const std::string system_id = here.system_id;
+  const std::uint64_t seg_size = here.segment_size;
   BKP_ASSIGN(auto tablespaces, list_tablespaces(session));
-  BKP_ASSIGN(auto system_id, session.value("SELECT system_identifier FROM pg_control_system()"));
-  BKP_ASSIGN(auto seg_text,
-             session.value("SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'"));
-  const std::uint64_t seg_size = std::strtoull(seg_text.c_str(), nullptr, 10);
-  if (seg_size == 0 || (seg_size & (seg_size - 1)) != 0)
-    return fail(ErrorKind::generic, "unexpected wal_segment_size '" + seg_text + "'");
-
-  std::string dir_text = options.data_dir;
-  if (dir_text.empty()) {
-    BKP_ASSIGN(dir_text, session.value("SHOW data_directory"));
-  }
   std::error_code ec;
-  auto data_dir = fs::canonical(dir_text, ec);
-  if (ec) {
-    return fail(ErrorKind::not_found,
-                "data directory '" + dir_text + "' cannot be read here (" + ec.message() +
-                    "); physical backups run on the database host (or give --pg-data DIR)");
-  }
-  auto control_id = control_system_identifier(data_dir);
-  if (!control_id || std::to_string(*control_id) != system_id) {
-    return fail(ErrorKind::usage, "'" + data_dir.string() +
-                                      "' is not the data directory of the server at " +
-                                      pg::describe(conn) + " (system identifier " + system_id +
-                                      "); give the right one with --pg-data");
-  }
 
   const auto start_ns = util::now_ns();
   const std::string label = "bkp " + util::format_rfc3339(start_ns);
@@ -209,6 +286,7 @@ util::Result<BackupReport> backup_postgres_physical(repo::Repository& repo,
   fo.vanished = FileBackupOptions::Vanished::expected;
   fo.read_limit = options.read_limit;
   fo.extra = {{"mode", "physical"},
+              {"via", "local"},
               {"server_version", version},
               {"system_identifier", system_id},
               {"data_directory", data_dir.string()},
@@ -233,27 +311,7 @@ util::Result<BackupReport> backup_postgres_physical(repo::Repository& repo,
     if (rows.empty() || rows.front().size() != 3)
       return fail(ErrorKind::generic, "pg_backup_stop returned no row");
     const auto& stop = rows.front();
-    auto stop_lsn = parse_lsn(stop[0]);
-    const std::string& label_file = stop[1];
-    auto start_field = label_field(label_file, "START WAL LOCATION");
-    auto file_pos = start_field.find("(file ");
-    std::string start_segment =
-        file_pos == std::string::npos ? "" : start_field.substr(file_pos + 6, 24);
-    auto timeline = std::strtoul(label_field(label_file, "START TIMELINE").c_str(), nullptr, 10);
-    if (!stop_lsn || start_segment.size() != 24 || timeline == 0)
-      return fail(ErrorKind::generic, "cannot read the backup_label pg_backup_stop returned");
-    // The last record of the backup ends at the stop LSN: the segment
-    // holding the byte before it is the last one recovery needs.
-    WalSegment last{std::uint32_t(timeline), (*stop_lsn - 1) / seg_size};
-    auto stop_segment = wal_segment_name(last, seg_size);
-    auto& x = snap.extra;
-    x["stop_lsn"] = stop[0];
-    x["stop_time"] = util::now_rfc3339();
-    x["timeline"] = timeline;
-    x["wal_start"] = start_segment;
-    x["wal_stop"] = stop_segment;
-    x["backup_label"] = label_file;
-    x["tablespace_map"] = stop[2];
+    BKP_ASSIGN(auto stop_segment, record_backup_stop(snap, stop[0], stop[1], stop[2], seg_size));
     return wait_for_archived(repo, stop_segment, options.wal_timeout_seconds);
   };
   return backup_files(repo, fo, progress);

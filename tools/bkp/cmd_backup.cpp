@@ -22,7 +22,7 @@ struct BackupOptions {
   bool one_file_system = false;
   std::string type = "incremental";
   std::string source, name, key_domain;
-  std::string pg_mode = "logical", pg_database, pg_type = "incremental", pg_data;
+  std::string pg_mode = "logical", pg_database, pg_type = "incremental", pg_data, pg_via;
   bool pg_all = false;
   int wal_timeout = 120;
   PgFlags pg;
@@ -128,7 +128,7 @@ RunFn setup_backup(CLI::App& sub) {
   postgres
       ->add_option("--mode", o->pg_mode,
                    "logical (pg_dump, the default) or physical (base backup of the data "
-                   "directory, for point-in-time recovery; on the database host)")
+                   "directory, for point-in-time recovery; see --pg-via)")
       ->check(CLI::IsMember({"logical", "physical"}));
   auto* pg_type = postgres
                       ->add_option("--type", o->pg_type,
@@ -138,6 +138,13 @@ RunFn setup_backup(CLI::App& sub) {
       postgres->add_option("--pg-data", o->pg_data,
                            "physical: the data directory (default: postgres.data_dir, else "
                            "SHOW data_directory)");
+  auto* pg_via =
+      postgres
+          ->add_option("--pg-via", o->pg_via,
+                       "physical: read the data directory on this host (local) or take it over "
+                       "the replication protocol (replication); default (auto, postgres.via): "
+                       "local when the server's data directory is readable here")
+          ->check(CLI::IsMember({"auto", "local", "replication"}));
   auto* wal_timeout =
       postgres
           ->add_option("--wal-timeout", o->wal_timeout,
@@ -155,7 +162,7 @@ RunFn setup_backup(CLI::App& sub) {
   add_politeness_flags(*postgres, *o);
   add_pg_flags(*postgres, o->pg);
 
-  return [o, files, postgres, pg_type, pg_data, wal_timeout](Context& ctx) {
+  return [o, files, postgres, pg_type, pg_data, pg_via, wal_timeout](Context& ctx) {
     rotate_keys_by_age(ctx);
     auto& repo = *ctx.repo;
     if (!o->key_domain.empty()) {
@@ -195,18 +202,27 @@ RunFn setup_backup(CLI::App& sub) {
         }
         engine::PgPhysicalBackupOptions po;
         po.type = *engine::parse_backup_type(o->pg_type);
+        const std::string via =
+            o->pg_via.empty() ? ctx.config.get("postgres.via").value_or("auto") : o->pg_via;
+        auto parsed_via = engine::parse_pg_via(via);
+        if (!parsed_via) {
+          return ctx.out.error(
+              util::make_error(util::ErrorKind::usage,
+                               "postgres.via: '" + via + "' is not auto, local or replication"));
+        }
+        po.via = *parsed_via;
         po.data_dir =
             o->pg_data.empty() ? ctx.config.get("postgres.data_dir").value_or("") : o->pg_data;
         po.tags = o->tags;
         po.wal_timeout_seconds = o->wal_timeout;
         po.read_limit = *limit;
         result = engine::backup_postgres_physical(repo, *conn, po, progress_for(bar));
-      } else if (pg_type->count() || pg_data->count() || wal_timeout->count() ||
+      } else if (pg_type->count() || pg_data->count() || wal_timeout->count() || pg_via->count() ||
                  !o->limit_rate.empty() || !o->io_nice.empty()) {
         return ctx.out.error(util::make_error(
             util::ErrorKind::usage,
-            "--type, --pg-data, --wal-timeout, --limit-rate and --io-nice are for --mode "
-            "physical; a logical backup is always a whole dump, read by the server"));
+            "--type, --pg-data, --pg-via, --wal-timeout, --limit-rate and --io-nice are for "
+            "--mode physical; a logical backup is always a whole dump, read by the server"));
       } else {
         engine::PgLogicalBackupOptions po;
         po.scope = o->pg_all ? engine::PgScope::all_databases : engine::PgScope::one_database;
