@@ -1,6 +1,9 @@
 // bkp: one binary, git-style. Parses the global options, picks the command
 // from the table, loads the configuration, and maps errors to exit codes.
 #include <CLI/CLI.hpp>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <csignal>
 #include <iostream>
@@ -104,6 +107,13 @@ int unknown_command(const std::string& name) {
 }  // namespace
 
 int main(int argc, char** argv) {
+#if defined(__GLIBC__)
+  // Chunks, compressed blobs and packs are made on one thread and freed on
+  // another; with glibc's default of up to 8 arenas per core, each thread's
+  // arena kept what it had freed: a first backup of the 2 GB benchmark tree
+  // peaked at 177 MiB RSS, 146 MiB with 4 arenas, at the same speed.
+  ::mallopt(M_ARENA_MAX, 4);
+#endif
   std::signal(SIGPIPE, SIG_IGN);
   util::install_interrupt_handlers();
   Context ctx;
