@@ -19,8 +19,9 @@ namespace {
 
 // Reads the file back in blocks (a restored file may be far larger than
 // memory) and compares its hash with what was written.
-util::Status verify_written(const fs::path& path, const crypto::Digest& expected) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+util::Status verify_written(int dir_fd, const char* name, const fs::path& path,
+                            const crypto::Digest& expected) {
+  int fd = ::openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return fail(util::errno_error("verifying", path, errno));
   crypto::Sha256 back;
   std::vector<std::uint8_t> buf(1 << 20);
@@ -66,6 +67,22 @@ void FileWritePool::begin(fs::path dst, sources::Node meta, std::size_t chunks) 
   job->dst = std::move(dst);
   job->meta = std::move(meta);
   job->chunks = chunks;
+  begin_job(std::move(job));
+}
+
+void FileWritePool::begin(std::shared_ptr<const OpenDir> dir, std::string name, sources::Node meta,
+                          std::size_t chunks) {
+  auto job = std::make_shared<Job>();
+  job->dst = dir->path / name;
+  job->dir = std::move(dir);
+  job->name = std::move(name);
+  job->meta = std::move(meta);
+  job->chunks = chunks;
+  begin_job(std::move(job));
+}
+
+void FileWritePool::begin_job(std::shared_ptr<Job> job) {
+  std::size_t chunks = job->chunks;
   std::unique_lock lock(mu_);
   while (unfinished_ >= opt_.max_files) wait_feeder(lock, FeederWait::a_file);
   ++unfinished_;
@@ -162,14 +179,26 @@ util::Result<util::Bytes> FileWritePool::pop(Job& job) {
   return chunk;
 }
 
+std::string FileWritePool::temporary_name(const std::string& name) {
+  std::string tmp = "." + name + ".bkp-partial";
+  // A name near NAME_MAX (255 bytes) has no room for the marks.
+  if (tmp.size() > 255)
+    tmp = ".bkp-partial-" + std::to_string(::getpid()) + "-" + std::to_string(++temp_serial_);
+  return tmp;
+}
+
 FileWriteOutcome FileWritePool::write_file(Job& job) {
   FileWriteOutcome out{job.dst, {}, {}, {}};
   // Content goes to a temporary name and is renamed into place only when
   // complete: a file whose stored data turns out damaged never appears
   // under its real name, empty or half-written.
-  fs::path tmp = job.dst.parent_path() / ("." + job.dst.filename().string() + ".bkp-partial");
+  const int dir_fd = job.dir ? job.dir->fd.get() : AT_FDCWD;
+  const std::string tmp_name = temporary_name(job.dst.filename().string());
+  const fs::path tmp = job.dst.parent_path() / tmp_name;
+  const char* tmp_at = job.dir ? tmp_name.c_str() : tmp.c_str();
+  const char* dst_at = job.dir ? job.name.c_str() : job.dst.c_str();
   sources::FileWriter writer;
-  util::Status st = writer.open(tmp);
+  util::Status st = writer.open_at(dir_fd, tmp_at, tmp);
   crypto::Sha256 written;
   // Every chunk is taken, even after a failure: they were fed for this file.
   for (std::size_t i = 0; i < job.chunks; ++i) {
@@ -182,23 +211,27 @@ FileWriteOutcome FileWritePool::write_file(Job& job) {
     st = writer.write(*chunk);
     if (st && opt_.verify == VerifyWrites::yes) written.update(*chunk);
   }
-  if (st) st = writer.finish(job.meta.size, sources::Sync::no);
-  if (st && opt_.verify == VerifyWrites::yes) st = verify_written(tmp, written.finish());
+  if (st) st = writer.end(job.meta.size);
+  if (st && opt_.verify == VerifyWrites::yes)
+    st = verify_written(dir_fd, tmp_at, tmp, written.finish());
+  // Metadata through the open file, before it has its name: no path walks,
+  // and the name never shows the file with the wrong owner or mode.
+  if (st)
+    st = sources::apply_metadata(writer.fd(), job.dst, job.meta, opt_.ownership, out.warnings);
+  if (st) st = writer.close(sources::Sync::no);
   if (!st) {
-    ::unlink(tmp.c_str());
+    ::unlinkat(dir_fd, tmp_at, 0);
     if (st.error().kind == ErrorKind::verification)
       out.damaged_why = st.error().message;
     else
       out.status = st;
     return out;
   }
-  if (::rename(tmp.c_str(), job.dst.c_str()) != 0) {
+  if (::renameat(dir_fd, tmp_at, dir_fd, dst_at) != 0) {
     int err = errno;
-    ::unlink(tmp.c_str());
+    ::unlinkat(dir_fd, tmp_at, 0);
     out.status = fail(util::errno_error("renaming into", job.dst, err));
-    return out;
   }
-  out.status = sources::apply_metadata(job.dst, job.meta, opt_.ownership, out.warnings);
   return out;
 }
 

@@ -7,6 +7,7 @@
 // directories above it (applied after their children, so that writing the
 // children does not disturb the directory's times, and a read-only
 // directory is made read-only only once it is full).
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -48,7 +49,8 @@ class DirectoryRestorer {
         progress_(progress),
         job_(job),
         total_(total),
-        ownership_(::geteuid() == 0 ? sources::Ownership::restore : sources::Ownership::skip) {}
+        ownership_(::geteuid() == 0 ? sources::Ownership::restore : sources::Ownership::skip),
+        target_dir_(std::make_shared<const WalkedDir>(WalkedDir{options.target, false})) {}
 
   RestoreReport report;
 
@@ -61,16 +63,21 @@ class DirectoryRestorer {
         // Made only once something below it is restored, so that a filter
         // does not leave a skeleton of empty directories behind.
         pending_.push_back(Pending{dst, node.meta, false});
+        if (node.subtree) dirs_.push_back(std::make_shared<const WalkedDir>(WalkedDir{dst, false}));
         return Descend::yes;
       }
       BKP_TRY(make_pending());
-      BKP_TRY(make_directory(dst, node.meta));
+      BKP_ASSIGN(bool fresh, make_directory(dst, node.meta));
+      if (node.subtree) dirs_.push_back(std::make_shared<const WalkedDir>(WalkedDir{dst, fresh}));
       return Descend::yes;
     }
     if (!selected) return Descend::no;
     BKP_TRY(make_pending());
-    BKP_ASSIGN(bool proceed, clear_existing(dst, node));
-    if (!proceed) return Descend::no;
+    // Nothing can be in the way in a directory this restore made.
+    if (!parent_dir().fresh) {
+      BKP_ASSIGN(bool proceed, clear_existing(dst, node));
+      if (!proceed) return Descend::no;
+    }
     if (node.meta.type == NodeType::file) {
       BKP_TRY(queue_file(std::move(dst), node));
       return Descend::no;
@@ -90,11 +97,12 @@ class DirectoryRestorer {
 
   util::Status leave(const std::string& path, const TreeNode& node) {
     fs::path dst = destination(path);
+    dirs_.pop_back();  // leave comes only for directories with a subtree
     if (!pending_.empty() && pending_.back().dst == dst) {
       pending_.pop_back();  // not selected: no metadata, made or not
       return {};
     }
-    deferred_.push_back(Deferred{Deferred::Kind::directory, std::move(dst), node, {}, {}});
+    deferred_.push_back(Deferred{Deferred::Kind::directory, std::move(dst), node, {}, {}, {}});
     return drain(Drain::to_bounds);
   }
 
@@ -118,13 +126,22 @@ class DirectoryRestorer {
     return opt_.target / fs::path(path.substr(opt_.root.size())).relative_path();
   }
 
+  // A directory being walked. `fresh`: this restore made it, so nothing
+  // was in its way (no lstat per entry).
+  struct WalkedDir {
+    fs::path dst;
+    bool fresh = false;
+  };
+  const WalkedDir& parent_dir() const { return dirs_.empty() ? *target_dir_ : *dirs_.back(); }
+
   struct Deferred {
     enum class Kind { file, hardlink, directory };
     Kind kind;
     fs::path dst;
     TreeNode node;
-    fs::path link_to;         // hardlink: the first name of the file
-    std::string damaged_why;  // file: set when its chunks could not be located
+    fs::path link_to;                      // hardlink: the first name of the file
+    std::string damaged_why;               // file: set when its chunks could not be located
+    std::shared_ptr<const WalkedDir> dir;  // file: where it goes
   };
 
   void warn(std::string msg) {
@@ -148,16 +165,19 @@ class DirectoryRestorer {
     return {};
   }
 
-  util::Status make_directory(const fs::path& dst, const sources::Node& meta) {
+  // True when this restore made the directory (nothing was there).
+  util::Result<bool> make_directory(const fs::path& dst, const sources::Node& meta) {
+    if (::mkdir(dst.c_str(), 0700) == 0) return true;
     struct stat st {};
-    if (::lstat(dst.c_str(), &st) == 0) {
-      if (S_ISDIR(st.st_mode)) return {};
-      if (opt_.overwrite == OverwritePolicy::never) {
-        return fail(ErrorKind::exists, "'" + dst.string() + "' exists and is not a directory");
-      }
-      if (::unlink(dst.c_str()) != 0) return fail(util::errno_error("removing", dst, errno));
+    if (errno != EEXIST || ::lstat(dst.c_str(), &st) != 0)
+      return fail(util::errno_error("creating directory", dst, errno));
+    if (S_ISDIR(st.st_mode)) return false;
+    if (opt_.overwrite == OverwritePolicy::never) {
+      return fail(ErrorKind::exists, "'" + dst.string() + "' exists and is not a directory");
     }
-    return sources::create_dir(dst, meta);
+    if (::unlink(dst.c_str()) != 0) return fail(util::errno_error("removing", dst, errno));
+    BKP_TRY(sources::create_dir(dst, meta));
+    return true;
   }
 
   // Makes room for `node` at `dst` as the overwrite policy says; false means
@@ -193,12 +213,13 @@ class DirectoryRestorer {
     auto key = std::make_pair(node.meta.device, node.meta.inode);
     if (node.meta.nlink > 1) {
       if (auto it = links_.find(key); it != links_.end()) {
-        deferred_.push_back(Deferred{Deferred::Kind::hardlink, std::move(dst), {}, it->second, {}});
+        deferred_.push_back(
+            Deferred{Deferred::Kind::hardlink, std::move(dst), {}, it->second, {}, {}});
         return drain(Drain::to_bounds);
       }
       links_.emplace(key, dst);
     }
-    Deferred d{Deferred::Kind::file, std::move(dst), node, {}, {}};
+    Deferred d{Deferred::Kind::file, std::move(dst), node, {}, {}, parent_shared()};
     std::vector<repo::BlobLocation> locs;
     locs.reserve(node.content.size());
     for (auto& id : node.content) {
@@ -248,7 +269,18 @@ class DirectoryRestorer {
       return {};
     }
     std::size_t chunks = d.node.content.size();
-    writers_.begin(d.dst, d.node.meta, chunks);
+    if (d.dir != open_for_) {
+      // Files come directory by directory: one open per run of them, and
+      // only the pool's unfinished files keep an old one open.
+      open_for_ = d.dir;
+      open_dir_ = std::make_shared<OpenDir>(
+          OpenDir{util::UniqueFd(::open(d.dir->dst.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)),
+                  d.dir->dst});
+    }
+    if (open_dir_->fd)
+      writers_.begin(open_dir_, d.node.meta.name, d.node.meta, chunks);
+    else  // the pool's own error (by full path) says what is wrong
+      writers_.begin(d.dst, d.node.meta, chunks);
     for (std::size_t i = 0; i < chunks; ++i) {
       auto data = prefetch_.next();
       if (data) {
@@ -301,6 +333,14 @@ class DirectoryRestorer {
     bool made = false;
   };
   std::vector<Pending> pending_;  // unselected directories being walked, outermost first
+  std::shared_ptr<const WalkedDir> target_dir_;         // where the top entries go
+  std::vector<std::shared_ptr<const WalkedDir>> dirs_;  // being walked, innermost last
+  std::shared_ptr<const WalkedDir> parent_shared() const {
+    return dirs_.empty() ? target_dir_ : dirs_.back();
+  }
+  // The directory of the last file begun, held open for the next ones.
+  std::shared_ptr<const WalkedDir> open_for_;
+  std::shared_ptr<const OpenDir> open_dir_;
   std::deque<Deferred> deferred_;
   FileWritePool writers_{FileWritePool::Options{ownership_, opt_.verify}};
   BlobPrefetcher prefetch_{repo_};  // last: its threads stop first

@@ -12,6 +12,7 @@
 
 #include "storage/temp_name.hpp"
 #include "util/fs.hpp"
+#include "util/unique_fd.hpp"
 
 namespace bkp::storage {
 
@@ -19,27 +20,14 @@ namespace fs = std::filesystem;
 using util::ErrorKind;
 using util::fail;
 
+using util::UniqueFd;
+
 namespace {
 
 constexpr mode_t file_mode = 0600;
 constexpr mode_t dir_mode = 0700;
 // Object names are short paths; a deeper tree means a symlink loop.
 constexpr int max_list_depth = 256;
-
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&&) = delete;
-  ~UniqueFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
 
 struct OpenObject {
   UniqueFd fd;

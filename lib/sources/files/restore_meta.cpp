@@ -94,12 +94,14 @@ void FileWriter::close_fd() {
   fd_ = -1;
 }
 
-Status FileWriter::open(const fs::path& path) {
+Status FileWriter::open(const fs::path& path) { return open_at(AT_FDCWD, path.c_str(), path); }
+
+Status FileWriter::open_at(int dir_fd, const char* name, const fs::path& path) {
   close_fd();
   path_ = path;
   offset_ = 0;
   written_end_ = 0;
-  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  fd_ = ::openat(dir_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd_ < 0) return util::fail(util::errno_error("creating", path, errno));
   return {};
 }
@@ -160,6 +162,11 @@ Status FileWriter::write(util::ByteView data) {
 }
 
 Status FileWriter::finish(std::uint64_t size, Sync sync) {
+  BKP_TRY(end(size));
+  return close(sync);
+}
+
+Status FileWriter::end(std::uint64_t size) {
   if (fd_ < 0) return util::fail(util::ErrorKind::generic, "finishing: file is not open");
   if (size != offset_) {
     close_fd();
@@ -168,8 +175,17 @@ Status FileWriter::finish(std::uint64_t size, Sync sync) {
                           " bytes of content, expected " + std::to_string(size));
   }
   // Only a file ending in a hole needs its size set (it was created empty).
-  int rc = written_end_ == size ? 0 : ::ftruncate(fd_, static_cast<off_t>(size));
-  if (rc == 0 && sync == Sync::yes) rc = ::fsync(fd_);
+  if (written_end_ != size && ::ftruncate(fd_, static_cast<off_t>(size)) != 0) {
+    int err = errno;
+    close_fd();
+    return util::fail(util::errno_error("writing", path_, err));
+  }
+  return {};
+}
+
+Status FileWriter::close(Sync sync) {
+  if (fd_ < 0) return util::fail(util::ErrorKind::generic, "closing: file is not open");
+  int rc = sync == Sync::yes ? ::fsync(fd_) : 0;
   int err = errno;
   int fd = std::exchange(fd_, -1);
   if (::close(fd) != 0 && rc == 0) {
@@ -190,23 +206,42 @@ std::string describe(const std::string& what, const fs::path& path, int err) {
   return what + " '" + path.string() + "': " + std::strerror(err);
 }
 
-}  // namespace
+// Where metadata goes: an open regular file (f* calls: no path lookup), or
+// a path (l* calls, never following a symlink at the last component).
+struct MetadataTarget {
+  int fd;  // -1: by path
+  const fs::path& path;
 
-Status apply_metadata(const fs::path& path, const Node& node, Ownership ownership,
-                      std::vector<std::string>& warnings) {
-  if (ownership == Ownership::restore &&
-      ::lchown(path.c_str(), static_cast<uid_t>(node.uid), static_cast<gid_t>(node.gid)) != 0) {
+  int chown(const Node& n) const {
+    auto uid = static_cast<uid_t>(n.uid);
+    auto gid = static_cast<gid_t>(n.gid);
+    return fd >= 0 ? ::fchown(fd, uid, gid) : ::lchown(path.c_str(), uid, gid);
+  }
+  int chmod(mode_t mode) const {
+    return fd >= 0 ? ::fchmod(fd, mode) : ::chmod(path.c_str(), mode);
+  }
+  int set_xattr(const Xattr& x) const {
+    return fd >= 0 ? ::fsetxattr(fd, x.name.c_str(), x.value.data(), x.value.size(), 0)
+                   : ::lsetxattr(path.c_str(), x.name.c_str(), x.value.data(), x.value.size(), 0);
+  }
+  int set_times(const struct timespec times[2]) const {
+    return fd >= 0 ? ::futimens(fd, times)
+                   : ::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW);
+  }
+};
+
+Status apply(const MetadataTarget& target, const Node& node, Ownership ownership,
+             std::vector<std::string>& warnings) {
+  const fs::path& path = target.path;
+  if (ownership == Ownership::restore && target.chown(node) != 0) {
     if (errno != EPERM) return util::fail(util::errno_error("restoring owner of", path, errno));
     warnings.push_back(describe("restoring owner of", path, errno));
   }
-  if (node.type != NodeType::symlink &&
-      ::chmod(path.c_str(), static_cast<mode_t>(node.mode & 07777)) != 0) {
+  if (node.type != NodeType::symlink && target.chmod(static_cast<mode_t>(node.mode & 07777)) != 0) {
     return util::fail(util::errno_error("restoring mode of", path, errno));
   }
   for (const auto& x : node.xattrs) {
-    if (::lsetxattr(path.c_str(), x.name.c_str(), x.value.data(), x.value.size(), 0) == 0) {
-      continue;
-    }
+    if (target.set_xattr(x) == 0) continue;
     std::string what = "restoring extended attribute '" + x.name + "' of";
     if (!is_warning(errno)) return util::fail(util::errno_error(what, path, errno));
     warnings.push_back(describe(what, path, errno));
@@ -222,10 +257,22 @@ Status apply_metadata(const fs::path& path, const Node& node, Ownership ownershi
       t.tv_sec -= 1;
     }
   }
-  if (::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
+  if (target.set_times(times) != 0) {
     return util::fail(util::errno_error("restoring times of", path, errno));
   }
   return {};
+}
+
+}  // namespace
+
+Status apply_metadata(const fs::path& path, const Node& node, Ownership ownership,
+                      std::vector<std::string>& warnings) {
+  return apply(MetadataTarget{-1, path}, node, ownership, warnings);
+}
+
+Status apply_metadata(int fd, const fs::path& path, const Node& node, Ownership ownership,
+                      std::vector<std::string>& warnings) {
+  return apply(MetadataTarget{fd, path}, node, ownership, warnings);
 }
 
 }  // namespace bkp::sources

@@ -61,11 +61,21 @@ class FileWriter {
 
   // Creates or truncates `path` (O_WRONLY|O_CREAT|O_TRUNC|O_NOFOLLOW, 0600).
   util::Status open(const std::filesystem::path& path);
+  // The same for `name` relative to the directory `dir_fd` (a restore
+  // keeps its directories open: no path walk per file); `path` is for
+  // messages.
+  util::Status open_at(int dir_fd, const char* name, const std::filesystem::path& path);
   util::Status write(util::ByteView data);
   // Sets the final size (ftruncate, so trailing holes exist), optionally
   // fsyncs, and closes. `size` must equal the bytes written: anything else
   // is an ErrorKind::corrupt error (the stored content was not node.size).
   util::Status finish(std::uint64_t size, Sync sync = Sync::no);
+  // finish in two steps, so that metadata can go on through fd() between
+  // them: end checks and sets the size (closing the file when that fails),
+  // close syncs if asked and closes.
+  util::Status end(std::uint64_t size);
+  util::Status close(Sync sync = Sync::no);
+  int fd() const { return fd_; }
 
   std::uint64_t offset() const { return offset_; }
 
@@ -95,6 +105,11 @@ enum class Ownership { restore, skip };
 //      cannot be set.
 // Warnings are appended as messages ("restoring owner of 'p': ...").
 util::Status apply_metadata(const std::filesystem::path& path, const Node& node,
+                            Ownership ownership, std::vector<std::string>& warnings);
+// The same on an open regular file (fchown, fchmod, fsetxattr, futimens):
+// no path lookups, and it can be done before the file gets its final name.
+// `path` is for messages.
+util::Status apply_metadata(int fd, const std::filesystem::path& path, const Node& node,
                             Ownership ownership, std::vector<std::string>& warnings);
 
 }  // namespace bkp::sources

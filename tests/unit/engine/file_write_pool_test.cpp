@@ -1,5 +1,6 @@
 // FileWritePool: restored files written, renamed into place and given their
 // metadata on worker threads, with damage and errors reported per file.
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -40,6 +41,9 @@ TEST_CASE("the write pool writes every file whole, with its metadata", "[restore
   {
     engine::FileWritePool pool(
         {sources::Ownership::skip, engine::VerifyWrites::yes, threads, max_buffered, 3});
+    auto open_dir = std::make_shared<engine::OpenDir>(engine::OpenDir{
+        util::UniqueFd(::open(dir.path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)), dir.path()});
+    REQUIRE(open_dir->fd);
     for (int f = 0; f < 40; ++f) {
       fs::path dst = dir.path() / ("f" + std::to_string(f));
       std::size_t chunks = static_cast<std::size_t>(f % 5);  // empty files too
@@ -49,7 +53,12 @@ TEST_CASE("the write pool writes every file whole, with its metadata", "[restore
         parts.push_back(random_bytes(1 + (f * 977 + c * 131) % 70000, f * 10 + c + 1));
         whole.insert(whole.end(), parts.back().begin(), parts.back().end());
       }
-      pool.begin(dst, file_meta(whole.size(), 0640, 1'600'000'000'123'456'789LL), chunks);
+      auto meta = file_meta(whole.size(), 0640, 1'600'000'000'123'456'789LL);
+      // By full path, or by name in a directory held open (as restore does).
+      if (f % 2 == 0)
+        pool.begin(dst, meta, chunks);
+      else
+        pool.begin(open_dir, dst.filename().string(), meta, chunks);
       for (auto& p : parts) pool.feed(p);
       expected[dst] = whole;
     }
@@ -74,6 +83,32 @@ TEST_CASE("the write pool writes every file whole, with its metadata", "[restore
   std::size_t entries = 0;
   for ([[maybe_unused]] auto& e : fs::directory_iterator(dir.path())) ++entries;
   CHECK(entries == expected.size());
+}
+
+TEST_CASE("names of up to NAME_MAX bytes and read-only modes are written", "[restore][pool]") {
+  TempDir dir;
+  // No room for ".<name>.bkp-partial": the temporary name is another one.
+  std::string longest(255, 'n');
+  auto open_dir = std::make_shared<engine::OpenDir>(engine::OpenDir{
+      util::UniqueFd(::open(dir.path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)), dir.path()});
+  {
+    engine::FileWritePool pool({sources::Ownership::skip, engine::VerifyWrites::yes});
+    pool.begin(open_dir, longest, file_meta(5, 0400, 1'500'000'000'000'000'001LL), 1);
+    pool.feed(util::Bytes{'h', 'e', 'l', 'l', 'o'});
+    pool.begin(dir.path() / std::string(254, 'm'), file_meta(2, 0444, 0), 1);
+    pool.feed(util::Bytes{'h', 'i'});
+    pool.wait_idle();
+    for (auto& out : pool.take_finished()) REQUIRE_OK(out.status);
+  }
+  CHECK(slurp(dir.path() / longest) == "hello");
+  CHECK(slurp(dir.path() / std::string(254, 'm')) == "hi");
+  struct stat st {};
+  REQUIRE(::stat((dir.path() / longest).c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0400);
+  CHECK(st.st_mtim.tv_nsec == 1);
+  std::size_t entries = 0;
+  for ([[maybe_unused]] auto& e : fs::directory_iterator(dir.path())) ++entries;
+  CHECK(entries == 2);
 }
 
 TEST_CASE("a damaged chunk keeps its file from appearing, others are written", "[restore][pool]") {
