@@ -104,6 +104,9 @@ class FileWritePool {
   FeederWait feeder_wait_ = FeederWait::nothing;
   void wait_feeder(std::unique_lock<std::mutex>& lock, FeederWait what);
   void wake_feeder();  // with mu_ held
+  static constexpr std::size_t kWakeBatch = 8;
+  static constexpr std::uint64_t kWakeBytes = 1 << 20;
+  bool worth_waking() const;  // with mu_ held
   std::deque<std::shared_ptr<Job>> unstarted_;
   std::shared_ptr<Job> feeding_;
   std::vector<FileWriteOutcome> finished_;

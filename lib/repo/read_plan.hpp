@@ -30,9 +30,11 @@ struct ReadLimits {
 // Object stores: a request's latency is worth about a megabyte; 4 MiB per
 // request keeps 8 requests in flight within 32 MiB.
 inline constexpr ReadLimits kRemoteReadLimits{1u << 20, 4u << 20};
-// Local disk: a read is one pread, cheap, and blobs read one by one spread
-// their decoding over every worker: nothing is joined.
-inline constexpr ReadLimits kLocalReadLimits{0, 0};
+// Local disk: only neighbours are joined, up to 1 MiB: one pread and one
+// claim for a run of small files' chunks instead of one each (restore of
+// the bench tree: 7.2 -> 6.8 CPU s), and spans short enough that every
+// worker still has blobs to decode.
+inline constexpr ReadLimits kLocalReadLimits{0, 1u << 20};
 
 struct PlannedRead {
   ByteRange span;                    // what to request
