@@ -71,8 +71,9 @@ void FileWritePool::begin(fs::path dst, sources::Node meta, std::size_t chunks) 
 }
 
 void FileWritePool::begin(std::shared_ptr<const OpenDir> dir, std::string name, sources::Node meta,
-                          std::size_t chunks) {
+                          std::size_t chunks, Placement placement) {
   auto job = std::make_shared<Job>();
+  job->placement = placement;
   job->dst = dir->path / name;
   job->dir = std::move(dir);
   job->name = std::move(name);
@@ -202,14 +203,21 @@ FileWriteOutcome FileWritePool::write_file(Job& job) {
   FileWriteOutcome out{job.dst, {}, {}, {}};
   // Content goes to a temporary name and is renamed into place only when
   // complete: a file whose stored data turns out damaged never appears
-  // under its real name, empty or half-written.
+  // under its real name, empty or half-written, and a file it replaces
+  // stays whole until then. Placement::direct (a new directory: nothing to
+  // replace) writes under the real name and removes it on failure.
+  const bool direct = job.placement == Placement::direct;
   const int dir_fd = job.dir ? job.dir->fd.get() : AT_FDCWD;
-  const std::string tmp_name = temporary_name(job.dst.filename().string());
-  const fs::path tmp = job.dst.parent_path() / tmp_name;
+  const std::string tmp_name = direct ? job.name : temporary_name(job.dst.filename().string());
+  const fs::path tmp = direct ? job.dst : job.dst.parent_path() / tmp_name;
   const char* tmp_at = job.dir ? tmp_name.c_str() : tmp.c_str();
   const char* dst_at = job.dir ? job.name.c_str() : job.dst.c_str();
   sources::FileWriter writer;
-  util::Status st = writer.open_at(dir_fd, tmp_at, tmp);
+  util::Status st = writer.open_at(
+      dir_fd, tmp_at, tmp,
+      direct ? sources::FileWriter::Create::exclusive : sources::FileWriter::Create::truncate);
+  // Not ours to remove when something was there already.
+  const bool created = st.ok();
   crypto::Sha256 written;
   // Every chunk is taken, even after a failure: they were fed for this file.
   for (std::size_t i = 0; i < job.chunks; ++i) {
@@ -231,14 +239,14 @@ FileWriteOutcome FileWritePool::write_file(Job& job) {
     st = sources::apply_metadata(writer.fd(), job.dst, job.meta, opt_.ownership, out.warnings);
   if (st) st = writer.close(sources::Sync::no);
   if (!st) {
-    ::unlinkat(dir_fd, tmp_at, 0);
+    if (created) ::unlinkat(dir_fd, tmp_at, 0);
     if (st.error().kind == ErrorKind::verification)
       out.damaged_why = st.error().message;
     else
       out.status = st;
     return out;
   }
-  if (::renameat(dir_fd, tmp_at, dir_fd, dst_at) != 0) {
+  if (!direct && ::renameat(dir_fd, tmp_at, dir_fd, dst_at) != 0) {
     int err = errno;
     ::unlinkat(dir_fd, tmp_at, 0);
     out.status = fail(util::errno_error("renaming into", job.dst, err));

@@ -63,9 +63,14 @@ class FileWritePool {
   // Starts a file of `chunks` chunks; blocks while max_files are unfinished.
   // The file's chunks must then all be fed, in order, before the next begin.
   void begin(std::filesystem::path dst, sources::Node meta, std::size_t chunks);
-  // The same for the file `name` in `dir`.
+  // The same for the file `name` in `dir`. Placement::direct writes it under
+  // its own name from the start (created exclusively; removed again if its
+  // data turns out damaged): only for a directory this restore made, where
+  // no earlier file can be lost. It saves a rename per file (~30% of the
+  // kernel's cost of creating a small file on tmpfs).
+  enum class Placement { via_temporary, direct };
   void begin(std::shared_ptr<const OpenDir> dir, std::string name, sources::Node meta,
-             std::size_t chunks);
+             std::size_t chunks, Placement placement = Placement::via_temporary);
   // The next chunk of the file begun last, or why it could not be read (the
   // file is then not restored, but the rest of its chunks must still come).
   void feed(util::Result<util::Bytes> chunk);
@@ -79,6 +84,7 @@ class FileWritePool {
     std::filesystem::path dst;
     std::shared_ptr<const OpenDir> dir;  // null: dst is used as it is
     std::string name;                    // in dir
+    Placement placement = Placement::via_temporary;
     sources::Node meta;
     std::size_t chunks = 0;
     std::deque<util::Result<util::Bytes>> queued;

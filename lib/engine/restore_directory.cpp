@@ -278,7 +278,9 @@ class DirectoryRestorer {
                   d.dir->dst});
     }
     if (open_dir_->fd)
-      writers_.begin(open_dir_, d.node.meta.name, d.node.meta, chunks);
+      writers_.begin(open_dir_, d.node.meta.name, d.node.meta, chunks,
+                     d.dir->fresh ? FileWritePool::Placement::direct
+                                  : FileWritePool::Placement::via_temporary);
     else  // the pool's own error (by full path) says what is wrong
       writers_.begin(d.dst, d.node.meta, chunks);
     for (std::size_t i = 0; i < chunks; ++i) {

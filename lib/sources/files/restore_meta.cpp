@@ -96,12 +96,13 @@ void FileWriter::close_fd() {
 
 Status FileWriter::open(const fs::path& path) { return open_at(AT_FDCWD, path.c_str(), path); }
 
-Status FileWriter::open_at(int dir_fd, const char* name, const fs::path& path) {
+Status FileWriter::open_at(int dir_fd, const char* name, const fs::path& path, Create create) {
   close_fd();
   path_ = path;
   offset_ = 0;
   written_end_ = 0;
-  fd_ = ::openat(dir_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  int how = create == Create::exclusive ? O_EXCL : O_TRUNC;
+  fd_ = ::openat(dir_fd, name, O_WRONLY | O_CREAT | how | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd_ < 0) return util::fail(util::errno_error("creating", path, errno));
   return {};
 }

@@ -64,7 +64,10 @@ class FileWriter {
   // The same for `name` relative to the directory `dir_fd` (a restore
   // keeps its directories open: no path walk per file); `path` is for
   // messages.
-  util::Status open_at(int dir_fd, const char* name, const std::filesystem::path& path);
+  // Create::exclusive fails when something is already at `name`.
+  enum class Create { truncate, exclusive };
+  util::Status open_at(int dir_fd, const char* name, const std::filesystem::path& path,
+                       Create create = Create::truncate);
   util::Status write(util::ByteView data);
   // Sets the final size (ftruncate, so trailing holes exist), optionally
   // fsyncs, and closes. `size` must equal the bytes written: anything else

@@ -55,10 +55,13 @@ TEST_CASE("the write pool writes every file whole, with its metadata", "[restore
       }
       auto meta = file_meta(whole.size(), 0640, 1'600'000'000'123'456'789LL);
       // By full path, or by name in a directory held open (as restore does).
-      if (f % 2 == 0)
+      if (f % 3 == 0)
         pool.begin(dst, meta, chunks);
-      else
+      else if (f % 3 == 1)
         pool.begin(open_dir, dst.filename().string(), meta, chunks);
+      else
+        pool.begin(open_dir, dst.filename().string(), meta, chunks,
+                   engine::FileWritePool::Placement::direct);
       for (auto& p : parts) pool.feed(p);
       expected[dst] = whole;
     }
@@ -114,7 +117,13 @@ TEST_CASE("names of up to NAME_MAX bytes and read-only modes are written", "[res
 TEST_CASE("a damaged chunk keeps its file from appearing, others are written", "[restore][pool]") {
   TempDir dir;
   engine::FileWritePool pool({});
-  pool.begin(dir.path() / "bad", file_meta(6, 0644, 0), 3);
+  // Under a temporary name, or under its own name in a new directory: either
+  // way nothing is left of it.
+  auto placement = GENERATE(engine::FileWritePool::Placement::via_temporary,
+                            engine::FileWritePool::Placement::direct);
+  auto open_dir = std::make_shared<engine::OpenDir>(engine::OpenDir{
+      util::UniqueFd(::open(dir.path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)), dir.path()});
+  pool.begin(open_dir, "bad", file_meta(6, 0644, 0), 3, placement);
   pool.feed(util::Bytes{'a', 'b'});
   pool.feed(util::fail(util::ErrorKind::verification, "chunk 1234 fails authentication"));
   pool.feed(util::Bytes{'e', 'f'});  // the rest of the file's chunks still come
@@ -133,6 +142,22 @@ TEST_CASE("a damaged chunk keeps its file from appearing, others are written", "
   CHECK_FALSE(fs::exists(dir.path() / "bad"));
   CHECK_FALSE(fs::exists(dir.path() / ".bad.bkp-partial"));
   CHECK(slurp(dir.path() / "good") == "xyz");
+}
+
+TEST_CASE("a direct write never replaces what is there", "[restore][pool]") {
+  TempDir dir;
+  write_file(dir.path() / "there", "old");
+  auto open_dir = std::make_shared<engine::OpenDir>(engine::OpenDir{
+      util::UniqueFd(::open(dir.path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)), dir.path()});
+  engine::FileWritePool pool({});
+  pool.begin(open_dir, "there", file_meta(3, 0644, 0), 1, engine::FileWritePool::Placement::direct);
+  pool.feed(util::Bytes{'n', 'e', 'w'});
+  pool.wait_idle();
+  auto done = pool.take_finished();
+  REQUIRE(done.size() == 1);
+  REQUIRE_FALSE(done[0].status.ok());
+  CHECK_THAT(done[0].status.error().message, Catch::Contains("exists"));
+  CHECK(slurp(dir.path() / "there") == "old");
 }
 
 TEST_CASE("a file that cannot be created is an error that stops the restore", "[restore][pool]") {
