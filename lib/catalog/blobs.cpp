@@ -73,16 +73,17 @@ util::Result<std::optional<BlobLocation>> Catalog::find_blob(const Id32& id) {
   return std::optional<BlobLocation>{location};
 }
 
-util::Result<std::vector<bool>> Catalog::has_blobs(std::span<const Id32> ids) {
-  std::vector<bool> found;
+util::Result<std::vector<std::optional<BlobLocation>>> Catalog::find_blobs(
+    std::span<const Id32> ids) {
+  std::vector<std::optional<BlobLocation>> found;
   found.reserve(ids.size());
   if (ids.empty()) return found;
   BKP_ASSIGN(Statement * stmt, cached(find_blob_stmt_, kFindBlob));
   // In WAL mode every statement outside a transaction takes and drops
   // SQLite's shared-memory read lock (fcntl calls and an fstat), which costs
   // more than the B-tree lookup. An unchanged backup looks up every chunk
-  // of every file, so the lookups of a batch share one read transaction.
-  // Inside a caller's transaction they simply join it.
+  // of every file, a restore locates them: the lookups of a batch share one
+  // read transaction. Inside a caller's transaction they simply join it.
   const bool own = sqlite3_get_autocommit(db_) != 0;
   if (own) BKP_TRY(exec(db_, "BEGIN DEFERRED", "starting a catalog read"));
   util::Status status;
@@ -94,12 +95,28 @@ util::Result<std::vector<bool>> Catalog::has_blobs(std::span<const Id32> ids) {
       status = row.propagate();
       break;
     }
-    found.push_back(*row);
+    if (!*row) {
+      found.emplace_back();
+      continue;
+    }
+    BlobLocation location;
+    location.id = id;
+    status = read_location(*stmt, 0, location);
+    if (!status) break;
+    found.emplace_back(location);
   }
   // A read-only transaction has nothing to lose: ending it either way is
   // the same, and ROLLBACK cannot fail for want of a lock.
   if (own) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
   BKP_TRY(status);
+  return found;
+}
+
+util::Result<std::vector<bool>> Catalog::has_blobs(std::span<const Id32> ids) {
+  BKP_ASSIGN(auto locations, find_blobs(ids));
+  std::vector<bool> found;
+  found.reserve(locations.size());
+  for (auto& l : locations) found.push_back(l.has_value());
   return found;
 }
 

@@ -135,6 +135,8 @@ class Catalog {
   // Whether each id is in the chunk index, in one read transaction (much
   // cheaper than find_blob per id: see blobs.cpp).
   util::Result<std::vector<bool>> has_blobs(std::span<const Id32> ids);
+  // find_blob of each id, in one read transaction.
+  util::Result<std::vector<std::optional<BlobLocation>>> find_blobs(std::span<const Id32> ids);
   util::Status add_blobs(std::span<const BlobLocation> blobs);
   util::Status for_each_blob(const std::function<util::Status(const BlobLocation&)>& fn);
   util::Result<std::uint64_t> blob_count();

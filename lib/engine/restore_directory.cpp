@@ -39,6 +39,9 @@ namespace {
 // memory, and queued work (an empty file or a directory holds no bytes).
 constexpr std::uint64_t kMaxPrefetchBytes = 64 << 20;
 constexpr std::size_t kMaxDeferred = 4096;
+// Chunks located per catalog read (files are located in batches: a read
+// transaction per file cost SQLite's lock calls each time).
+constexpr std::size_t kLocateBatch = 256;
 
 class DirectoryRestorer {
  public:
@@ -112,6 +115,8 @@ class DirectoryRestorer {
       if (how == Drain::to_bounds && deferred_.size() <= kMaxDeferred &&
           prefetch_.queued_bytes() <= kMaxPrefetchBytes)
         break;
+      // What runs must have its chunks asked for.
+      if (!unlocated_.empty()) BKP_TRY(locate_queued());
       Deferred d = std::move(deferred_.front());
       deferred_.pop_front();
       BKP_TRY(run(d));
@@ -219,22 +224,37 @@ class DirectoryRestorer {
       }
       links_.emplace(key, dst);
     }
-    Deferred d{Deferred::Kind::file, std::move(dst), node, {}, {}, parent_shared()};
-    std::vector<repo::BlobLocation> locs;
-    locs.reserve(node.content.size());
-    for (auto& id : node.content) {
-      auto loc = repo_.locate_blob(id);
-      if (!loc) {
-        if (loc.error().kind != ErrorKind::verification) return loc.propagate();
-        d.damaged_why = loc.error().message;
-        break;
-      }
-      locs.push_back(*loc);
-    }
-    if (d.damaged_why.empty())
-      for (auto& loc : locs) prefetch_.push(loc);
-    deferred_.push_back(std::move(d));
+    deferred_.push_back(
+        Deferred{Deferred::Kind::file, std::move(dst), node, {}, {}, parent_shared()});
+    // Deque elements stay put when others are added or taken from the front.
+    unlocated_.push_back(&deferred_.back());
+    unlocated_chunks_ += node.content.size();
+    if (unlocated_chunks_ >= kLocateBatch) BKP_TRY(locate_queued());
     return drain(Drain::to_bounds);
+  }
+
+  // Locates the chunks of the files queued since the last call, in one
+  // catalog read, and asks the prefetcher for them in queue order.
+  util::Status locate_queued() {
+    std::vector<repo::BlobId> ids;
+    ids.reserve(unlocated_chunks_);
+    for (const Deferred* d : unlocated_)
+      ids.insert(ids.end(), d->node.content.begin(), d->node.content.end());
+    BKP_ASSIGN(auto found, repo_.locate_blobs(ids));
+    std::size_t at = 0;
+    for (Deferred* d : unlocated_) {
+      const std::size_t n = d->node.content.size();
+      for (std::size_t i = 0; i < n && d->damaged_why.empty(); ++i) {
+        if (!found[at + i])
+          d->damaged_why = "blob " + util::to_hex(ids[at + i]) + " is not in the index";
+      }
+      if (d->damaged_why.empty())
+        for (std::size_t i = 0; i < n; ++i) prefetch_.push(*found[at + i]);
+      at += n;
+    }
+    unlocated_.clear();
+    unlocated_chunks_ = 0;
+    return {};
   }
 
   util::Status run(Deferred& d) {
@@ -344,6 +364,9 @@ class DirectoryRestorer {
   std::shared_ptr<const WalkedDir> open_for_;
   std::shared_ptr<const OpenDir> open_dir_;
   std::deque<Deferred> deferred_;
+  // Files of deferred_ whose chunks are not located yet, oldest first.
+  std::vector<Deferred*> unlocated_;
+  std::size_t unlocated_chunks_ = 0;
   FileWritePool writers_{FileWritePool::Options{ownership_, opt_.verify}};
   BlobPrefetcher prefetch_{repo_};  // last: its threads stop first
 };

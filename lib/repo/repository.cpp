@@ -410,6 +410,16 @@ util::Result<BlobLocation> Repository::locate_blob(const BlobId& id) {
   return *loc;
 }
 
+util::Result<std::vector<std::optional<BlobLocation>>> Repository::locate_blobs(
+    std::span<const BlobId> ids) {
+  for (const BlobId& id : ids)
+    if (unsealed_.count(id)) BKP_TRY(flush());
+  BKP_ASSIGN(auto found, catalog_->find_blobs(ids));
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    if (auto it = pending_.find(ids[i]); it != pending_.end()) found[i] = it->second;
+  return found;
+}
+
 util::Result<util::Bytes> Repository::load_blob(const BlobId& id) {
   BKP_ASSIGN(auto loc, locate_blob(id));
   if (loc.type == BlobType::tree && tree_cache_) return load_tree_blob(loc);

@@ -116,6 +116,11 @@ class Repository {
   // then reading it from there. load_blob_at() touches only the storage and
   // the keys: safe from several threads at once.
   util::Result<BlobLocation> locate_blob(const BlobId& id);
+  // locate_blob of each id, the catalog's in one read transaction (a
+  // restore locates every chunk; a statement each took SQLite's read lock
+  // each time). An id the index lacks is nullopt; errors reading the
+  // catalog fail the whole call.
+  util::Result<std::vector<std::optional<BlobLocation>>> locate_blobs(std::span<const BlobId> ids);
   util::Result<util::Bytes> load_blob_at(const BlobLocation& loc);
   // The sealed bytes of a blob, unauthenticated (decode_blob checks them);
   // a pack that lacks them is ErrorKind::verification. Thread-safe.
