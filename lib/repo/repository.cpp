@@ -229,21 +229,33 @@ util::Result<bool> Repository::save_blob(BlobType type, util::ByteView data, con
 // not change while blobs are being saved.
 SealedBlob Repository::seal_blob(const SealJob& job) const {
   util::ByteView data = job.data;
-  util::Bytes plain;
+  // Compressed into a per-thread buffer and sealed from there together with
+  // the codec byte: no copy of the compressed bytes at their exact size,
+  // and none of them behind the codec byte (two passes over every chunk).
+  thread_local util::Bytes scratch;
+  std::size_t n = 0;
   // decompress() refuses raw sizes above max_raw_size (a hostile header must
   // not make a reader allocate without bound), so a larger blob, such as the
   // tree of a huge directory, is stored as is to stay readable.
-  std::optional<util::Bytes> compressed;
-  if (data.size() <= compress::max_raw_size)
-    compressed = compress::compress(config_.compression, data);
-  plain.reserve(1 + (compressed ? compressed->size() : data.size()));
-  plain.push_back(
-      static_cast<std::uint8_t>(compressed ? config_.compression.codec : compress::Codec::none));
-  util::append(plain, compressed ? util::ByteView(*compressed) : data);
+  if (data.size() <= compress::max_raw_size) {
+    const std::size_t bound = compress::compress_bound(config_.compression, data.size());
+    if (bound > 0) {
+      if (scratch.size() < bound) scratch.resize(bound);
+      n = compress::compress_into(config_.compression, data, scratch.data(), bound);
+    }
+  }
+  const auto codec =
+      static_cast<std::uint8_t>(n > 0 ? config_.compression.codec : compress::Codec::none);
+  const util::ByteView parts[] = {util::ByteView(&codec, 1),
+                                  n > 0 ? util::ByteView(scratch.data(), n) : data};
   auto& key = content_key();
-  return SealedBlob{job.type, job.id,
-                    seal_object(envelope_type(job.type), key.id, key.key, plain, job.id),
-                    static_cast<std::uint32_t>(data.size())};
+  util::Bytes sealed;
+  sealed.reserve(envelope_overhead + 1 + parts[1].size());
+  seal_object_append(envelope_type(job.type), key.id, key.key, parts, job.id, sealed);
+  // A chunk of 8 MiB leaves 8 MiB of scratch behind per worker; keep no
+  // more than a typical chunk's worth between jobs.
+  if (scratch.size() > (2u << 20)) util::Bytes().swap(scratch);
+  return SealedBlob{job.type, job.id, std::move(sealed), static_cast<std::uint32_t>(data.size())};
 }
 
 util::Status Repository::collect_sealed(SealPool::Wait wait) {
