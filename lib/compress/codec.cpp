@@ -101,8 +101,7 @@ std::size_t compress_bound(const Spec& spec, std::size_t in_size) {
   }
 }
 
-std::size_t compress_into(const Spec& spec, util::ByteView in, std::uint8_t* out,
-                          std::size_t cap) {
+std::size_t compress_into(const Spec& spec, util::ByteView in, std::uint8_t* out, std::size_t cap) {
   if (in.size() < 2) return 0;  // nothing can be smaller
   std::size_t n = 0;
   switch (spec.codec) {
