@@ -90,11 +90,11 @@ Bytes seal(const util::SecretBytes& key, ByteView plaintext, ByteView ad) {
 }
 
 void seal_append(const util::SecretBytes& key, ByteView plaintext, ByteView ad, Bytes& out) {
-  seal_append(key, std::span<const ByteView>(&plaintext, 1), ad, out);
+  seal_append_pieces(key, std::span<const ByteView>(&plaintext, 1), ad, out);
 }
 
-void seal_append(const util::SecretBytes& key, std::span<const ByteView> plaintext, ByteView ad,
-                 Bytes& out) {
+void seal_append_pieces(const util::SecretBytes& key, std::span<const ByteView> plaintext,
+                        ByteView ad, Bytes& out) {
   std::uint8_t nonce[nonce_size];
   random_fill(nonce, nonce_size);
   seal_into(key, nonce, plaintext, ad, out);

@@ -48,9 +48,9 @@ util::Bytes seal_object(ObjectType type, const KeyId& key_id, const util::Secret
 void seal_object_append(ObjectType type, const KeyId& key_id, const util::SecretBytes& key,
                         util::ByteView plaintext, util::ByteView binding, util::Bytes& out);
 // The same for a plaintext given in pieces (sealed as their concatenation).
-void seal_object_append(ObjectType type, const KeyId& key_id, const util::SecretBytes& key,
-                        std::span<const util::ByteView> plaintext, util::ByteView binding,
-                        util::Bytes& out);
+void seal_object_append_pieces(ObjectType type, const KeyId& key_id, const util::SecretBytes& key,
+                               std::span<const util::ByteView> plaintext, util::ByteView binding,
+                               util::Bytes& out);
 
 struct EnvelopeHeader {
   ObjectType type;

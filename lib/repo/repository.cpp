@@ -253,7 +253,7 @@ SealedBlob Repository::seal_blob(const SealJob& job) const {
   auto& key = content_key();
   util::Bytes sealed;
   sealed.reserve(envelope_overhead + 1 + parts[1].size());
-  seal_object_append(envelope_type(job.type), key.id, key.key, parts, job.id, sealed);
+  seal_object_append_pieces(envelope_type(job.type), key.id, key.key, parts, job.id, sealed);
   // A chunk of 8 MiB leaves 8 MiB of scratch behind per worker; keep no
   // more than a typical chunk's worth between jobs.
   if (scratch.size() > (2u << 20)) util::Bytes().swap(scratch);

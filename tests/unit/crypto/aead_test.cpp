@@ -77,7 +77,7 @@ TEST_CASE("aead seal_append appends after existing content", "[aead]") {
   CHECK(*o2 == pt2);
 }
 
-TEST_CASE("aead seal_append over pieces seals their concatenation", "[aead]") {
+TEST_CASE("aead seal_append_pieces seals their concatenation", "[aead]") {
   auto key = crypto::random_secret(crypto::key_size);
   // Pieces of odd lengths, across AES block boundaries, and an empty one.
   Bytes whole(70001);
@@ -86,7 +86,7 @@ TEST_CASE("aead seal_append over pieces seals their concatenation", "[aead]") {
   const util::ByteView parts[] = {all.first(1), all.subspan(1, 0), all.subspan(1, 17),
                                   all.subspan(18, 4096), all.subspan(4114)};
   Bytes out = util::to_bytes("HDR");
-  crypto::seal_append(key, parts, util::as_bytes("ad"), out);
+  crypto::seal_append_pieces(key, parts, util::as_bytes("ad"), out);
   REQUIRE(out.size() == 3 + whole.size() + crypto::seal_overhead);
   auto opened = crypto::open(key, util::ByteView(out).subspan(3), util::as_bytes("ad"));
   REQUIRE(opened.ok());
@@ -96,7 +96,7 @@ TEST_CASE("aead seal_append over pieces seals their concatenation", "[aead]") {
         ErrorKind::verification);
   // No pieces at all: an empty plaintext.
   Bytes empty;
-  crypto::seal_append(key, std::span<const util::ByteView>(), {}, empty);
+  crypto::seal_append_pieces(key, std::span<const util::ByteView>(), {}, empty);
   REQUIRE(empty.size() == crypto::seal_overhead);
   auto e = crypto::open(key, empty, {});
   REQUIRE(e.ok());
