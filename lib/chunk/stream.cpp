@@ -33,7 +33,34 @@ util::Status chunk_stream(const Chunker& chunker, const ReadFn& read, const Emit
   // scanned twice, which is rarer and cheaper than the move.
   const std::size_t cap = 2 * max;
   const std::size_t refill = std::max(max / 4, chunker.params().avg_size);
-  std::unique_ptr<std::uint8_t[]> buf(new std::uint8_t[cap]);
+  // Kept per thread between calls (a backup calls this once per file: a
+  // fresh 16 MiB allocation each time cost the allocator more than the
+  // work of a small file), unless larger than the default parameters need.
+  constexpr std::size_t kKeep = 16u << 20;
+  thread_local std::unique_ptr<std::uint8_t[]> kept;
+  thread_local std::size_t kept_size = 0;
+  // A chunk_stream inside another's emit (none today) gets its own buffer.
+  thread_local bool kept_in_use = false;
+  std::unique_ptr<std::uint8_t[]> own;
+  std::uint8_t* data = nullptr;
+  struct Release {
+    bool* flag = nullptr;
+    ~Release() {
+      if (flag) *flag = false;
+    }
+  } release;
+  if (cap <= kKeep && !kept_in_use) {
+    if (kept_size < cap) {
+      kept.reset(new std::uint8_t[cap]);
+      kept_size = cap;
+    }
+    data = kept.get();
+    kept_in_use = true;
+    release.flag = &kept_in_use;
+  } else {
+    own.reset(new std::uint8_t[cap]);
+    data = own.get();
+  }
   std::size_t start = 0, end = 0;
   bool eof = false;
   bool need_max = false;  // cut() found no boundary in what waits: read up to max_size
@@ -41,11 +68,11 @@ util::Status chunk_stream(const Chunker& chunker, const ReadFn& read, const Emit
     const std::size_t pending = end - start;
     if (!eof && (pending < refill || (need_max && pending < max))) {
       if (end == cap) {
-        std::memmove(buf.get(), buf.get() + start, pending);
+        std::memmove(data, data + start, pending);
         end = pending;
         start = 0;
       }
-      BKP_ASSIGN(std::size_t got, read_some(read, buf.get() + end, cap - end));
+      BKP_ASSIGN(std::size_t got, read_some(read, data + end, cap - end));
       if (got == 0)
         eof = true;
       else
@@ -53,7 +80,7 @@ util::Status chunk_stream(const Chunker& chunker, const ReadFn& read, const Emit
       continue;
     }
     if (pending == 0) return {};
-    const util::ByteView view(buf.get() + start, pending);
+    const util::ByteView view(data + start, pending);
     const std::size_t n = chunker.cut(view, eof);
     if (n == 0) {  // only before the end, on fewer than max_size bytes
       need_max = true;
