@@ -89,39 +89,55 @@ std::string_view codec_name(Codec c) {
   return "unknown";
 }
 
-std::optional<util::Bytes> compress(const Spec& spec, util::ByteView in) {
-  if (in.size() < 2) return std::nullopt;  // nothing can be smaller
-  // Both codecs run faster with a worst-case-sized output buffer (see
-  // zstd.h, lz4.h); a per-thread scratch buffer provides it, and the result
-  // is copied out at its exact size so callers hold no slack memory.
-  thread_local util::Bytes scratch;
+std::size_t compress_bound(const Spec& spec, std::size_t in_size) {
+  switch (spec.codec) {
+    case Codec::zstd:
+      return ZSTD_compressBound(in_size);
+    case Codec::lz4:
+      if (in_size > static_cast<std::size_t>(LZ4_MAX_INPUT_SIZE)) return 0;
+      return static_cast<std::size_t>(LZ4_compressBound(static_cast<int>(in_size)));
+    default:
+      return 0;
+  }
+}
+
+std::size_t compress_into(const Spec& spec, util::ByteView in, std::uint8_t* out, std::size_t cap) {
+  if (in.size() < 2) return 0;  // nothing can be smaller
   std::size_t n = 0;
   switch (spec.codec) {
-    case Codec::none:
-      return std::nullopt;
     case Codec::zstd: {
-      scratch.resize(std::max(scratch.size(), ZSTD_compressBound(in.size())));
-      const std::size_t r = ZSTD_compressCCtx(cctx(), scratch.data(), scratch.size(), in.data(),
-                                              in.size(), effective_level(spec.level));
-      if (ZSTD_isError(r)) return std::nullopt;
+      const std::size_t r =
+          ZSTD_compressCCtx(cctx(), out, cap, in.data(), in.size(), effective_level(spec.level));
+      if (ZSTD_isError(r)) return 0;
       n = r;
       break;
     }
     case Codec::lz4: {
-      if (in.size() > static_cast<std::size_t>(LZ4_MAX_INPUT_SIZE)) return std::nullopt;
-      const int bound = LZ4_compressBound(static_cast<int>(in.size()));
-      scratch.resize(std::max(scratch.size(), static_cast<std::size_t>(bound)));
-      const int r = LZ4_compress_default(reinterpret_cast<const char*>(in.data()),
-                                         reinterpret_cast<char*>(scratch.data()),
-                                         static_cast<int>(in.size()), bound);
-      if (r <= 0) return std::nullopt;
+      if (in.size() > static_cast<std::size_t>(LZ4_MAX_INPUT_SIZE)) return 0;
+      const int limit = static_cast<int>(std::min<std::size_t>(cap, LZ4_MAX_INPUT_SIZE));
+      const int r =
+          LZ4_compress_default(reinterpret_cast<const char*>(in.data()),
+                               reinterpret_cast<char*>(out), static_cast<int>(in.size()), limit);
+      if (r <= 0) return 0;
       n = static_cast<std::size_t>(r);
       break;
     }
     default:
-      return std::nullopt;
+      return 0;
   }
-  if (n >= in.size()) return std::nullopt;
+  return n < in.size() ? n : 0;
+}
+
+std::optional<util::Bytes> compress(const Spec& spec, util::ByteView in) {
+  // Both codecs run faster with a worst-case-sized output buffer (see
+  // zstd.h, lz4.h); a per-thread scratch buffer provides it, and the result
+  // is copied out at its exact size so callers hold no slack memory.
+  thread_local util::Bytes scratch;
+  const std::size_t bound = compress_bound(spec, in.size());
+  if (bound == 0) return std::nullopt;
+  if (scratch.size() < bound) scratch.resize(bound);
+  const std::size_t n = compress_into(spec, in, scratch.data(), bound);
+  if (n == 0) return std::nullopt;
   return util::Bytes(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(n));
 }
 

@@ -38,6 +38,13 @@ std::string_view codec_name(Codec c);
 // Compresses `in`; returns nullopt when the result would not be smaller,
 // in which case the caller stores the raw bytes with Codec::none.
 std::optional<util::Bytes> compress(const Spec& spec, util::ByteView in);
+// The room compress_into() wants for `in_size` bytes (0 for Codec::none);
+// with less, the codecs run slower or fail.
+std::size_t compress_bound(const Spec& spec, std::size_t in_size);
+// compress() into out[0, cap), for a caller that keeps its own buffer (no
+// copy at exact size): the compressed size, or 0 when the result would not
+// be smaller (store raw, Codec::none).
+std::size_t compress_into(const Spec& spec, util::ByteView in, std::uint8_t* out, std::size_t cap);
 // Decompresses to exactly `raw_size` bytes; anything else is
 // ErrorKind::corrupt.
 util::Result<util::Bytes> decompress(Codec codec, util::ByteView in, std::size_t raw_size);

@@ -39,12 +39,15 @@ void check_key(const util::SecretBytes& key) {
   if (key.size() != key_size) throw std::invalid_argument("aead: key must be 32 bytes");
 }
 
-// Writes nonce || ciphertext || tag at the end of `out`.
-void seal_into(const util::SecretBytes& key, const std::uint8_t* nonce, ByteView plaintext,
-               ByteView ad, Bytes& out) {
+// Writes nonce || ciphertext || tag at the end of `out`; the plaintext is
+// the concatenation of `parts`.
+void seal_into(const util::SecretBytes& key, const std::uint8_t* nonce,
+               std::span<const ByteView> parts, ByteView ad, Bytes& out) {
   check_key(key);
+  std::size_t plain_size = 0;
+  for (auto& p : parts) plain_size += p.size();
   const std::size_t start = out.size();
-  out.resize(start + nonce_size + plaintext.size() + tag_size);
+  out.resize(start + nonce_size + plain_size + tag_size);
   std::uint8_t* dst = out.data() + start;
   std::memcpy(dst, nonce, nonce_size);
 
@@ -61,16 +64,18 @@ void seal_into(const util::SecretBytes& key, const std::uint8_t* nonce, ByteView
     require(EVP_EncryptUpdate(ctx.get(), nullptr, &len, ad.data(), checked_len(ad.size())) == 1,
             "EVP_EncryptUpdate(ad)");
   std::uint8_t* ct = dst + nonce_size;
-  int written = 0;
-  if (!plaintext.empty()) {
-    require(EVP_EncryptUpdate(ctx.get(), ct, &len, plaintext.data(),
-                              checked_len(plaintext.size())) == 1,
+  std::size_t written = 0;
+  // GCM is a stream mode: OpenSSL writes every byte of each update at once,
+  // whatever the pieces' lengths.
+  for (auto& p : parts) {
+    if (p.empty()) continue;
+    require(EVP_EncryptUpdate(ctx.get(), ct + written, &len, p.data(), checked_len(p.size())) == 1,
             "EVP_EncryptUpdate");
-    written = len;
+    written += static_cast<std::size_t>(len);
   }
   require(EVP_EncryptFinal_ex(ctx.get(), ct + written, &len) == 1, "EVP_EncryptFinal_ex");
-  written += len;
-  require(static_cast<std::size_t>(written) == plaintext.size(), "length check");
+  written += static_cast<std::size_t>(len);
+  require(written == plain_size, "length check");
   require(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, tag_size, ct + written) == 1,
           "get tag");
 }
@@ -85,6 +90,11 @@ Bytes seal(const util::SecretBytes& key, ByteView plaintext, ByteView ad) {
 }
 
 void seal_append(const util::SecretBytes& key, ByteView plaintext, ByteView ad, Bytes& out) {
+  seal_append_pieces(key, std::span<const ByteView>(&plaintext, 1), ad, out);
+}
+
+void seal_append_pieces(const util::SecretBytes& key, std::span<const ByteView> plaintext,
+                        ByteView ad, Bytes& out) {
   std::uint8_t nonce[nonce_size];
   random_fill(nonce, nonce_size);
   seal_into(key, nonce, plaintext, ad, out);
@@ -140,7 +150,7 @@ Bytes seal_with_nonce_for_test(const util::SecretBytes& key, ByteView nonce, Byt
                                ByteView ad) {
   if (nonce.size() != nonce_size) throw std::invalid_argument("aead: nonce must be 12 bytes");
   Bytes out;
-  seal_into(key, nonce.data(), plaintext, ad, out);
+  seal_into(key, nonce.data(), std::span<const ByteView>(&plaintext, 1), ad, out);
   return out;
 }
 

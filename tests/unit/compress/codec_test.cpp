@@ -68,6 +68,37 @@ TEST_CASE("compress returns nullopt when output would not be smaller", "[codec]"
   CHECK_FALSE(compress::compress({Codec::none, 0}, compressible(10000)).has_value());
 }
 
+TEST_CASE("compress_into writes what compress returns, or 0 when it would not shrink", "[codec]") {
+  auto text = compressible(300000);
+  auto noise = incompressible(64 * 1024);
+  for (const auto& spec : all_specs) {
+    INFO(compress::to_string(spec));
+    const std::size_t bound = compress::compress_bound(spec, text.size());
+    REQUIRE(bound >= text.size());
+    Bytes out(bound + 8, 0xAA);
+    const std::size_t n = compress::compress_into(spec, text, out.data(), bound);
+    REQUIRE(n > 0);
+    REQUIRE(n < text.size());
+    CHECK(Bytes(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n)) ==
+          *compress::compress(spec, text));
+    CHECK(out[bound] == 0xAA);  // nothing written past the room given
+    auto d = compress::decompress(spec.codec, util::ByteView(out).first(n), text.size());
+    REQUIRE(d.ok());
+    CHECK(*d == text);
+
+    Bytes room(compress::compress_bound(spec, noise.size()));
+    CHECK(compress::compress_into(spec, noise, room.data(), room.size()) == 0);
+    CHECK(compress::compress_into(spec, Bytes{1}, room.data(), room.size()) == 0);
+    // Too little room is "not smaller", never an overrun.
+    Bytes small(16);
+    CHECK(compress::compress_into(spec, text, small.data(), small.size()) == 0);
+  }
+  CHECK(compress::compress_bound({Codec::none, 0}, 1000) == 0);
+  Bytes room(2000);
+  CHECK(compress::compress_into({Codec::none, 0}, compressible(1000), room.data(), room.size()) ==
+        0);
+}
+
 TEST_CASE("level 0 uses bkp's default zstd level and out-of-range levels clamp", "[codec]") {
   auto data = compressible(1 << 18);
   auto def = compress::compress({Codec::zstd, 0}, data);

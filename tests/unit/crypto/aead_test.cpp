@@ -77,6 +77,32 @@ TEST_CASE("aead seal_append appends after existing content", "[aead]") {
   CHECK(*o2 == pt2);
 }
 
+TEST_CASE("aead seal_append_pieces seals their concatenation", "[aead]") {
+  auto key = crypto::random_secret(crypto::key_size);
+  // Pieces of odd lengths, across AES block boundaries, and an empty one.
+  Bytes whole(70001);
+  for (std::size_t i = 0; i < whole.size(); ++i) whole[i] = static_cast<std::uint8_t>(i * 31);
+  const util::ByteView all(whole);
+  const util::ByteView parts[] = {all.first(1), all.subspan(1, 0), all.subspan(1, 17),
+                                  all.subspan(18, 4096), all.subspan(4114)};
+  Bytes out = util::to_bytes("HDR");
+  crypto::seal_append_pieces(key, parts, util::as_bytes("ad"), out);
+  REQUIRE(out.size() == 3 + whole.size() + crypto::seal_overhead);
+  auto opened = crypto::open(key, util::ByteView(out).subspan(3), util::as_bytes("ad"));
+  REQUIRE(opened.ok());
+  CHECK(*opened == whole);
+  // Still authenticated as one message: the associated data counts.
+  CHECK(crypto::open(key, util::ByteView(out).subspan(3), util::as_bytes("xx")).error().kind ==
+        ErrorKind::verification);
+  // No pieces at all: an empty plaintext.
+  Bytes empty;
+  crypto::seal_append_pieces(key, std::span<const util::ByteView>(), {}, empty);
+  REQUIRE(empty.size() == crypto::seal_overhead);
+  auto e = crypto::open(key, empty, {});
+  REQUIRE(e.ok());
+  CHECK(e->empty());
+}
+
 TEST_CASE("aead detects tampering of every byte", "[aead]") {
   auto key = crypto::random_secret(crypto::key_size);
   auto pt = util::to_bytes("sixteen byte msg and a bit more");

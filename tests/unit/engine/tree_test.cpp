@@ -51,6 +51,47 @@ TreeNode full_node() {
   return n;
 }
 
+// The tree encoder as it was, through nlohmann::json: encode_tree writes
+// CBOR directly and must give exactly these bytes (tree ids, and so dedup
+// against every tree already stored, depend on them).
+nlohmann::json ref_bin(util::ByteView b) {
+  return nlohmann::json::binary(std::vector<std::uint8_t>(b.begin(), b.end()));
+}
+nlohmann::json ref_bin(std::string_view s) { return ref_bin(util::as_bytes(s)); }
+
+util::Bytes reference_encode_tree(const Tree& tree) {
+  using nlohmann::json;
+  json nodes = json::array();
+  for (auto& n : tree.nodes) {
+    const auto& m = n.meta;
+    json j{{"n", ref_bin(m.name)}, {"t", static_cast<int>(m.type)},
+           {"m", m.mode},          {"u", m.uid},
+           {"g", m.gid},           {"mt", m.mtime_ns},
+           {"at", m.atime_ns},     {"ct", m.ctime_ns},
+           {"i", m.inode},         {"d", m.device},
+           {"l", m.nlink}};
+    if (!m.user.empty()) j["U"] = m.user;
+    if (!m.group.empty()) j["G"] = m.group;
+    if (m.type == NodeType::file) j["s"] = m.size;
+    if (m.rdev) j["r"] = m.rdev;
+    if (!m.link_target.empty()) j["lt"] = ref_bin(m.link_target);
+    if (m.sparse) j["sp"] = true;
+    if (!m.xattrs.empty()) {
+      json x = json::array();
+      for (auto& a : m.xattrs) x.push_back(json::array({ref_bin(a.name), ref_bin(a.value)}));
+      j["x"] = std::move(x);
+    }
+    if (!n.content.empty()) {
+      json c = json::array();
+      for (auto& id : n.content) c.push_back(ref_bin(id));
+      j["c"] = std::move(c);
+    }
+    if (n.subtree) j["st"] = ref_bin(*n.subtree);
+    nodes.push_back(std::move(j));
+  }
+  return json::to_cbor(json{{"v", 1}, {"nodes", std::move(nodes)}});
+}
+
 void check_same(const TreeNode& a, const TreeNode& b) {
   CHECK(a.meta.name == b.meta.name);
   CHECK(a.meta.type == b.meta.type);
@@ -490,4 +531,57 @@ TEST_CASE("recovery job rows", "[jobs]") {
   CHECK(bad.status == "failed");
   CHECK(bad.error_message == "disk on fire");
   CHECK(bad.target_database == "/elsewhere");
+}
+
+TEST_CASE("encode_tree gives exactly the bytes of the json encoder it replaced", "[tree]") {
+  // Every optional field, every head size of lengths and integers
+  // (<= 23, 1, 2, 4 and 8 bytes), negative times, and the empty tree.
+  std::vector<Tree> trees(1);
+  Tree t;
+  t.nodes.push_back(full_node());
+  TreeNode dir;
+  dir.meta.name = std::string(24, 'd');
+  dir.meta.type = NodeType::dir;
+  dir.meta.mode = 0755;
+  dir.meta.mtime_ns = -1'000'000'000'000;
+  dir.meta.atime_ns = -24;
+  dir.meta.ctime_ns = -25;
+  dir.subtree = id_of(9);
+  t.nodes.push_back(dir);
+  TreeNode link;
+  link.meta.name = std::string(300, 'l');
+  link.meta.type = NodeType::symlink;
+  link.meta.link_target = std::string(70000, 't');
+  link.meta.uid = 255;
+  link.meta.gid = 256;
+  link.meta.inode = 65535;
+  link.meta.device = 65536;
+  link.meta.nlink = 0xffffffffull + 1;
+  t.nodes.push_back(link);
+  TreeNode dev;
+  dev.meta.name = "dev";
+  dev.meta.type = NodeType::chardev;
+  dev.meta.rdev = 0x0501;
+  dev.meta.user = std::string(23, 'u');
+  dev.meta.xattrs = {{"user.big", util::Bytes(256, 7)}};
+  t.nodes.push_back(dev);
+  TreeNode many;
+  many.meta.name = "many";
+  many.meta.size = 0;
+  for (int i = 0; i < 300; ++i) many.content.push_back(id_of(static_cast<std::uint8_t>(i)));
+  t.nodes.push_back(many);
+  trees.push_back(t);
+  Tree wide;  // more than 255 nodes: a two-byte array head
+  for (int i = 0; i < 300; ++i) {
+    TreeNode n;
+    n.meta.name = "f" + std::to_string(1000 + i);
+    n.meta.size = static_cast<std::uint64_t>(i) * 1000;
+    n.content = {id_of(static_cast<std::uint8_t>(i))};
+    wide.nodes.push_back(n);
+  }
+  trees.push_back(wide);
+  for (std::size_t i = 0; i < trees.size(); ++i) {
+    INFO("tree " << i);
+    CHECK(engine::encode_tree(trees[i]) == reference_encode_tree(trees[i]));
+  }
 }
