@@ -1,10 +1,12 @@
 // Writes restored files on worker threads. The restorer takes each file's
 // chunks from the BlobPrefetcher in order and feeds them to the file begun
-// last; a worker creates the file under a temporary name, writes it, renames
-// it into place and applies its metadata. Creating, renaming and chmod/chown
-// /utimensat cost the kernel more than copying the data (perf of a restore
-// of 66k files: about a third of all CPU), and on the walking thread they
-// were the restore's critical path.
+// last; a worker creates the file (under a temporary name, or under its own
+// in a directory the restore made: see Placement), writes it, applies its
+// metadata through the open descriptor and, if it was written under a
+// temporary name, renames it into place. Creating, renaming and
+// chmod/chown/utimensat cost the kernel more than copying the data (perf
+// of a restore of 66k files: about a third of all CPU), and on the walking
+// thread they were the restore's critical path.
 //
 // Memory: at most max_buffered bytes of chunks wait in the pool (one chunk
 // more when a single chunk is larger), and at most max_files files are
