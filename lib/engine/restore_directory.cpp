@@ -115,8 +115,10 @@ class DirectoryRestorer {
       if (how == Drain::to_bounds && deferred_.size() <= kMaxDeferred &&
           prefetch_.queued_bytes() <= kMaxPrefetchBytes)
         break;
-      // What runs must have its chunks asked for.
-      if (!unlocated_.empty()) BKP_TRY(locate_queued());
+      // A file that runs must have its chunks asked for. Only then: the
+      // queue is at its bound in steady state, and locating whenever one
+      // entry runs made batches of one file.
+      if (!unlocated_.empty() && unlocated_.front() == &deferred_.front()) BKP_TRY(locate_queued());
       Deferred d = std::move(deferred_.front());
       deferred_.pop_front();
       BKP_TRY(run(d));
