@@ -77,7 +77,7 @@ class DirectoryRestorer {
     if (!selected) return Descend::no;
     BKP_TRY(make_pending());
     // Nothing can be in the way in a directory this restore made.
-    if (!parent_dir().fresh) {
+    if (!parent_dir()->fresh) {
       BKP_ASSIGN(bool proceed, clear_existing(dst, node));
       if (!proceed) return Descend::no;
     }
@@ -139,7 +139,6 @@ class DirectoryRestorer {
     fs::path dst;
     bool fresh = false;
   };
-  const WalkedDir& parent_dir() const { return dirs_.empty() ? *target_dir_ : *dirs_.back(); }
 
   struct Deferred {
     enum class Kind { file, hardlink, directory };
@@ -226,8 +225,7 @@ class DirectoryRestorer {
       }
       links_.emplace(key, dst);
     }
-    deferred_.push_back(
-        Deferred{Deferred::Kind::file, std::move(dst), node, {}, {}, parent_shared()});
+    deferred_.push_back(Deferred{Deferred::Kind::file, std::move(dst), node, {}, {}, parent_dir()});
     // Deque elements stay put when others are added or taken from the front.
     unlocated_.push_back(&deferred_.back());
     unlocated_chunks_ += node.content.size();
@@ -359,7 +357,8 @@ class DirectoryRestorer {
   std::vector<Pending> pending_;  // unselected directories being walked, outermost first
   std::shared_ptr<const WalkedDir> target_dir_;         // where the top entries go
   std::vector<std::shared_ptr<const WalkedDir>> dirs_;  // being walked, innermost last
-  std::shared_ptr<const WalkedDir> parent_shared() const {
+  // Where the entry being entered goes.
+  const std::shared_ptr<const WalkedDir>& parent_dir() const {
     return dirs_.empty() ? target_dir_ : dirs_.back();
   }
   // The directory of the last file begun, held open for the next ones.
