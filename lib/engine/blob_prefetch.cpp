@@ -40,13 +40,17 @@ BlobPrefetcher::~BlobPrefetcher() {
   for (auto& t : threads_) t.join();
 }
 
-void BlobPrefetcher::push(const repo::BlobLocation& loc) {
+void BlobPrefetcher::push(const repo::BlobLocation& loc) { push(std::span(&loc, 1)); }
+
+void BlobPrefetcher::push(std::span<const repo::BlobLocation> locs) {
   bool wake = false;
   {
     std::lock_guard lock(mu_);
-    slots_.push_back(Slot{loc, false, std::nullopt});
-    queued_bytes_ += loc.raw_length;
-    unclaimed_sealed_ += loc.length;
+    for (const auto& loc : locs) {
+      slots_.push_back(Slot{loc, false, std::nullopt});
+      queued_bytes_ += loc.raw_length;
+      unclaimed_sealed_ += loc.length;
+    }
     wake = idle_workers_ > 0 && claimable();
   }
   if (wake) job_ready_.notify_one();

@@ -25,6 +25,7 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -46,6 +47,10 @@ class BlobPrefetcher {
 
   // Queues one blob; never blocks.
   void push(const repo::BlobLocation& loc);
+  // Queues blobs in order, all at once: a worker woken halfway through a
+  // run of single pushes claimed only the part pushed so far, and read the
+  // rest of the same pack span in another request.
+  void push(std::span<const repo::BlobLocation> locs);
   // The oldest queued blob, decoded (or why it could not be); blocks until
   // it is ready. Only call with something queued.
   util::Result<util::Bytes> next();

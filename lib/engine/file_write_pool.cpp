@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "crypto/hash.hpp"
@@ -87,6 +88,8 @@ void FileWritePool::begin_job(std::shared_ptr<Job> job) {
   std::unique_lock lock(mu_);
   while (unfinished_ >= opt_.max_files) wait_feeder(lock, FeederWait::a_file);
   ++unfinished_;
+  job->serial = next_serial_++;
+  unfinished_serials_.insert(job->serial);
   feeding_ = job;
   unstarted_.push_back(std::move(job));
   // A worker is woken when the file's first chunk is there, not before:
@@ -108,11 +111,15 @@ void FileWritePool::wake_feeder() {
   switch (feeder_wait_) {
     case FeederWait::nothing:
       break;
+    // Woken for room for a batch, not for each file or chunk a worker
+    // finishes: with small files the feeder otherwise woke, began one
+    // file and slept again once per file (a third of its time went to
+    // that).
     case FeederWait::space:
-      now = buffered_ < opt_.max_buffered;
+      now = buffered_ <= opt_.max_buffered / 2;
       break;
     case FeederWait::a_file:
-      now = unfinished_ < opt_.max_files;
+      now = unfinished_ + std::min<std::size_t>(kWakeBatch, opt_.max_files / 2) <= opt_.max_files;
       break;
     case FeederWait::all_files:
       now = unfinished_ == 0;
@@ -154,6 +161,16 @@ void FileWritePool::wait_idle() {
   while (unfinished_ > 0) wait_feeder(lock, FeederWait::all_files);
 }
 
+std::uint64_t FileWritePool::begun() {
+  std::lock_guard lock(mu_);
+  return next_serial_;
+}
+
+std::uint64_t FileWritePool::finished_below() {
+  std::lock_guard lock(mu_);
+  return unfinished_serials_.empty() ? next_serial_ : *unfinished_serials_.begin();
+}
+
 void FileWritePool::work() {
   for (;;) {
     std::shared_ptr<Job> job;
@@ -172,6 +189,7 @@ void FileWritePool::work() {
     std::lock_guard lock(mu_);
     finished_.push_back(std::move(outcome));
     --unfinished_;
+    unfinished_serials_.erase(job->serial);
     wake_feeder();
   }
 }

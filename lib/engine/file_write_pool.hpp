@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -55,7 +56,9 @@ class FileWritePool {
     VerifyWrites verify = VerifyWrites::no;
     unsigned threads = 2;
     std::uint64_t max_buffered = 16 << 20;
-    std::size_t max_files = 64;
+    // Small files by the thousand: with 64 the walk stalled whenever the
+    // writers were preempted (its thread waited here a third of the time).
+    std::size_t max_files = 256;
   };
   explicit FileWritePool(Options options);
   ~FileWritePool();  // abandons unfinished files (their temporary names removed)
@@ -80,6 +83,12 @@ class FileWritePool {
   std::vector<FileWriteOutcome> take_finished();
   // Blocks until every begun file is finished.
   void wait_idle();
+  // Files are numbered from 0 in the order begun. begun(): how many were;
+  // finished_below(): every file numbered below it is finished. Directory
+  // metadata waits for the files in the directory this way, not for the
+  // whole pool to run dry.
+  std::uint64_t begun();
+  std::uint64_t finished_below();
 
  private:
   struct Job {
@@ -89,6 +98,7 @@ class FileWritePool {
     Placement placement = Placement::via_temporary;
     sources::Node meta;
     std::size_t chunks = 0;
+    std::uint64_t serial = 0;  // see begun()
     std::deque<util::Result<util::Bytes>> queued;
     std::condition_variable arrived;  // a chunk was fed (or the pool stops)
     bool waiting = false;             // its worker waits on `arrived`
@@ -119,6 +129,8 @@ class FileWritePool {
   std::shared_ptr<Job> feeding_;
   std::vector<FileWriteOutcome> finished_;
   std::size_t unfinished_ = 0;
+  std::uint64_t next_serial_ = 0;
+  std::set<std::uint64_t> unfinished_serials_;  // at most max_files
   std::uint64_t buffered_ = 0;
   bool stopping_ = false;
   std::atomic<std::uint64_t> temp_serial_{0};

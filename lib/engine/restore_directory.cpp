@@ -111,6 +111,9 @@ class DirectoryRestorer {
 
   enum class Drain { to_bounds, all };
   util::Status drain(Drain how) {
+    // The walk is over: what is left is located at once, so that the
+    // reads can join it with what was queued before.
+    if (how == Drain::all && !unlocated_.empty()) BKP_TRY(locate_queued());
     while (!deferred_.empty()) {
       if (how == Drain::to_bounds && deferred_.size() <= kMaxDeferred &&
           prefetch_.queued_bytes() <= kMaxPrefetchBytes)
@@ -242,6 +245,8 @@ class DirectoryRestorer {
       ids.insert(ids.end(), d->node.content.begin(), d->node.content.end());
     BKP_ASSIGN(auto found, repo_.locate_blobs(ids));
     std::size_t at = 0;
+    std::vector<repo::BlobLocation> wanted;
+    wanted.reserve(ids.size());
     for (Deferred* d : unlocated_) {
       const std::size_t n = d->node.content.size();
       for (std::size_t i = 0; i < n && d->damaged_why.empty(); ++i) {
@@ -249,9 +254,10 @@ class DirectoryRestorer {
           d->damaged_why = "blob " + util::to_hex(ids[at + i]) + " is not in the index";
       }
       if (d->damaged_why.empty())
-        for (std::size_t i = 0; i < n; ++i) prefetch_.push(*found[at + i]);
+        for (std::size_t i = 0; i < n; ++i) wanted.push_back(*found[at + i]);
       at += n;
     }
+    prefetch_.push(wanted);
     unlocated_.clear();
     unlocated_chunks_ = 0;
     return {};
@@ -260,9 +266,10 @@ class DirectoryRestorer {
   util::Status run(Deferred& d) {
     switch (d.kind) {
       case Deferred::Kind::directory:
-        BKP_TRY(wait_written());
-        ++report.dirs;
-        return sources::apply_metadata(d.dst, d.node.meta, ownership_, report.warnings);
+        // Every file in it was begun before this entry runs (walk order).
+        dir_metadata_.push_back(
+            DirMetadata{writers_.begun(), std::move(d.dst), std::move(d.node.meta)});
+        return apply_dir_metadata();
       case Deferred::Kind::hardlink:
         BKP_TRY(wait_written());
         if (damaged_.count(d.link_to)) {
@@ -312,7 +319,24 @@ class DirectoryRestorer {
       }
       writers_.feed(std::move(data));
     }
-    return collect_written();
+    BKP_TRY(collect_written());
+    return apply_dir_metadata();
+  }
+
+  // Applies the metadata of the directories whose files are all written,
+  // in walk order (children before parents). Waiting for the whole pool
+  // to run dry instead emptied the pipeline once per directory: a tree of
+  // small directories kept the cores 20-30% idle.
+  util::Status apply_dir_metadata() {
+    if (dir_metadata_.empty()) return {};
+    const std::uint64_t done = writers_.finished_below();
+    while (!dir_metadata_.empty() && dir_metadata_.front().files_begun <= done) {
+      DirMetadata& dm = dir_metadata_.front();
+      ++report.dirs;
+      BKP_TRY(sources::apply_metadata(dm.dst, dm.meta, ownership_, report.warnings));
+      dir_metadata_.pop_front();
+    }
+    return {};
   }
 
   // Takes in what the write pool finished: counts, damage, warnings, and
@@ -336,7 +360,8 @@ class DirectoryRestorer {
   // Hard links and directory metadata need the files before them in place.
   util::Status wait_written() {
     writers_.wait_idle();
-    return collect_written();
+    BKP_TRY(collect_written());
+    return apply_dir_metadata();
   }
 
   repo::Repository& repo_;
@@ -365,6 +390,15 @@ class DirectoryRestorer {
   std::shared_ptr<const WalkedDir> open_for_;
   std::shared_ptr<const OpenDir> open_dir_;
   std::deque<Deferred> deferred_;
+  // Directories whose metadata waits for their files: applied once the
+  // pool has finished the files_begun files begun before the directory's
+  // entry ran.
+  struct DirMetadata {
+    std::uint64_t files_begun;
+    fs::path dst;
+    sources::Node meta;
+  };
+  std::deque<DirMetadata> dir_metadata_;
   // Files of deferred_ whose chunks are not located yet, oldest first.
   std::vector<Deferred*> unlocated_;
   std::size_t unlocated_chunks_ = 0;

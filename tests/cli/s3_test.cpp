@@ -250,16 +250,18 @@ TEST_CASE("s3: restore and an unchanged backup read packs in few requests", "[cl
 
   // Another host (no catalog, no tree cache), as after a disaster. Each
   // run of a pack's chunks comes in one request of at most 4 MiB: the data
-  // pack's ~7 MiB in two or three, the tree pack in one. (One request per
-  // chunk and per directory was 318.)
+  // pack's ~10 MiB in three, each backup's tree pack in one: five (seen
+  // with the ranges logged). One more is allowed: the chunks are located
+  // in batches, and a worker may claim a run before the rest of it is
+  // queued. (One request per chunk and per directory was 318.)
   f.cli.env["XDG_STATE_HOME"] = (f.dir / "other-host").string();
   auto out = f.dir / "out";
   auto restore = f.bkp({"restore", "latest", "--target", out.string()});
   INFO(restore.err);
   REQUIRE(restore.status == 0);
   std::size_t gets = take_pack_gets(*server);
-  CHECK(gets >= 2);
-  CHECK(gets <= 5);
+  CHECK(gets >= 3);
+  CHECK(gets <= 6);
   for (auto& rel : files) {
     INFO(rel);
     CHECK(slurp(out / (f.dir / rel).relative_path()) == slurp(f.dir / rel));

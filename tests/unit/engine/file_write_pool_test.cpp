@@ -2,6 +2,7 @@
 // metadata on worker threads, with damage and errors reported per file.
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <map>
@@ -194,4 +195,32 @@ TEST_CASE("a pool destroyed mid-file leaves no temporary file", "[restore][pool]
     // The second chunk never comes: the restore failed elsewhere.
   }
   CHECK(fs::is_empty(dir.path()));
+}
+
+TEST_CASE("files are numbered as begun, and finished_below waits for the unfinished",
+          "[restore][pool]") {
+  TempDir dir;
+  engine::FileWritePool pool({});
+  CHECK(pool.begun() == 0);
+  CHECK(pool.finished_below() == 0);
+  // Workers are woken for batches of files: eight, then one more.
+  for (int f = 0; f < 8; ++f) {
+    pool.begin(dir.path() / ("f" + std::to_string(f)), file_meta(1, 0644, 0), 1);
+    pool.feed(util::Bytes{'a'});
+  }
+  pool.begin(dir.path() / "second", file_meta(2, 0644, 0), 2);
+  pool.feed(util::Bytes{'b'});  // its last chunk is held back: it cannot finish
+  CHECK(pool.begun() == 9);
+  std::size_t finished = 0;
+  for (int i = 0; i < 2000 && finished < 8; ++i) {
+    finished += pool.take_finished().size();
+    if (finished < 8) ::usleep(1000);
+  }
+  REQUIRE(finished == 8);
+  CHECK(pool.finished_below() == 8);
+  pool.feed(util::Bytes{'c'});
+  pool.wait_idle();
+  CHECK(pool.finished_below() == 9);
+  CHECK(pool.begun() == 9);
+  CHECK(slurp(dir.path() / "second") == "bc");
 }
