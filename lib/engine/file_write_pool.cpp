@@ -86,10 +86,9 @@ void FileWritePool::begin(std::shared_ptr<const OpenDir> dir, std::string name, 
 void FileWritePool::begin_job(std::shared_ptr<Job> job) {
   std::size_t chunks = job->chunks;
   std::unique_lock lock(mu_);
-  while (unfinished_ >= opt_.max_files) wait_feeder(lock, FeederWait::a_file);
-  ++unfinished_;
+  while (unfinished_.size() >= opt_.max_files) wait_feeder(lock, FeederWait::a_file);
   job->serial = next_serial_++;
-  unfinished_serials_.insert(job->serial);
+  unfinished_.insert(job->serial);
   feeding_ = job;
   unstarted_.push_back(std::move(job));
   // A worker is woken when the file's first chunk is there, not before:
@@ -119,10 +118,11 @@ void FileWritePool::wake_feeder() {
       now = buffered_ <= opt_.max_buffered / 2;
       break;
     case FeederWait::a_file:
-      now = unfinished_ + std::min<std::size_t>(kWakeBatch, opt_.max_files / 2) <= opt_.max_files;
+      now = unfinished_.size() + std::min<std::size_t>(kWakeBatch, opt_.max_files / 2) <=
+            opt_.max_files;
       break;
     case FeederWait::all_files:
-      now = unfinished_ == 0;
+      now = unfinished_.empty();
       break;
   }
   if (now) progress_.notify_one();
@@ -158,7 +158,7 @@ std::vector<FileWriteOutcome> FileWritePool::take_finished() {
 
 void FileWritePool::wait_idle() {
   std::unique_lock lock(mu_);
-  while (unfinished_ > 0) wait_feeder(lock, FeederWait::all_files);
+  while (!unfinished_.empty()) wait_feeder(lock, FeederWait::all_files);
 }
 
 std::uint64_t FileWritePool::begun() {
@@ -168,7 +168,7 @@ std::uint64_t FileWritePool::begun() {
 
 std::uint64_t FileWritePool::finished_below() {
   std::lock_guard lock(mu_);
-  return unfinished_serials_.empty() ? next_serial_ : *unfinished_serials_.begin();
+  return unfinished_.empty() ? next_serial_ : *unfinished_.begin();
 }
 
 void FileWritePool::work() {
@@ -188,8 +188,7 @@ void FileWritePool::work() {
     FileWriteOutcome outcome = write_file(*job);
     std::lock_guard lock(mu_);
     finished_.push_back(std::move(outcome));
-    --unfinished_;
-    unfinished_serials_.erase(job->serial);
+    unfinished_.erase(job->serial);
     wake_feeder();
   }
 }

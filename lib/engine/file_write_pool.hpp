@@ -128,9 +128,9 @@ class FileWritePool {
   std::deque<std::shared_ptr<Job>> unstarted_;
   std::shared_ptr<Job> feeding_;
   std::vector<FileWriteOutcome> finished_;
-  std::size_t unfinished_ = 0;
   std::uint64_t next_serial_ = 0;
-  std::set<std::uint64_t> unfinished_serials_;  // at most max_files
+  // Serials of the files begun and not finished (at most max_files).
+  std::set<std::uint64_t> unfinished_;
   std::uint64_t buffered_ = 0;
   bool stopping_ = false;
   std::atomic<std::uint64_t> temp_serial_{0};
