@@ -25,6 +25,7 @@ using util::UniqueFd;
 namespace {
 
 constexpr mode_t file_mode = 0600;
+constexpr std::size_t kBypassCacheBytes = std::size_t{1} << 20;
 constexpr mode_t dir_mode = 0700;
 // Object names are short paths; a deeper tree means a symlink loop.
 constexpr int max_list_depth = 256;
@@ -196,7 +197,13 @@ util::Status LocalBackend::put(std::string_view name, util::ByteView data, Write
   if (auto st = make_parent_dirs(root_, name); !st) return fail(st.error().context(what));
   auto overwrite =
       mode == WriteMode::create_only ? util::Overwrite::forbid : util::Overwrite::allow;
-  auto st = util::write_file_atomic(object_path(root_, name), data, file_mode, overwrite);
+  // Packs (megabytes, written once, read by a restore or a check) bypass
+  // the page cache; small objects (config, keys, index segments, snapshots)
+  // are read back soon and stay in it.
+  const auto cache =
+      data.size() >= kBypassCacheBytes ? util::PageCache::bypass : util::PageCache::use;
+  auto st = util::write_file_atomic(object_path(root_, name), data, file_mode, overwrite,
+                                    util::Durable::yes, cache);
   if (!st) {
     if (st.error().kind == ErrorKind::exists) {
       return fail(ErrorKind::exists, what + ": object already exists");
