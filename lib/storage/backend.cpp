@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <filesystem>
 #include <string>
 
@@ -79,7 +80,7 @@ util::Result<std::unique_ptr<Backend>> open_local(std::string_view path_text,
                                       "': cannot make the path absolute: " + ec.message());
   }
   auto bucket = [](std::uint64_t rate) {
-    return rate > 0 ? std::make_shared<TokenBucket>(rate) : nullptr;
+    return rate > 0 ? std::make_shared<util::RateLimiter>(rate, std::chrono::seconds(1)) : nullptr;
   };
   return rate_limited(std::make_unique<LocalBackend>(std::move(root)), bucket(options.limit_upload),
                       bucket(options.limit_download));

@@ -5,9 +5,9 @@
 
 namespace bkp::util {
 
-RateLimiter::RateLimiter(std::uint64_t bytes_per_second)
+RateLimiter::RateLimiter(std::uint64_t bytes_per_second, std::chrono::duration<double> burst)
     : rate_(std::max<std::uint64_t>(bytes_per_second, 1)),
-      capacity_(std::max(double(rate_) / 10.0, 65536.0)),
+      capacity_(std::max(double(rate_) * burst.count(), 65536.0)),
       tokens_(capacity_),
       last_(Clock::now()) {}
 

@@ -1,5 +1,6 @@
-// A token bucket that limits how fast a backup reads its source, so that a
-// backup on a production host leaves disk bandwidth to the database.
+// A token bucket: how fast a backup reads its source (--limit-rate, so that
+// a backup on a production host leaves disk bandwidth to the database), and
+// how fast local storage is written and read (--limit-upload/-download).
 #pragma once
 
 #include <chrono>
@@ -10,9 +11,12 @@ namespace bkp::util {
 
 class RateLimiter {
  public:
-  // `bytes_per_second` > 0. The bucket holds a tenth of a second's worth
-  // (at least 64 KiB): short bursts pass, the average stays at the rate.
-  explicit RateLimiter(std::uint64_t bytes_per_second);
+  // `bytes_per_second` > 0. The bucket starts full and holds `burst`'s
+  // worth (at least 64 KiB): short bursts pass, the average stays at the
+  // rate. A tenth of a second suits reads of a source, chunk by chunk; a
+  // second suits whole objects of storage.
+  explicit RateLimiter(std::uint64_t bytes_per_second,
+                       std::chrono::duration<double> burst = std::chrono::milliseconds(100));
 
   // Accounts for `bytes` just read and sleeps as long as the reader is
   // ahead of the rate. Thread-safe: readers share one budget.

@@ -30,12 +30,12 @@ constexpr std::uint64_t one_mib = std::uint64_t{1} << 20;
 }  // namespace
 
 TEST_CASE("token bucket: a burst of one second, then the rate", "[rate]") {
-  storage::TokenBucket bucket(one_mib);
+  util::RateLimiter bucket(one_mib, std::chrono::seconds(1));
   auto start = Clock::now();
-  bucket.take(one_mib / 2);
-  bucket.take(one_mib / 2);
+  bucket.consume(one_mib / 2);
+  bucket.consume(one_mib / 2);
   CHECK(seconds_since(start) < 0.2);  // within the first second's tokens
-  bucket.take(one_mib);
+  bucket.consume(one_mib);
   CHECK(seconds_since(start) >= 0.9);
 }
 
