@@ -213,10 +213,7 @@ util::Result<WalPosition> ReplicationConnection::finish_base_backup() {
 #endif
 
 util::Result<std::string> ReplicationConnection::value(const std::string& command) {
-  BKP_ASSIGN(auto rows, query(command));
-  if (rows.empty() || rows.front().empty())
-    return fail(ErrorKind::generic, where_ + ": no result for '" + command + "'");
-  return rows.front().front();
+  return first_value(query(command), where_, command);
 }
 
 ReplicationConnection::ReplicationConnection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

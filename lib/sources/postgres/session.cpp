@@ -104,11 +104,16 @@ std::string Session::quote(const std::string& text) const { return "'" + text + 
 
 #endif
 
+util::Result<std::string> first_value(util::Result<std::vector<Row>> rows, const std::string& where,
+                                      const std::string& statement) {
+  if (!rows) return rows.propagate();
+  if (rows->empty() || rows->front().empty())
+    return fail(ErrorKind::generic, where + ": no result for '" + statement + "'");
+  return std::move(rows->front().front());
+}
+
 util::Result<std::string> Session::value(const std::string& sql) {
-  BKP_ASSIGN(auto rows, query(sql));
-  if (rows.empty() || rows.front().empty())
-    return fail(ErrorKind::generic, where_ + ": no result for '" + sql + "'");
-  return rows.front().front();
+  return first_value(query(sql), where_, sql);
 }
 
 Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -16,6 +16,11 @@ namespace bkp::sources::postgres {
 // One row of a result, NULLs as empty strings.
 using Row = std::vector<std::string>;
 
+// The first column of the first of `rows`, the result of `statement` on
+// the connection `where`; an error when there is no row.
+util::Result<std::string> first_value(util::Result<std::vector<Row>> rows, const std::string& where,
+                                      const std::string& statement);
+
 class Session {
  public:
   // Connects (connect_timeout 10 s unless PGCONNECT_TIMEOUT says otherwise);
