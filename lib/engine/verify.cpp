@@ -15,6 +15,7 @@
 #include "engine/tree_walk.hpp"
 #include "engine/wal_continuity.hpp"
 #include "util/interrupt.hpp"
+#include "util/text.hpp"
 
 namespace bkp::engine {
 
@@ -23,29 +24,20 @@ using repo::PackId;
 using util::ErrorKind;
 using util::fail;
 
-namespace {
-
-// The whole of `text` as a number, nothing before or after it.
-template <typename T>
-bool parse_number(std::string_view text, T& out) {
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, out);
-  return ec == std::errc() && ptr == end;
-}
-
-}  // namespace
-
 util::Status parse_subset(std::string_view text, VerifyOptions& o) {
   o.read_data = ReadData::subset;
   if (!text.empty() && text.back() == '%') {
-    if (parse_number(text.substr(0, text.size() - 1), o.percent) && o.percent > 0 &&
-        o.percent <= 100) {
+    auto percent = util::parse_number<double>(text.substr(0, text.size() - 1));
+    if (percent && *percent > 0 && *percent <= 100) {
+      o.percent = *percent;
       return {};
     }
   } else if (auto slash = text.find('/'); slash != std::string_view::npos) {
-    if (parse_number(text.substr(0, slash), o.part_n) &&
-        parse_number(text.substr(slash + 1), o.part_m) && o.part_m > 0 && o.part_n >= 1 &&
-        o.part_n <= o.part_m) {
+    auto n = util::parse_number<unsigned>(text.substr(0, slash));
+    auto m = util::parse_number<unsigned>(text.substr(slash + 1));
+    if (n && m && *n >= 1 && *n <= *m) {
+      o.part_n = *n;
+      o.part_m = *m;
       return {};
     }
   }

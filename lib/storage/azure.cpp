@@ -8,6 +8,7 @@
 #include "storage/azure_sharedkey.hpp"
 #include "storage/http_error.hpp"
 #include "storage/http_range.hpp"
+#include "util/text.hpp"
 
 namespace bkp::storage {
 
@@ -33,30 +34,6 @@ bool valid_container(std::string_view name) {
     if (c == '-' && name[i - 1] == '-') return false;
   }
   return true;
-}
-
-std::optional<std::uint64_t> parse_u64(std::string_view text) {
-  std::uint64_t v = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc{} || ptr != text.data() + text.size()) return std::nullopt;
-  return v;
-}
-
-// Names listed with Encoded="true" (characters XML cannot carry) come
-// percent-encoded.
-std::string percent_decode(std::string_view text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() &&
-        std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
-      out.push_back(static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16)));
-      i += 2;
-    } else {
-      out.push_back(text[i]);
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -263,7 +240,7 @@ util::Result<ObjectInfo> AzureBackend::stat(std::string_view name) {
   // A HEAD answer has no body; azure_error reads x-ms-error-code instead.
   if (response.status != 200) return fail(azure_error(response, "inspecting " + quoted(name)));
   auto length = response.header("content-length");
-  auto size = length ? parse_u64(*length) : std::nullopt;
+  auto size = length ? util::parse_number<std::uint64_t>(*length) : std::nullopt;
   if (!size) {
     return fail(ErrorKind::generic, "inspecting " + quoted(name) + ": no valid Content-Length");
   }
@@ -296,13 +273,14 @@ util::Status AzureBackend::list(std::string_view prefix,
       pugi::xml_node name_node = item.child("Name");
       std::string key = name_node.child_value();
       if (std::string_view(name_node.attribute("Encoded").value()) == "true") {
-        key = percent_decode(key);
+        key = util::percent_decode(key);
       }
       if (key.substr(0, location_.prefix.size()) != location_.prefix) continue;
       std::string name = key.substr(location_.prefix.size());
       // Blobs bkp could not have written (other tools' files) are not ours.
       if (!valid_object_name(name)) continue;
-      auto size = parse_u64(item.child("Properties").child_value("Content-Length"));
+      auto size =
+          util::parse_number<std::uint64_t>(item.child("Properties").child_value("Content-Length"));
       if (!size) return fail(ErrorKind::generic, what + ": invalid size for " + quoted(name));
       BKP_TRY(fn(ObjectInfo{std::move(name), *size}));
     }

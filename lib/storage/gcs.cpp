@@ -7,6 +7,7 @@
 
 #include "storage/http_error.hpp"
 #include "storage/http_range.hpp"
+#include "util/text.hpp"
 
 namespace bkp::storage {
 
@@ -37,11 +38,7 @@ std::optional<std::uint64_t> json_size(const nlohmann::json& item) {
   if (it == item.end()) return std::nullopt;
   if (it->is_number_unsigned()) return it->get<std::uint64_t>();
   if (!it->is_string()) return std::nullopt;
-  const auto& text = it->get_ref<const std::string&>();
-  std::uint64_t v = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc{} || ptr != text.data() + text.size()) return std::nullopt;
-  return v;
+  return util::parse_number<std::uint64_t>(it->get_ref<const std::string&>());
 }
 
 nlohmann::json parse_json(const util::Bytes& body) {

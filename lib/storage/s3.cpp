@@ -10,6 +10,7 @@
 
 #include "storage/http_error.hpp"
 #include "storage/http_range.hpp"
+#include "util/text.hpp"
 
 namespace bkp::storage {
 
@@ -49,33 +50,6 @@ bool valid_bucket(std::string_view bucket) {
     if (!(std::islower(u) || std::isdigit(u) || c == '-' || c == '.' || c == '_')) return false;
   }
   return true;
-}
-
-std::optional<std::uint64_t> parse_u64(std::string_view text) {
-  std::uint64_t v = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc{} || ptr != text.data() + text.size()) return std::nullopt;
-  return v;
-}
-
-// The "url" encoding of ListObjectsV2 answers: %XX escapes, and AWS writes
-// a space as '+' (a '+' itself comes as %2B).
-std::string url_decode(std::string_view text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '+') {
-      out.push_back(' ');
-    } else if (c == '%' && i + 2 < text.size() &&
-               std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
-               std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
-      out.push_back(static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16)));
-      i += 2;
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -286,7 +260,7 @@ util::Result<ObjectInfo> S3Backend::stat(std::string_view name) {
     return fail(http::response_error(response, "inspecting " + quoted(name)));
   }
   auto length = response.header("content-length");
-  auto size = length ? parse_u64(*length) : std::nullopt;
+  auto size = length ? util::parse_number<std::uint64_t>(*length) : std::nullopt;
   if (!size) {
     return fail(ErrorKind::generic, "inspecting " + quoted(name) + ": no valid Content-Length");
   }
@@ -317,12 +291,12 @@ util::Status S3Backend::list(std::string_view prefix,
     const bool url_encoded = std::string_view(result.child_value("EncodingType")) == "url";
     for (pugi::xml_node item : result.children("Contents")) {
       std::string key = item.child_value("Key");
-      if (url_encoded) key = url_decode(key);
+      if (url_encoded) key = util::percent_decode(key, util::PlusIsSpace::yes);
       if (key.substr(0, location_.prefix.size()) != location_.prefix) continue;
       std::string name = key.substr(location_.prefix.size());
       // Objects bkp could not have written (other tools' files) are not ours.
       if (!valid_object_name(name)) continue;
-      auto size = parse_u64(item.child_value("Size"));
+      auto size = util::parse_number<std::uint64_t>(item.child_value("Size"));
       if (!size) return fail(ErrorKind::generic, what + ": invalid size for " + quoted(name));
       BKP_TRY(fn(ObjectInfo{std::move(name), *size}));
     }
