@@ -25,8 +25,9 @@ using util::UniqueFd;
 namespace {
 
 constexpr mode_t file_mode = 0600;
-constexpr std::size_t kBypassCacheBytes = std::size_t{1} << 20;
 constexpr mode_t dir_mode = 0700;
+// Objects from this size on (packs) are written around the page cache.
+constexpr std::size_t kBypassCacheBytes = std::size_t{1} << 20;
 // Object names are short paths; a deeper tree means a symlink loop.
 constexpr int max_list_depth = 256;
 

@@ -3,7 +3,6 @@
 #include <openssl/evp.h>
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <ctime>
 
 #include <pugixml.hpp>
