@@ -4,8 +4,9 @@
 #include <zstd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <memory>
+
+#include "util/text.hpp"
 
 namespace bkp::compress {
 namespace {
@@ -57,13 +58,11 @@ util::Result<Spec> parse_spec(std::string_view text) {
   constexpr std::string_view prefix = "zstd:";
   if (!text.starts_with(prefix)) return usage_error(text);
   const std::string_view digits = text.substr(prefix.size());
-  int level = 0;
-  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), level);
-  // from_chars accepts a leading '-'; levels are plain positive numbers.
-  if (digits.empty() || digits.front() == '-' || ec != std::errc() ||
-      end != digits.data() + digits.size() || level < min_zstd_level || level > max_zstd_level)
+  const auto level = util::parse_number<int>(digits);
+  // A signed number may start with '-'; levels are plain positive numbers.
+  if (!level || digits.front() == '-' || *level < min_zstd_level || *level > max_zstd_level)
     return usage_error(text);
-  return Spec{Codec::zstd, level};
+  return Spec{Codec::zstd, *level};
 }
 
 std::string to_string(const Spec& spec) {

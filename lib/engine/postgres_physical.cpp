@@ -1,6 +1,5 @@
 #include "engine/postgres_physical.hpp"
 
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -12,6 +11,7 @@
 #include "sources/postgres/session.hpp"
 #include "util/host.hpp"
 #include "util/interrupt.hpp"
+#include "util/text.hpp"
 #include "util/time.hpp"
 
 namespace bkp::engine {
@@ -122,13 +122,10 @@ util::Result<std::string> record_backup_stop(repo::Snapshot& snap, const std::st
 std::optional<std::uint64_t> parse_lsn(std::string_view text) {
   auto slash = text.find('/');
   if (slash == std::string_view::npos) return std::nullopt;
-  std::uint32_t hi = 0, lo = 0;
-  auto a = std::from_chars(text.data(), text.data() + slash, hi, 16);
-  auto b = std::from_chars(text.data() + slash + 1, text.data() + text.size(), lo, 16);
-  if (a.ec != std::errc() || a.ptr != text.data() + slash || b.ec != std::errc() ||
-      b.ptr != text.data() + text.size() || slash == 0 || slash + 1 == text.size())
-    return std::nullopt;
-  return (std::uint64_t(hi) << 32) | lo;
+  auto hi = util::parse_number<std::uint32_t>(text.substr(0, slash), 16);
+  auto lo = util::parse_number<std::uint32_t>(text.substr(slash + 1), 16);
+  if (!hi || !lo) return std::nullopt;
+  return (std::uint64_t(*hi) << 32) | *lo;
 }
 
 std::optional<WalSegment> parse_wal_segment(std::string_view name, std::uint64_t segment_size) {
@@ -140,8 +137,9 @@ std::optional<WalSegment> parse_wal_segment(std::string_view name, std::uint64_t
       char c = p[k];
       if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'))) return std::nullopt;
     }
-    auto r = std::from_chars(p, p + 8, parts[i], 16);
-    if (r.ec != std::errc()) return std::nullopt;
+    auto part = util::parse_number<std::uint32_t>(std::string_view(p, 8), 16);
+    if (!part) return std::nullopt;
+    parts[i] = *part;
   }
   std::uint64_t per_xlogid = 0x100000000ull / segment_size;
   if (parts[2] >= per_xlogid) return std::nullopt;

@@ -6,9 +6,10 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <cstring>
 #include <mutex>
+
+#include "util/text.hpp"
 
 namespace bkp::storage::http {
 
@@ -79,11 +80,10 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   std::string name = lower(trim(line.substr(0, colon)));
   std::string value(trim(line.substr(colon + 1)));
   if (name == "content-length" && !t->request->head()) {
-    std::uint64_t length = 0;
-    auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), length);
     // Reserve up front, but never trust a header for more than a pack's size.
-    if (ec == std::errc{} && length <= (std::uint64_t{256} << 20)) {
-      t->response.body.reserve(static_cast<std::size_t>(length));
+    auto length = util::parse_number<std::uint64_t>(value);
+    if (length && *length <= (std::uint64_t{256} << 20)) {
+      t->response.body.reserve(static_cast<std::size_t>(*length));
     }
   }
   t->response.headers.emplace_back(std::move(name), std::move(value));
@@ -277,15 +277,14 @@ util::Result<Response> Client::perform(const Request& request) {
     return fail(classify(code), what + ": " + detail);
   }
   if (auto length = t.response.header("content-length"); length && !request.head()) {
-    std::uint64_t expected = 0;
-    auto [ptr, ec] = std::from_chars(length->data(), length->data() + length->size(), expected);
-    if (ec != std::errc{} || ptr != length->data() + length->size()) {
+    auto expected = util::parse_number<std::uint64_t>(*length);
+    if (!expected) {
       return fail(ErrorKind::transient, what + ": invalid Content-Length '" + *length + "'");
     }
-    if (expected != t.response.body.size()) {
+    if (*expected != t.response.body.size()) {
       return fail(ErrorKind::transient, what + ": truncated response: got " +
                                             std::to_string(t.response.body.size()) + " of " +
-                                            std::to_string(expected) + " bytes");
+                                            std::to_string(*expected) + " bytes");
     }
   }
   return std::move(t.response);

@@ -1,9 +1,10 @@
 #include "storage/http_retry.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <random>
 #include <thread>
+
+#include "util/text.hpp"
 
 namespace bkp::storage::http {
 
@@ -28,10 +29,11 @@ namespace {
 std::chrono::milliseconds retry_after(const Response& response) {
   auto value = response.header("retry-after");
   if (!value) return std::chrono::milliseconds(0);
-  long seconds = 0;
-  auto [ptr, ec] = std::from_chars(value->data(), value->data() + value->size(), seconds);
-  if (ec != std::errc{} || seconds < 0) return std::chrono::milliseconds(0);
-  return std::chrono::seconds(std::min(seconds, 3600L));
+  // Delay-seconds only; the HTTP-date form (and anything else) means no
+  // floor, the backoff alone.
+  auto seconds = util::parse_number<long>(*value);
+  if (!seconds || *seconds < 0) return std::chrono::milliseconds(0);
+  return std::chrono::seconds(std::min(*seconds, 3600L));
 }
 
 }  // namespace

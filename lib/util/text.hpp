@@ -6,17 +6,25 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace bkp::util {
 
 // The whole of `text` as a number, nothing before or after it (from_chars
-// rules: no leading '+' or space; a '-' only for signed types).
+// rules: no leading '+' or space; a '-' only for signed types). Integers
+// may be read in another base (16 for PostgreSQL's LSNs); floating point
+// numbers are always decimal.
 template <typename T>
-std::optional<T> parse_number(std::string_view text) {
+std::optional<T> parse_number(std::string_view text, int base = 10) {
   T value{};
   const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (ec != std::errc{} || ptr != end) return std::nullopt;
+  std::from_chars_result result;
+  if constexpr (std::is_integral_v<T>) {
+    result = std::from_chars(text.data(), end, value, base);
+  } else {
+    result = std::from_chars(text.data(), end, value);
+  }
+  if (result.ec != std::errc{} || result.ptr != end) return std::nullopt;
   return value;
 }
 

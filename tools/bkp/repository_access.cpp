@@ -1,10 +1,10 @@
 #include "repository_access.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <utility>
 
 #include "engine/retention.hpp"
+#include "util/text.hpp"
 
 namespace bkp::cli {
 
@@ -57,8 +57,7 @@ util::Result<std::unique_ptr<storage::Backend>> open_storage(const Context& ctx,
   if (auto t = ctx.config.get("s3.object_lock_days"); t && !t->empty()) {
     // The type was checked when the configuration was read; the range is
     // the backend's to check.
-    long long days = 0;
-    std::from_chars(t->data(), t->data() + t->size(), days);
+    const long long days = util::parse_number<long long>(*t).value_or(0);
     o.s3_object_lock_days = static_cast<int>(std::clamp<long long>(days, -1, 100000));
   }
   o.s3_object_lock_mode = ctx.config.get("s3.object_lock_mode").value_or("");
@@ -75,15 +74,14 @@ util::Result<std::unique_ptr<storage::Backend>> open_storage(const Context& ctx,
     }
   }
   if (auto t = ctx.config.get("s3.multipart_threshold"); t && !t->empty()) {
-    std::uint64_t v = 0;
-    auto [ptr, ec] = std::from_chars(t->data(), t->data() + t->size(), v);
-    if (ec != std::errc{} || ptr != t->data() + t->size() || v < (std::uint64_t{5} << 20)) {
+    auto v = util::parse_number<std::uint64_t>(*t);
+    if (!v || *v < (std::uint64_t{5} << 20)) {
       return fail(ErrorKind::usage,
                   "s3.multipart_threshold must be a number of bytes of at "
                   "least 5242880 (5 MiB), not '" +
                       *t + "'");
     }
-    o.s3_multipart_threshold = v;
+    o.s3_multipart_threshold = *v;
   }
   return storage::open_backend(location, o);
 }

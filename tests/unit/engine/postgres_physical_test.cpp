@@ -44,6 +44,9 @@ TEST_CASE("WAL segment names and LSNs", "[postgres]") {
   CHECK(!engine::parse_lsn("3000028"));
   CHECK(!engine::parse_lsn("0/"));
   CHECK(!engine::parse_lsn("x/1"));
+  CHECK(!engine::parse_lsn("/1"));
+  CHECK(!engine::parse_lsn("0/1x"));
+  CHECK(!engine::parse_lsn("100000000/0"));
 }
 
 TEST_CASE("physical excludes leave out WAL and transient state, not the data", "[postgres]") {

@@ -184,6 +184,16 @@ TEST_CASE("http: retries transient failures, never auth errors", "[http]") {
     REQUIRE(s.sleeps.size() == 1);
     CHECK(s.sleeps[0] == std::chrono::seconds(3));
   }
+  for (const char* junk : {"3x", "-5", "Wed, 21 Oct 2026 07:28:00 GMT", ""}) {
+    // Not a number of seconds as a whole: the backoff alone, no floor.
+    INFO(junk);
+    http::Response slow = status(503);
+    slow.headers.emplace_back("retry-after", junk);
+    Script s{{slow, status(200)}};
+    CHECK(s.run(p)->status == 200);
+    REQUIRE(s.sleeps.size() == 1);
+    CHECK(s.sleeps[0] <= p.base_delay);  // the first backoff, at most
+  }
 }
 
 TEST_CASE("s3: locations", "[s3]") {

@@ -21,6 +21,16 @@ TEST_CASE("parse_number takes the whole text or nothing", "[text]") {
   CHECK_FALSE(parse_number<double>("12.5%"));
 }
 
+TEST_CASE("parse_number reads integers in another base", "[text]") {
+  CHECK(parse_number<std::uint32_t>("FF", 16) == 255u);
+  CHECK(parse_number<std::uint32_t>("ffffffff", 16) == UINT32_MAX);
+  CHECK_FALSE(parse_number<std::uint32_t>("100000000", 16));  // out of range
+  CHECK_FALSE(parse_number<std::uint32_t>("0x10", 16));
+  CHECK_FALSE(parse_number<std::uint32_t>("1G", 16));
+  CHECK_FALSE(parse_number<std::uint32_t>("", 16));
+  CHECK(parse_number<std::uint32_t>("17", 8) == 15u);
+}
+
 TEST_CASE("percent_decode decodes escapes and keeps what is not one", "[text]") {
   CHECK(percent_decode("a%2Fb%20c") == "a/b c");
   CHECK(percent_decode("%e2%82%ac") == "\xe2\x82\xac");
