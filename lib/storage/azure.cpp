@@ -5,6 +5,7 @@
 #include <pugixml.hpp>
 
 #include "storage/azure_sharedkey.hpp"
+#include "storage/cloud.hpp"
 #include "storage/http_error.hpp"
 #include "storage/http_range.hpp"
 #include "util/text.hpp"
@@ -13,13 +14,12 @@ namespace bkp::storage {
 
 using util::ErrorKind;
 using util::fail;
+using util::in_quotes;
 
 namespace {
 
 // A version every Azure region and Azurite 3.35 serve.
 constexpr const char* api_version = "2021-12-02";
-
-std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 // 3 to 63 of lowercase letters, digits and single '-', starting and ending
 // with a letter or digit (the service's rule).
@@ -59,28 +59,20 @@ util::Result<AzureLocation> parse_azure_location(std::string_view location) {
 util::Result<std::unique_ptr<AzureBackend>> AzureBackend::open(AzureLocation location,
                                                                AzureOptions options) {
   if (options.account.empty()) {
-    return fail(ErrorKind::usage, "opening " + quoted("azure://" + location.container) +
+    return fail(ErrorKind::usage, "opening " + in_quotes("azure://" + location.container) +
                                       ": no Azure storage account: set azure.account or "
                                       "AZURE_STORAGE_ACCOUNT");
   }
   if (options.key.empty() && options.sas_token.empty()) {
     return fail(ErrorKind::usage,
-                "opening " + quoted("azure://" + location.container) +
+                "opening " + in_quotes("azure://" + location.container) +
                     ": no Azure credentials: set AZURE_STORAGE_KEY (the account key) or "
                     "AZURE_STORAGE_SAS_TOKEN, or AZURE_STORAGE_CONNECTION_STRING");
   }
   std::string endpoint = options.endpoint.empty()
                              ? "https://" + options.account + ".blob.core.windows.net"
                              : options.endpoint;
-  while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
-  {
-    http::Client probe(options.client);
-    BKP_TRY(probe.check_url(endpoint + "/"));
-  }
-  if (endpoint.find_first_of("?#") != std::string::npos) {
-    return fail(ErrorKind::usage, "Azure endpoint " + quoted(http::redact_url(endpoint)) +
-                                      ": an endpoint has no query or fragment");
-  }
+  BKP_ASSIGN(endpoint, checked_endpoint(std::move(endpoint), "Azure", options.client));
   if (!options.access_tier.empty()) {
     std::string tier = options.access_tier;
     for (char& c : tier) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -91,7 +83,7 @@ util::Result<std::unique_ptr<AzureBackend>> AzureBackend::open(AzureLocation loc
       // Archive is refused: archived packs cannot be read back without a
       // rehydration of hours, and restore and verify must read them.
       return fail(ErrorKind::usage, "azure.access_tier must be Hot, Cool or Cold, not " +
-                                        quoted(options.access_tier));
+                                        in_quotes(options.access_tier));
     }
   }
   while (!options.sas_token.empty() && options.sas_token.front() == '?') {
@@ -169,7 +161,7 @@ util::Result<http::Response> AzureBackend::send(const Call& call, int* attempts)
 
 util::Status AzureBackend::put_outcome(std::string_view name, util::ByteView data, WriteMode mode,
                                        const http::Response& response, int attempts) {
-  const std::string what = "storing " + quoted(name);
+  const std::string what = "storing " + in_quotes(name);
   if (response.status == 201 || response.status == 200) return {};
   // Azure (and Azurite) answer an If-None-Match: * clash with 409
   // BlobAlreadyExists; 412 is the generic precondition answer.
@@ -208,9 +200,9 @@ util::Result<util::Bytes> AzureBackend::get(std::string_view name) {
   BKP_ASSIGN(auto response, send({"GET", blob_of(name), {}, {}, {}}));
   if (response.status == 200) return std::move(response.body);
   if (response.status == 404) {
-    return fail(ErrorKind::not_found, "reading " + quoted(name) + ": no such object");
+    return fail(ErrorKind::not_found, "reading " + in_quotes(name) + ": no such object");
   }
-  return fail(azure_error(response, "reading " + quoted(name)));
+  return fail(azure_error(response, "reading " + in_quotes(name)));
 }
 
 util::Result<util::Bytes> AzureBackend::get_range(std::string_view name, std::uint64_t offset,
@@ -234,21 +226,16 @@ util::Result<ObjectInfo> AzureBackend::stat(std::string_view name) {
   BKP_TRY(check_object_name("inspecting", name));
   BKP_ASSIGN(auto response, send({"HEAD", blob_of(name), {}, {}, {}}));
   if (response.status == 404) {
-    return fail(ErrorKind::not_found, "reading " + quoted(name) + ": no such object");
+    return fail(ErrorKind::not_found, "reading " + in_quotes(name) + ": no such object");
   }
   // A HEAD answer has no body; azure_error reads x-ms-error-code instead.
-  if (response.status != 200) return fail(azure_error(response, "inspecting " + quoted(name)));
-  auto length = response.header("content-length");
-  auto size = length ? util::parse_number<std::uint64_t>(*length) : std::nullopt;
-  if (!size) {
-    return fail(ErrorKind::generic, "inspecting " + quoted(name) + ": no valid Content-Length");
-  }
-  return ObjectInfo{std::string(name), *size};
+  if (response.status != 200) return fail(azure_error(response, "inspecting " + in_quotes(name)));
+  return head_object_info(response, name);
 }
 
 util::Status AzureBackend::list(std::string_view prefix,
                                 const std::function<util::Status(const ObjectInfo&)>& fn) {
-  const std::string what = "listing " + quoted(prefix);
+  const std::string what = "listing " + in_quotes(prefix);
   std::string marker;
   for (;;) {
     Call call{"GET",
@@ -263,25 +250,19 @@ util::Status AzureBackend::list(std::string_view prefix,
     BKP_ASSIGN(auto response, send(call));
     if (response.status != 200) return fail(azure_error(response, what));
     pugi::xml_document doc;
-    if (!doc.load_buffer(response.body.data(), response.body.size())) {
-      return fail(ErrorKind::generic, what + ": the server's answer is not XML");
-    }
-    pugi::xml_node result = doc.child("EnumerationResults");
-    if (!result) return fail(ErrorKind::generic, what + ": no EnumerationResults in the answer");
+    BKP_ASSIGN(pugi::xml_node result, xml_answer(doc, response, "EnumerationResults", what));
     for (pugi::xml_node item : result.child("Blobs").children("Blob")) {
       pugi::xml_node name_node = item.child("Name");
       std::string key = name_node.child_value();
       if (std::string_view(name_node.attribute("Encoded").value()) == "true") {
         key = util::percent_decode(key);
       }
-      if (key.substr(0, location_.prefix.size()) != location_.prefix) continue;
-      std::string name = key.substr(location_.prefix.size());
-      // Blobs bkp could not have written (other tools' files) are not ours.
-      if (!valid_object_name(name)) continue;
+      auto name = listed_name(key, location_.prefix);
+      if (!name) continue;
       auto size =
           util::parse_number<std::uint64_t>(item.child("Properties").child_value("Content-Length"));
-      if (!size) return fail(ErrorKind::generic, what + ": invalid size for " + quoted(name));
-      BKP_TRY(fn(ObjectInfo{std::move(name), *size}));
+      if (!size) return fail(ErrorKind::generic, what + ": invalid size for " + in_quotes(*name));
+      BKP_TRY(fn(ObjectInfo{std::move(*name), *size}));
     }
     marker = result.child_value("NextMarker");
     if (marker.empty()) return {};
@@ -292,7 +273,7 @@ util::Status AzureBackend::remove(std::string_view name) {
   BKP_TRY(check_object_name("removing", name));
   BKP_ASSIGN(auto response, send({"DELETE", blob_of(name), {}, {}, {}}));
   if (response.status == 202 || response.status == 200 || response.status == 404) return {};
-  return fail(azure_error(response, "removing " + quoted(name)));
+  return fail(azure_error(response, "removing " + in_quotes(name)));
 }
 
 }  // namespace bkp::storage

@@ -10,15 +10,15 @@
 #include "storage/azure.hpp"
 #include "storage/azure_sharedkey.hpp"
 #include "storage/http_error.hpp"
+#include "util/text.hpp"
 
 namespace bkp::storage {
 
 using util::ErrorKind;
 using util::fail;
+using util::in_quotes;
 
 namespace {
-
-std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 // Every block id of a blob must have the same length. A random part per
 // upload keeps two uploads of one name from committing each other's blocks.
@@ -40,7 +40,7 @@ std::string upload_nonce() {
 }  // namespace
 
 util::Status AzureBackend::put_blocks(std::string_view name, util::ByteView data, WriteMode mode) {
-  const std::string what = "storing " + quoted(name);
+  const std::string what = "storing " + in_quotes(name);
   const std::string blob = blob_of(name);
   if (mode == WriteMode::create_only) {
     // Checked again at the commit by If-None-Match; this saves the upload.

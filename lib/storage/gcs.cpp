@@ -4,6 +4,7 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "storage/cloud.hpp"
 #include "storage/http_error.hpp"
 #include "storage/http_range.hpp"
 #include "util/text.hpp"
@@ -12,10 +13,9 @@ namespace bkp::storage {
 
 using util::ErrorKind;
 using util::fail;
+using util::in_quotes;
 
 namespace {
-
-std::string in_quotes(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 // GCS bucket names: 3 to 63 of lowercase letters, digits, '-', '_' and '.',
 // starting and ending with a letter or digit (dotted names up to 222 are
@@ -94,13 +94,8 @@ util::Result<std::unique_ptr<GcsBackend>> GcsBackend::open(GcsLocation location,
                                                            GcsOptions options) {
   std::string endpoint =
       options.endpoint.empty() ? std::string(gcs_default_endpoint) : options.endpoint;
-  while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+  BKP_ASSIGN(endpoint, checked_endpoint(std::move(endpoint), "GCS", options.client));
   http::Client probe(options.client);
-  BKP_TRY(probe.check_url(endpoint + "/"));
-  if (endpoint.find_first_of("?#") != std::string::npos) {
-    return fail(ErrorKind::usage, "GCS endpoint " + in_quotes(http::redact_url(endpoint)) +
-                                      ": an endpoint has no query or fragment");
-  }
   if (auto st = probe.check_url(options.key.token_uri); !st.ok()) {
     return fail(st.error().context("the service account key's token_uri"));
   }
@@ -301,13 +296,11 @@ util::Status GcsBackend::list(std::string_view prefix,
           return fail(ErrorKind::generic, what + ": an item without a name");
         }
         const auto& key = item["name"].get_ref<const std::string&>();
-        if (key.substr(0, location_.prefix.size()) != location_.prefix) continue;
-        std::string name = key.substr(location_.prefix.size());
-        // Objects bkp could not have written (other tools' files) are not ours.
-        if (!valid_object_name(name)) continue;
+        auto name = listed_name(key, location_.prefix);
+        if (!name) continue;
         auto size = json_size(item);
-        if (!size) return fail(ErrorKind::generic, what + ": invalid size for " + in_quotes(name));
-        BKP_TRY(fn(ObjectInfo{std::move(name), *size}));
+        if (!size) return fail(ErrorKind::generic, what + ": invalid size for " + in_quotes(*name));
+        BKP_TRY(fn(ObjectInfo{std::move(*name), *size}));
       }
     }
     auto next = doc.find("nextPageToken");

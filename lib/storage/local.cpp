@@ -12,6 +12,7 @@
 
 #include "storage/temp_name.hpp"
 #include "util/fs.hpp"
+#include "util/text.hpp"
 #include "util/unique_fd.hpp"
 
 namespace bkp::storage {
@@ -19,6 +20,7 @@ namespace bkp::storage {
 namespace fs = std::filesystem;
 using util::ErrorKind;
 using util::fail;
+using util::in_quotes;
 
 using util::UniqueFd;
 
@@ -36,11 +38,9 @@ struct OpenObject {
   std::uint64_t size;
 };
 
-std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
-
 util::Error no_such_object(std::string_view action, std::string_view name) {
   return util::make_error(ErrorKind::not_found,
-                          std::string(action) + " " + quoted(name) + ": no such object");
+                          std::string(action) + " " + in_quotes(name) + ": no such object");
 }
 
 // The object's path; `name` is valid, so it stays under the root.
@@ -55,17 +55,17 @@ util::Result<OpenObject> open_object(const fs::path& root, std::string_view name
   if (fd.get() < 0) {
     int err = errno;
     if (missing_errno(err)) return fail(no_such_object("reading", name));
-    return fail(util::errno_error("opening", path, err).context("reading " + quoted(name)));
+    return fail(util::errno_error("opening", path, err).context("reading " + in_quotes(name)));
   }
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) {
-    return fail(util::errno_error("inspecting", path, errno).context("reading " + quoted(name)));
+    return fail(util::errno_error("inspecting", path, errno).context("reading " + in_quotes(name)));
   }
   // A directory is where names with this prefix live, not an object.
   if (S_ISDIR(st.st_mode)) return fail(no_such_object("reading", name));
   if (!S_ISREG(st.st_mode)) {
     return fail(ErrorKind::io,
-                "reading " + quoted(name) + ": '" + path.string() + "' is not a regular file");
+                "reading " + in_quotes(name) + ": '" + path.string() + "' is not a regular file");
   }
   return OpenObject{std::move(fd), static_cast<std::uint64_t>(st.st_size)};
 }
@@ -79,12 +79,13 @@ util::Status read_exact_into(int fd, std::string_view name, std::uint64_t offset
         ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) continue;
-      return fail(ErrorKind::io, "reading " + quoted(name) + ": " + std::strerror(errno));
+      return fail(ErrorKind::io, "reading " + in_quotes(name) + ": " + std::strerror(errno));
     }
     if (n == 0) {
-      return fail(ErrorKind::corrupt,
-                  "reading " + quoted(name) + ": short read: got " + std::to_string(done) + " of " +
-                      std::to_string(out.size()) + " bytes at offset " + std::to_string(offset));
+      return fail(ErrorKind::corrupt, "reading " + in_quotes(name) + ": short read: got " +
+                                          std::to_string(done) + " of " +
+                                          std::to_string(out.size()) + " bytes at offset " +
+                                          std::to_string(offset));
     }
     done += static_cast<std::size_t>(n);
   }
@@ -134,7 +135,7 @@ struct ListContext {
 
   util::Error io_error(const std::string& action, const std::string& rel, int err) const {
     return util::errno_error(action, rel.empty() ? root : root / rel, err)
-        .context("listing " + quoted(prefix));
+        .context("listing " + in_quotes(prefix));
   }
 };
 
@@ -144,7 +145,7 @@ util::Status walk(const ListContext& ctx, UniqueFd fd, const std::string& base,
                   std::string_view leaf, int depth) {
   std::string rel = base.empty() ? std::string() : base.substr(0, base.size() - 1);
   if (depth > max_list_depth) {
-    return fail(ErrorKind::io, "listing " + quoted(ctx.prefix) + ": directory '" +
+    return fail(ErrorKind::io, "listing " + in_quotes(ctx.prefix) + ": directory '" +
                                    (ctx.root / rel).string() + "' is nested too deeply");
   }
   DIR* dir = ::fdopendir(fd.get());
@@ -194,7 +195,7 @@ std::string LocalBackend::describe() const { return root_.string(); }
 
 util::Status LocalBackend::put(std::string_view name, util::ByteView data, WriteMode mode) {
   BKP_TRY(check_object_name("storing", name));
-  std::string what = "storing " + quoted(name);
+  std::string what = "storing " + in_quotes(name);
   if (auto st = make_parent_dirs(root_, name); !st) return fail(st.error().context(what));
   auto overwrite =
       mode == WriteMode::create_only ? util::Overwrite::forbid : util::Overwrite::allow;
@@ -234,7 +235,7 @@ util::Result<util::Bytes> LocalBackend::get_range(std::string_view name, std::ui
   // Checked before allocating, so a bad length from a corrupt index cannot
   // ask for terabytes of memory.
   if (offset > obj.size || length > obj.size - offset) {
-    return fail(ErrorKind::corrupt, "reading " + quoted(name) + ": short read: bytes " +
+    return fail(ErrorKind::corrupt, "reading " + in_quotes(name) + ": short read: bytes " +
                                         std::to_string(offset) + "+" + std::to_string(length) +
                                         " requested, the object has " + std::to_string(obj.size));
   }
@@ -248,12 +249,13 @@ util::Result<ObjectInfo> LocalBackend::stat(std::string_view name) {
   if (::stat(path.c_str(), &st) != 0) {
     int err = errno;
     if (missing_errno(err)) return fail(no_such_object("inspecting", name));
-    return fail(util::errno_error("inspecting", path, err).context("inspecting " + quoted(name)));
+    return fail(
+        util::errno_error("inspecting", path, err).context("inspecting " + in_quotes(name)));
   }
   if (S_ISDIR(st.st_mode)) return fail(no_such_object("inspecting", name));
   if (!S_ISREG(st.st_mode)) {
-    return fail(ErrorKind::io,
-                "inspecting " + quoted(name) + ": '" + path.string() + "' is not a regular file");
+    return fail(ErrorKind::io, "inspecting " + in_quotes(name) + ": '" + path.string() +
+                                   "' is not a regular file");
   }
   return ObjectInfo{std::string(name), static_cast<std::uint64_t>(st.st_size)};
 }
@@ -296,12 +298,12 @@ util::Status LocalBackend::remove(std::string_view name) {
     int err = errno;
     // Nothing there (or only a directory of longer names): already removed.
     if (missing_errno(err) || err == EISDIR) return {};
-    return fail(util::errno_error("removing", path, err).context("removing " + quoted(name)));
+    return fail(util::errno_error("removing", path, err).context("removing " + in_quotes(name)));
   }
   // Durable removal, so a crash cannot bring back an object the caller
   // already treats as gone (a released lock, for example).
   if (auto st = util::fsync_dir(path.parent_path()); !st) {
-    return fail(st.error().context("removing " + quoted(name)));
+    return fail(st.error().context("removing " + in_quotes(name)));
   }
   return {};
 }

@@ -7,6 +7,7 @@
 
 #include <pugixml.hpp>
 
+#include "storage/cloud.hpp"
 #include "storage/http_error.hpp"
 #include "storage/http_range.hpp"
 #include "util/text.hpp"
@@ -15,10 +16,9 @@ namespace bkp::storage {
 
 using util::ErrorKind;
 using util::fail;
+using util::in_quotes;
 
 namespace {
-
-std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 std::string amz_now() {
   std::time_t now = std::time(nullptr);
@@ -69,18 +69,10 @@ util::Result<std::unique_ptr<S3Backend>> S3Backend::open(S3Location location, S3
   if (options.region.empty()) options.region = "us-east-1";
   bool aws = options.endpoint.empty();
   std::string endpoint = aws ? "https://s3." + options.region + ".amazonaws.com" : options.endpoint;
-  while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
-  {
-    http::Client probe(options.client);
-    BKP_TRY(probe.check_url(endpoint + "/"));
-  }
-  if (endpoint.find_first_of("?#") != std::string::npos) {
-    return fail(ErrorKind::usage, "S3 endpoint " + quoted(http::redact_url(endpoint)) +
-                                      ": an endpoint has no query or fragment");
-  }
+  BKP_ASSIGN(endpoint, checked_endpoint(std::move(endpoint), "S3", options.client));
   if (options.credentials.access_key_id.empty() || options.credentials.secret_access_key.empty()) {
     return fail(ErrorKind::usage,
-                "opening " + quoted("s3://" + location.bucket) +
+                "opening " + in_quotes("s3://" + location.bucket) +
                     ": no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or "
                     "S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY), or use a profile of "
                     "~/.aws/credentials");
@@ -208,9 +200,9 @@ util::Status S3Backend::put(std::string_view name, util::ByteView data, WriteMod
         return {};
       }
     }
-    return fail(ErrorKind::exists, "storing " + quoted(name) + ": object exists");
+    return fail(ErrorKind::exists, "storing " + in_quotes(name) + ": object exists");
   }
-  return fail(http::response_error(response, "storing " + quoted(name)));
+  return fail(http::response_error(response, "storing " + in_quotes(name)));
 }
 
 util::Result<util::Bytes> S3Backend::get(std::string_view name) {
@@ -218,9 +210,9 @@ util::Result<util::Bytes> S3Backend::get(std::string_view name) {
   BKP_ASSIGN(auto response, send({"GET", key_of(name), {}, {}, {}}));
   if (response.status == 200) return std::move(response.body);
   if (response.status == 404) {
-    return fail(ErrorKind::not_found, "reading " + quoted(name) + ": no such object");
+    return fail(ErrorKind::not_found, "reading " + in_quotes(name) + ": no such object");
   }
-  return fail(http::response_error(response, "reading " + quoted(name)));
+  return fail(http::response_error(response, "reading " + in_quotes(name)));
 }
 
 util::Result<util::Bytes> S3Backend::get_range(std::string_view name, std::uint64_t offset,
@@ -244,7 +236,7 @@ util::Result<ObjectInfo> S3Backend::stat(std::string_view name) {
   BKP_TRY(check_object_name("inspecting", name));
   BKP_ASSIGN(auto response, send({"HEAD", key_of(name), {}, {}, {}}));
   if (response.status == 404) {
-    return fail(ErrorKind::not_found, "reading " + quoted(name) + ": no such object");
+    return fail(ErrorKind::not_found, "reading " + in_quotes(name) + ": no such object");
   }
   if (response.status == 401 || response.status == 403) {
     // A HEAD answer has no body to say why; one byte by GET carries the
@@ -256,19 +248,14 @@ util::Result<ObjectInfo> S3Backend::stat(std::string_view name) {
     }
   }
   if (response.status != 200) {
-    return fail(http::response_error(response, "inspecting " + quoted(name)));
+    return fail(http::response_error(response, "inspecting " + in_quotes(name)));
   }
-  auto length = response.header("content-length");
-  auto size = length ? util::parse_number<std::uint64_t>(*length) : std::nullopt;
-  if (!size) {
-    return fail(ErrorKind::generic, "inspecting " + quoted(name) + ": no valid Content-Length");
-  }
-  return ObjectInfo{std::string(name), *size};
+  return head_object_info(response, name);
 }
 
 util::Status S3Backend::list(std::string_view prefix,
                              const std::function<util::Status(const ObjectInfo&)>& fn) {
-  const std::string what = "listing " + quoted(prefix);
+  const std::string what = "listing " + in_quotes(prefix);
   std::string token;
   for (;;) {
     // encoding-type=url: keys come percent-encoded, so names with characters
@@ -282,22 +269,16 @@ util::Status S3Backend::list(std::string_view prefix,
     BKP_ASSIGN(auto response, send(call));
     if (response.status != 200) return fail(http::response_error(response, what));
     pugi::xml_document doc;
-    if (!doc.load_buffer(response.body.data(), response.body.size())) {
-      return fail(ErrorKind::generic, what + ": the server's answer is not XML");
-    }
-    pugi::xml_node result = doc.child("ListBucketResult");
-    if (!result) return fail(ErrorKind::generic, what + ": no ListBucketResult in the answer");
+    BKP_ASSIGN(pugi::xml_node result, xml_answer(doc, response, "ListBucketResult", what));
     const bool url_encoded = std::string_view(result.child_value("EncodingType")) == "url";
     for (pugi::xml_node item : result.children("Contents")) {
       std::string key = item.child_value("Key");
       if (url_encoded) key = util::percent_decode(key, util::PlusIsSpace::yes);
-      if (key.substr(0, location_.prefix.size()) != location_.prefix) continue;
-      std::string name = key.substr(location_.prefix.size());
-      // Objects bkp could not have written (other tools' files) are not ours.
-      if (!valid_object_name(name)) continue;
+      auto name = listed_name(key, location_.prefix);
+      if (!name) continue;
       auto size = util::parse_number<std::uint64_t>(item.child_value("Size"));
-      if (!size) return fail(ErrorKind::generic, what + ": invalid size for " + quoted(name));
-      BKP_TRY(fn(ObjectInfo{std::move(name), *size}));
+      if (!size) return fail(ErrorKind::generic, what + ": invalid size for " + in_quotes(*name));
+      BKP_TRY(fn(ObjectInfo{std::move(*name), *size}));
     }
     if (std::string_view(result.child_value("IsTruncated")) != "true") return {};
     token = result.child_value("NextContinuationToken");
@@ -311,7 +292,7 @@ util::Status S3Backend::remove(std::string_view name) {
   BKP_TRY(check_object_name("removing", name));
   BKP_ASSIGN(auto response, send({"DELETE", key_of(name), {}, {}, {}}));
   if (response.status == 204 || response.status == 200 || response.status == 404) return {};
-  return fail(http::response_error(response, "removing " + quoted(name)));
+  return fail(http::response_error(response, "removing " + in_quotes(name)));
 }
 
 }  // namespace bkp::storage

@@ -7,15 +7,15 @@
 
 #include "storage/http_error.hpp"
 #include "storage/s3.hpp"
+#include "util/text.hpp"
 
 namespace bkp::storage {
 
 using util::ErrorKind;
 using util::fail;
+using util::in_quotes;
 
 namespace {
-
-std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 std::string xml_escape(std::string_view s) {
   std::string out;
@@ -49,7 +49,7 @@ bool body_is_error(const util::Bytes& body) {
 }  // namespace
 
 util::Status S3Backend::put_multipart(std::string_view name, util::ByteView data, WriteMode mode) {
-  const std::string what = "storing " + quoted(name);
+  const std::string what = "storing " + in_quotes(name);
   const std::string key = key_of(name);
   if (mode == WriteMode::create_only) {
     // Checked again at completion by If-None-Match; this saves the upload.

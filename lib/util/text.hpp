@@ -28,6 +28,10 @@ std::optional<T> parse_number(std::string_view text, int base = 10) {
   return value;
 }
 
+// `text` in single quotes, as messages name objects, paths and prefixes.
+// (Not "quoted": argument-dependent lookup would find std::quoted.)
+inline std::string in_quotes(std::string_view text) { return "'" + std::string(text) + "'"; }
+
 // Whether '+' means a space: form encoding, as S3's ListObjectsV2 answers
 // with encoding-type=url (a '+' itself then comes as %2B).
 enum class PlusIsSpace { no, yes };
