@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 
+#include "cloud_fixture.hpp"
 #include "conformance.hpp"
 #include "script_server.hpp"
 #include "storage/azure.hpp"
@@ -43,24 +44,7 @@ storage::BackendOptions azurite_options(Auth auth) {
   return o;
 }
 
-std::string fresh_prefix() {
-  static int n = 0;
-  return "azure://" + std::string(container) + "/run-" + std::to_string(++n) + "-" +
-         std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
-}
-
-std::unique_ptr<storage::Backend> open_or_fail(const std::string& location,
-                                               const storage::BackendOptions& options) {
-  auto b = storage::open_backend(location, options);
-  if (!b.ok()) FAIL("opening " << location << ": " << b.error().message);
-  return std::move(*b);
-}
-
-util::Bytes pattern(std::size_t size) {
-  util::Bytes out(size);
-  for (std::size_t i = 0; i < size; ++i) out[i] = static_cast<std::uint8_t>(i * 7 + i / 4096);
-  return out;
-}
+std::string fresh_prefix() { return fresh_location("azure://", container); }
 
 }  // namespace
 
@@ -83,31 +67,7 @@ TEST_CASE("azure backend: block uploads are atomic and create-only too", "[azure
   options.azure_block_threshold = 1 << 20;
   auto b = open_or_fail(fresh_prefix(), options);
   // 16 MiB blocks: 33 MiB + 123 bytes is three blocks, the last one short.
-  util::Bytes big = pattern((33 << 20) + 123);
-  REQUIRE(b->put("data/big", big, storage::WriteMode::create_only).ok());
-  auto again = b->put("data/big", util::as_bytes("small"), storage::WriteMode::create_only);
-  REQUIRE_FALSE(again.ok());
-  CHECK(again.error().kind == util::ErrorKind::exists);
-  auto twice = b->put("data/big", big, storage::WriteMode::create_only);
-  REQUIRE_FALSE(twice.ok());
-  CHECK(twice.error().kind == util::ErrorKind::exists);
-  auto got = b->get("data/big");
-  REQUIRE(got.ok());
-  CHECK(*got == big);
-  // A range across a block boundary.
-  auto range = b->get_range("data/big", (16 << 20) - 10, 20);
-  REQUIRE(range.ok());
-  CHECK(std::equal(range->begin(), range->end(), big.begin() + (16 << 20) - 10));
-  // Overwrite in blocks replaces it whole.
-  big[5] ^= 0xff;
-  big.resize(big.size() - 1000);
-  REQUIRE(b->put("data/big", big, storage::WriteMode::overwrite).ok());
-  auto info = b->stat("data/big");
-  REQUIRE(info.ok());
-  CHECK(info->size == big.size());
-  auto head = b->get_range("data/big", 0, 16);
-  REQUIRE(head.ok());
-  CHECK((*head)[5] == big[5]);
+  check_large_object(*b, (33 << 20) + 123, 16 << 20);
 }
 
 TEST_CASE("azure backend: create-only on Put Blob maps Azurite's 409 to exists",

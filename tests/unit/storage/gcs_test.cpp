@@ -10,6 +10,7 @@
 #include <iostream>
 #include <thread>
 
+#include "cloud_fixture.hpp"
 #include "conformance.hpp"
 #include "gcs_double.hpp"
 #include "script_server.hpp"
@@ -28,24 +29,11 @@ const GcsDouble* double_server() {
   return server.get();
 }
 
-std::string fresh_location(const char* bucket) {
-  static int n = 0;
-  return "gs://" + std::string(bucket) + "/run-" + std::to_string(++n) + "-" +
-         std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
-}
-
 storage::BackendOptions json_options(const GcsDouble& d) {
   storage::BackendOptions o;
   o.gcs_endpoint = d.endpoint();
   o.gcs_credentials_file = d.key_file().string();
   return o;
-}
-
-std::unique_ptr<storage::Backend> open_or_fail(const std::string& location,
-                                               const storage::BackendOptions& options) {
-  auto b = storage::open_backend(location, options);
-  if (!b.ok()) FAIL("opening " << location << ": " << b.error().message);
-  return std::move(*b);
 }
 
 int token_requests(const GcsDouble& d) { return d.stats()["token_requests"].get<int>(); }
@@ -140,14 +128,14 @@ TEST_CASE("gcs (service account, JSON API) passes the conformance suite", "[gcs]
   // Packs get a storage class: their uploads take the resumable path, the
   // other objects the media upload; the suite exercises both.
   options.gcs_storage_class = "NEARLINE";
-  const std::string location = fresh_location(GcsDouble::bucket);
+  const std::string location = fresh_location("gs://", GcsDouble::bucket);
   run_backend_conformance([&] { return open_or_fail(location, options); });
 }
 
 TEST_CASE("gcs (service account): tokens are cached, refreshed and renewed", "[gcs][gcs-json]") {
   const GcsDouble* d = double_server();
   if (d == nullptr) return;
-  auto b = open_or_fail(fresh_location(GcsDouble::bucket), json_options(*d));
+  auto b = open_or_fail(fresh_location("gs://", GcsDouble::bucket), json_options(*d));
   const int before = token_requests(*d);
   for (int i = 0; i < 20; ++i) {
     REQUIRE(b->put("snapshots/s" + std::to_string(i), util::as_bytes("x"),
@@ -174,7 +162,7 @@ TEST_CASE("gcs (service account): a token is refreshed before it expires", "[gcs
     std::cout << "BKP-SKIP: " << why << "\n";
     return;
   }
-  auto b = open_or_fail(fresh_location(GcsDouble::bucket), json_options(*d));
+  auto b = open_or_fail(fresh_location("gs://", GcsDouble::bucket), json_options(*d));
   const auto start = std::chrono::steady_clock::now();
   int i = 0;
   while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(5500)) {
@@ -195,7 +183,7 @@ TEST_CASE("gcs (service account): storage class on packs only", "[gcs][gcs-json]
   if (d == nullptr) return;
   auto options = json_options(*d);
   options.gcs_storage_class = "COLDLINE";
-  std::string location = fresh_location(GcsDouble::bucket);
+  std::string location = fresh_location("gs://", GcsDouble::bucket);
   auto b = open_or_fail(location, options);
   REQUIRE(b->put("data/ab/pack", util::as_bytes("pack"), storage::WriteMode::create_only).ok());
   REQUIRE(b->put("config", util::as_bytes("cfg"), storage::WriteMode::create_only).ok());
@@ -213,7 +201,7 @@ TEST_CASE("gcs (service account): storage class on packs only", "[gcs][gcs-json]
 TEST_CASE("gcs (service account): 503 is retried, a wrong key fails at once", "[gcs][gcs-json]") {
   const GcsDouble* d = double_server();
   if (d == nullptr) return;
-  auto b = open_or_fail(fresh_location(GcsDouble::bucket), json_options(*d));
+  auto b = open_or_fail(fresh_location("gs://", GcsDouble::bucket), json_options(*d));
   REQUIRE(b->put("config", util::as_bytes("x"), storage::WriteMode::create_only).ok());
   d->fail_next(2, 503);
   auto got = b->get("config");
@@ -222,7 +210,7 @@ TEST_CASE("gcs (service account): 503 is retried, a wrong key fails at once", "[
 
   auto options = json_options(*d);
   options.gcs_credentials_file = d->wrong_key_file().string();
-  auto wrong = open_or_fail(fresh_location(GcsDouble::bucket), options);
+  auto wrong = open_or_fail(fresh_location("gs://", GcsDouble::bucket), options);
   auto start = std::chrono::steady_clock::now();
   auto st = wrong->put("config", util::as_bytes("x"), storage::WriteMode::create_only);
   REQUIRE_FALSE(st.ok());
@@ -249,7 +237,7 @@ TEST_CASE("gcs: a key file others may read is refused when opening", "[gcs][gcs-
   ::chmod(copy.c_str(), 0644);
   auto options = json_options(*d);
   options.gcs_credentials_file = copy.string();
-  auto b = storage::open_backend(fresh_location(GcsDouble::bucket), options);
+  auto b = storage::open_backend(fresh_location("gs://", GcsDouble::bucket), options);
   REQUIRE_FALSE(b.ok());
   CHECK(b.error().kind == util::ErrorKind::usage);
   CHECK(b.error().message.find("chmod 600") != std::string::npos);
@@ -285,7 +273,7 @@ TEST_CASE("gcs (HMAC keys, XML API) passes the conformance suite against moto",
   const ScriptServer* server = moto_for_gcs();
   if (server == nullptr) return;
   auto options = hmac_options(*server);
-  const std::string location = fresh_location(hmac_bucket);
+  const std::string location = fresh_location("gs://", hmac_bucket);
   run_backend_conformance([&] { return open_or_fail(location, options); });
 }
 
@@ -295,7 +283,7 @@ TEST_CASE("gcs (HMAC keys): a wrong secret fails at once with an auth error",
   if (server == nullptr) return;
   auto options = hmac_options(*server);
   options.gcs_hmac_secret = "not-the-secret";
-  auto b = open_or_fail(fresh_location(hmac_bucket), options);
+  auto b = open_or_fail(fresh_location("gs://", hmac_bucket), options);
   CHECK(b->kind() == "gcs");
   auto start = std::chrono::steady_clock::now();
   auto st = b->put("config", util::as_bytes("x"), storage::WriteMode::create_only);

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <iostream>
 
+#include "cloud_fixture.hpp"
 #include "conformance.hpp"
 #include "script_server.hpp"
 #include "storage/backend.hpp"
@@ -36,18 +37,7 @@ storage::BackendOptions moto_options(const ScriptServer& server) {
   return o;
 }
 
-std::string fresh_prefix() {
-  static int n = 0;
-  return "s3://" + std::string(bucket) + "/run-" + std::to_string(++n) + "-" +
-         std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
-}
-
-std::unique_ptr<storage::Backend> open_or_fail(const std::string& location,
-                                               const storage::BackendOptions& options) {
-  auto b = storage::open_backend(location, options);
-  if (!b.ok()) FAIL("opening " << location << ": " << b.error().message);
-  return std::move(*b);
-}
+std::string fresh_prefix() { return fresh_location("s3://", bucket); }
 
 }  // namespace
 
@@ -68,24 +58,8 @@ TEST_CASE("s3 backend: multipart objects are create-only too", "[s3][moto]") {
   auto options = moto_options(*server);
   options.s3_multipart_threshold = 5 << 20;
   auto b = open_or_fail(fresh_prefix(), options);
-  util::Bytes big((11 << 20) + 123);
-  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<std::uint8_t>(i * 7 + i / 4096);
-  REQUIRE(b->put("data/big", big, storage::WriteMode::create_only).ok());
-  auto again = b->put("data/big", util::as_bytes("small"), storage::WriteMode::create_only);
-  REQUIRE_FALSE(again.ok());
-  CHECK(again.error().kind == util::ErrorKind::exists);
-  auto twice = b->put("data/big", big, storage::WriteMode::create_only);
-  REQUIRE_FALSE(twice.ok());
-  CHECK(twice.error().kind == util::ErrorKind::exists);
-  auto got = b->get("data/big");
-  REQUIRE(got.ok());
-  CHECK(*got == big);
-  // Overwrite by a multipart upload replaces it.
-  big[5] ^= 0xff;
-  REQUIRE(b->put("data/big", big, storage::WriteMode::overwrite).ok());
-  auto range = b->get_range("data/big", 0, 16);
-  REQUIRE(range.ok());
-  CHECK((*range)[5] == big[5]);
+  // 16 MiB parts: 33 MiB + 123 bytes is three parts, the last one short.
+  check_large_object(*b, (33 << 20) + 123, 16 << 20);
 }
 
 TEST_CASE("s3 backend: names XML cannot carry still list (encoding-type=url)", "[s3][moto]") {
