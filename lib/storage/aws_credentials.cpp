@@ -3,8 +3,8 @@
 #include <sys/stat.h>
 
 #include <cerrno>
-#include <cstdlib>
 
+#include "util/env.hpp"
 #include "util/fs.hpp"
 
 namespace bkp::storage {
@@ -20,11 +20,6 @@ std::string_view trim(std::string_view s) {
     s.remove_suffix(1);
   }
   return s;
-}
-
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v != nullptr ? v : "";
 }
 
 }  // namespace
@@ -70,13 +65,13 @@ util::Result<std::optional<sigv4::Credentials>> parse_shared_credentials(std::st
 }
 
 util::Result<std::optional<sigv4::Credentials>> read_shared_credentials() {
-  std::string path = env("AWS_SHARED_CREDENTIALS_FILE");
+  std::string path = util::env("AWS_SHARED_CREDENTIALS_FILE");
   if (path.empty()) {
-    std::string home = env("HOME");
+    std::string home = util::env("HOME");
     if (home.empty()) return std::optional<sigv4::Credentials>();
     path = home + "/.aws/credentials";
   }
-  const std::string named = env("AWS_PROFILE");
+  const std::string named = util::env("AWS_PROFILE");
   const std::string profile = named.empty() ? "default" : named;
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {

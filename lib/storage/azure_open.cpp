@@ -2,10 +2,10 @@
 // environment: AZURE_STORAGE_ACCOUNT, AZURE_STORAGE_KEY,
 // AZURE_STORAGE_SAS_TOKEN, AZURE_STORAGE_CONNECTION_STRING) to an
 // AzureBackend.
-#include <cstdlib>
 
 #include "storage/azure.hpp"
 #include "storage/azure_sharedkey.hpp"
+#include "util/env.hpp"
 
 namespace bkp::storage {
 
@@ -13,11 +13,6 @@ using util::ErrorKind;
 using util::fail;
 
 namespace {
-
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v != nullptr ? v : "";
-}
 
 // "Key=Value;Key=Value" of a connection string; the keys bkp reads.
 struct ConnectionString {
@@ -49,27 +44,27 @@ ConnectionString parse_connection_string(std::string_view text) {
 util::Result<std::unique_ptr<Backend>> open_azure_backend(std::string_view location,
                                                           const BackendOptions& options) {
   BKP_ASSIGN(auto where, parse_azure_location(location));
-  ConnectionString cs = parse_connection_string(env("AZURE_STORAGE_CONNECTION_STRING"));
+  ConnectionString cs = parse_connection_string(util::env("AZURE_STORAGE_CONNECTION_STRING"));
   auto first = [](std::initializer_list<std::string> values) {
     for (const auto& v : values)
       if (!v.empty()) return v;
     return std::string();
   };
   AzureOptions azure;
-  azure.account = first({options.azure_account, env("AZURE_STORAGE_ACCOUNT"), cs.account});
+  azure.account = first({options.azure_account, util::env("AZURE_STORAGE_ACCOUNT"), cs.account});
   azure.endpoint = first({options.azure_endpoint, cs.blob_endpoint});
   if (azure.endpoint.empty() && !cs.suffix.empty() && !azure.account.empty()) {
     azure.endpoint = (cs.protocol.empty() ? "https" : cs.protocol) + "://" + azure.account +
                      ".blob." + cs.suffix;
   }
-  std::string key = first({options.azure_key, env("AZURE_STORAGE_KEY"), cs.key});
+  std::string key = first({options.azure_key, util::env("AZURE_STORAGE_KEY"), cs.key});
   if (!key.empty()) {
     auto decoded = azure::decode_account_key(key);
     util::wipe(key.data(), key.size());
     if (!decoded) return decoded.propagate();
     azure.key = std::move(*decoded);
   }
-  azure.sas_token = first({options.azure_sas_token, env("AZURE_STORAGE_SAS_TOKEN"), cs.sas});
+  azure.sas_token = first({options.azure_sas_token, util::env("AZURE_STORAGE_SAS_TOKEN"), cs.sas});
   azure.access_tier = options.azure_access_tier;
   if (options.azure_block_threshold > 0) azure.block_threshold = options.azure_block_threshold;
   if (options.azure_list_page_size > 0) azure.list_page_size = options.azure_list_page_size;

@@ -3,10 +3,10 @@
 // (SigV4 is what GCS's interoperability mode accepts); with a
 // service-account key file, GcsBackend on the JSON API.
 #include <cctype>
-#include <cstdlib>
 
 #include "storage/gcs.hpp"
 #include "storage/s3.hpp"
+#include "util/env.hpp"
 
 namespace bkp::storage {
 
@@ -14,14 +14,6 @@ using util::ErrorKind;
 using util::fail;
 
 namespace {
-
-std::string pick(const std::string& configured, std::initializer_list<const char*> names) {
-  if (!configured.empty()) return configured;
-  for (const char* name : names) {
-    if (const char* v = std::getenv(name); v != nullptr && *v != '\0') return v;
-  }
-  return {};
-}
 
 // The classes GCS has; all of them are read at once (no restore step), so
 // verify and restore work on any. Upper case, as the APIs spell them.
@@ -74,10 +66,11 @@ util::Result<std::unique_ptr<Backend>> open_gcs_backend(std::string_view locatio
                                                         const BackendOptions& options) {
   BKP_ASSIGN(auto where, parse_gcs_location(location));
   BKP_ASSIGN(auto data_class, storage_class(options.gcs_storage_class));
-  std::string endpoint = pick(options.gcs_endpoint, {});
+  std::string endpoint = util::configured_or_env(options.gcs_endpoint, {});
   if (endpoint.empty()) endpoint = gcs_default_endpoint;
-  std::string access_key_id = pick(options.gcs_hmac_access_key_id, {"GCS_HMAC_ACCESS_KEY_ID"});
-  std::string secret = pick(options.gcs_hmac_secret, {"GCS_HMAC_SECRET"});
+  std::string access_key_id =
+      util::configured_or_env(options.gcs_hmac_access_key_id, {"GCS_HMAC_ACCESS_KEY_ID"});
+  std::string secret = util::configured_or_env(options.gcs_hmac_secret, {"GCS_HMAC_SECRET"});
   if (!access_key_id.empty() && !secret.empty()) {
     return open_hmac(std::move(where), options, std::move(data_class), std::move(endpoint),
                      std::move(access_key_id), std::move(secret));
@@ -88,7 +81,8 @@ util::Result<std::unique_ptr<Backend>> open_gcs_backend(std::string_view locatio
                                       "': an HMAC access key id without its secret: set "
                                       "GCS_HMAC_SECRET or gcs.hmac_secret");
   }
-  std::string file = pick(options.gcs_credentials_file, {"GOOGLE_APPLICATION_CREDENTIALS"});
+  std::string file =
+      util::configured_or_env(options.gcs_credentials_file, {"GOOGLE_APPLICATION_CREDENTIALS"});
   if (file.empty()) {
     return fail(ErrorKind::usage,
                 "opening '" + std::string(location) +

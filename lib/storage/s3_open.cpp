@@ -1,11 +1,10 @@
 // From a location and the configured options (falling back to the
 // environment) to an S3Backend.
 #include <cctype>
-#include <charconv>
-#include <cstdlib>
 
 #include "storage/aws_credentials.hpp"
 #include "storage/s3.hpp"
+#include "util/env.hpp"
 
 namespace bkp::storage {
 
@@ -13,15 +12,6 @@ using util::ErrorKind;
 using util::fail;
 
 namespace {
-
-// The first non-empty of `configured` and the named environment variables.
-std::string pick(const std::string& configured, std::initializer_list<const char*> names) {
-  if (!configured.empty()) return configured;
-  for (const char* name : names) {
-    if (const char* v = std::getenv(name); v != nullptr && *v != '\0') return v;
-  }
-  return {};
-}
 
 // The classes S3 reads at once, upper case as the API spells them. GLACIER
 // and DEEP_ARCHIVE need a restore of hours before a GET: restore and verify
@@ -47,8 +37,10 @@ util::Result<std::unique_ptr<Backend>> open_s3_backend(std::string_view location
                                                        const BackendOptions& options) {
   BKP_ASSIGN(auto where, parse_s3_location(location));
   S3Options s3;
-  s3.endpoint = pick(options.s3_endpoint, {"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"});
-  s3.region = pick(options.s3_region, {"AWS_REGION", "AWS_DEFAULT_REGION", "S3_REGION"});
+  s3.endpoint =
+      util::configured_or_env(options.s3_endpoint, {"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"});
+  s3.region =
+      util::configured_or_env(options.s3_region, {"AWS_REGION", "AWS_DEFAULT_REGION", "S3_REGION"});
   if (options.s3_addressing == "path") {
     s3.addressing = S3Addressing::path;
   } else if (options.s3_addressing == "virtual") {
@@ -58,12 +50,13 @@ util::Result<std::unique_ptr<Backend>> open_s3_backend(std::string_view location
                 "s3.addressing must be auto, path or virtual, not '" + options.s3_addressing + "'");
   }
   s3.credentials.access_key_id =
-      pick(options.s3_access_key_id, {"AWS_ACCESS_KEY_ID", "S3_ACCESS_KEY_ID"});
-  std::string secret =
-      pick(options.s3_secret_access_key, {"AWS_SECRET_ACCESS_KEY", "S3_SECRET_ACCESS_KEY"});
+      util::configured_or_env(options.s3_access_key_id, {"AWS_ACCESS_KEY_ID", "S3_ACCESS_KEY_ID"});
+  std::string secret = util::configured_or_env(options.s3_secret_access_key,
+                                               {"AWS_SECRET_ACCESS_KEY", "S3_SECRET_ACCESS_KEY"});
   s3.credentials.secret_access_key = util::SecretBytes(util::as_bytes(secret));
   util::wipe(secret.data(), secret.size());
-  s3.credentials.session_token = pick(options.s3_session_token, {"AWS_SESSION_TOKEN"});
+  s3.credentials.session_token =
+      util::configured_or_env(options.s3_session_token, {"AWS_SESSION_TOKEN"});
   // Last, the shared credentials file, whole: keys from two places never mix.
   if (s3.credentials.access_key_id.empty() && s3.credentials.secret_access_key.empty()) {
     BKP_ASSIGN(auto shared, read_shared_credentials());
