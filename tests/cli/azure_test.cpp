@@ -16,22 +16,13 @@ using bkp::test::ScriptServer;
 
 namespace {
 
-// Azurite missing fails the test (ScriptServer::start); only a bkp built
-// without Azure skips.
 const ScriptServer* azurite() {
-  static std::string why;
-  static std::optional<ScriptServer> server =
-      BKP_TEST_HAVE_AZURE ? ScriptServer::start("azurite.py", {"bkp-cli"}, {}, why) : std::nullopt;
-  if (!server) {
-    if (BKP_TEST_HAVE_AZURE) FAIL("Azure CLI tests need python3: " << why);
-    std::cout << "BKP-SKIP: CLI Azure tests need an Azure-enabled bkp\n";
-  }
-  return server ? &*server : nullptr;
+  return bkp::test::shared_azurite(BKP_TEST_HAVE_AZURE, "CLI Azure tests");
 }
 
 enum class Auth { shared_key, sas };
 
-// The container bkp-cli exists (the server's argument); Azurite checks
+// The container bkp-cli exists (shared_azurite makes it); Azurite checks
 // every request's Shared Key or SAS signature.
 struct AzureRepo : RemoteRepo {
   AzureRepo(const ScriptServer& server, const std::string& name, Auth auth)

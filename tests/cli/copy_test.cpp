@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "cli_helpers.hpp"
+#include "remote_repo.hpp"
 #include "script_server.hpp"
 #include "util/fs.hpp"
 #include "util/subprocess.hpp"
@@ -122,28 +123,10 @@ std::set<std::string> data_objects(const std::string& repo) {
   return out;
 }
 
-const ScriptServer* moto() {
-  static std::string why;
-  static std::optional<ScriptServer> server =
-      BKP_TEST_HAVE_S3
-          ? ScriptServer::start("moto_s3.py", {"bkp-copy"}, {"moto", "boto3", "werkzeug"}, why)
-          : std::nullopt;
-  if (!server) {
-    std::cout << "BKP-SKIP: copy to S3 needs an S3-enabled bkp and moto"
-              << (why.empty() ? "" : ": " + why) << "\n";
-  }
-  return server ? &*server : nullptr;
-}
+const ScriptServer* moto() { return bkp::test::shared_moto(BKP_TEST_HAVE_S3, "copies to S3"); }
 
 const ScriptServer* azurite() {
-  static std::string why;
-  static std::optional<ScriptServer> server =
-      BKP_TEST_HAVE_AZURE ? ScriptServer::start("azurite.py", {"bkp-copy"}, {}, why) : std::nullopt;
-  if (!server) {
-    if (BKP_TEST_HAVE_AZURE) FAIL("copy to Azure needs python3: " << why);
-    std::cout << "BKP-SKIP: copy to Azure needs an Azure-enabled bkp\n";
-  }
-  return server ? &*server : nullptr;
+  return bkp::test::shared_azurite(BKP_TEST_HAVE_AZURE, "copies to Azure");
 }
 
 // Copies two snapshots from a local repository into `target`, then checks

@@ -29,16 +29,7 @@ const GcsDouble* gcs_double() {
 }
 
 const ScriptServer* moto() {
-  static std::string why;
-  static std::optional<ScriptServer> server =
-      BKP_TEST_HAVE_GCS
-          ? ScriptServer::start("moto_s3.py", {"bkp-cli-gcs"}, {"moto", "boto3", "werkzeug"}, why)
-          : std::nullopt;
-  if (!server) {
-    std::cout << "BKP-SKIP: CLI GCS HMAC tests need a GCS-enabled bkp and moto"
-              << (why.empty() ? "" : ": " + why) << "\n";
-  }
-  return server ? &*server : nullptr;
+  return bkp::test::shared_moto(BKP_TEST_HAVE_GCS, "CLI GCS HMAC tests");
 }
 
 }  // namespace

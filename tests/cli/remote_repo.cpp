@@ -5,12 +5,41 @@
 
 #include <chrono>
 #include <fstream>
+#include <iostream>
+#include <optional>
 
 #include "util/fs.hpp"
 
 namespace bkp::test {
 
 namespace fs = std::filesystem;
+
+const ScriptServer* shared_moto(bool enabled, std::string_view tests) {
+  static std::string why;
+  static std::optional<ScriptServer> server =
+      enabled
+          ? ScriptServer::start("moto_s3.py", {"bkp-cli", "bkp-cli-gcs", "bkp-copy", "bkp-replica"},
+                                {"moto", "boto3", "werkzeug"}, why)
+          : std::nullopt;
+  if (!enabled) {
+    std::cout << "BKP-SKIP: " << tests << " need a bkp built with that backend\n";
+    return nullptr;
+  }
+  if (!server) std::cout << "BKP-SKIP: " << tests << " need moto: " << why << "\n";
+  return server ? &*server : nullptr;
+}
+
+const ScriptServer* shared_azurite(bool enabled, std::string_view tests) {
+  static std::string why;
+  static std::optional<ScriptServer> server =
+      enabled ? ScriptServer::start("azurite.py", {"bkp-cli", "bkp-copy"}, {}, why) : std::nullopt;
+  if (!enabled) {
+    std::cout << "BKP-SKIP: " << tests << " need an Azure-enabled bkp\n";
+    return nullptr;
+  }
+  if (!server) FAIL(tests << " need Azurite (and python3): " << why);
+  return &*server;
+}
 
 RemoteRepo::RemoteRepo(std::string where) : location(std::move(where)) {
   cli.env["BKP_TEST_FAST_KDF"] = "1";

@@ -8,8 +8,20 @@
 #include <vector>
 
 #include "cli_helpers.hpp"
+#include "script_server.hpp"
 
 namespace bkp::test {
+
+// One moto S3 server (it checks SigV4 signatures) for the whole test run,
+// with the buckets of every test: bkp-cli, bkp-cli-gcs, bkp-copy and
+// bkp-replica. nullptr, after a BKP-SKIP line saying what `tests` need,
+// when `enabled` is false (this bkp lacks the backend) or moto is missing.
+const ScriptServer* shared_moto(bool enabled, std::string_view tests);
+
+// One Azurite (it checks Shared Key and SAS signatures) for the whole test
+// run, with the containers bkp-cli and bkp-copy. nullptr after a BKP-SKIP
+// line when `enabled` is false; Azurite failing to start fails the test.
+const ScriptServer* shared_azurite(bool enabled, std::string_view tests);
 
 struct RemoteRepo {
   // `location` is the repository (s3://, azure://, gs://); the credentials

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "cli_helpers.hpp"
+#include "remote_repo.hpp"
 #include "script_server.hpp"
 #include "util/fs.hpp"
 
@@ -25,18 +26,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const ScriptServer* moto() {
-  static std::string why;
-  static std::optional<ScriptServer> server =
-      BKP_TEST_HAVE_S3
-          ? ScriptServer::start("moto_s3.py", {"bkp-replica"}, {"moto", "boto3", "werkzeug"}, why)
-          : std::nullopt;
-  if (!server) {
-    std::cout << "BKP-SKIP: S3 replicas need an S3-enabled bkp and moto"
-              << (why.empty() ? "" : ": " + why) << "\n";
-  }
-  return server ? &*server : nullptr;
-}
+const ScriptServer* moto() { return bkp::test::shared_moto(BKP_TEST_HAVE_S3, "S3 replicas"); }
 
 std::vector<nlohmann::json> lines(const std::string& out) {
   std::vector<nlohmann::json> v;

@@ -20,20 +20,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const ScriptServer* moto() {
-  static std::string why;
-  static std::optional<ScriptServer> server =
-      BKP_TEST_HAVE_S3
-          ? ScriptServer::start("moto_s3.py", {"bkp-cli"}, {"moto", "boto3", "werkzeug"}, why)
-          : std::nullopt;
-  if (!server) {
-    std::cout << "BKP-SKIP: CLI S3 tests need an S3-enabled bkp and moto"
-              << (why.empty() ? "" : ": " + why) << "\n";
-  }
-  return server ? &*server : nullptr;
-}
+const ScriptServer* moto() { return bkp::test::shared_moto(BKP_TEST_HAVE_S3, "CLI S3 tests"); }
 
-// The bucket bkp-cli exists (the server's argument); moto checks every
+// The bucket bkp-cli exists (shared_moto makes it); moto checks every
 // request's SigV4 signature.
 struct S3Repo : RemoteRepo {
   S3Repo(const ScriptServer& server, const std::string& name) : RemoteRepo("s3://bkp-cli/" + name) {
