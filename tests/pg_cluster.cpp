@@ -6,9 +6,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <stdexcept>
+#include <thread>
 
 #include "util/subprocess.hpp"
 
@@ -129,6 +131,15 @@ void PgCluster::stop() {
 
 std::string PgCluster::sql(const std::string& query, const std::string& database) const {
   return sql_at(socket_dir(), port_, query, database);
+}
+
+std::string PgCluster::time_between_commits() const {
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::string now =
+      sql("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', "
+          "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  return now;
 }
 
 std::string PgCluster::sql_at(const std::string& socket_dir, int port, const std::string& query,

@@ -52,6 +52,10 @@ class PgCluster {
   // restored copy).
   static std::string sql_at(const std::string& socket_dir, int port, const std::string& query,
                             const std::string& database = "postgres");
+  // The server's clock (UTC, RFC 3339 with microseconds) read 200 ms after
+  // the commits before and 200 ms before the ones after: a recovery target
+  // strictly between two batches of rows.
+  std::string time_between_commits() const;
   // Gives a path (recursively) to the postgres user.
   static void give_to_postgres(const std::filesystem::path& path);
 

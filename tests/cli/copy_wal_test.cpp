@@ -133,11 +133,7 @@ TEST_CASE("copy and replicas carry the WAL archive: PITR from the copy alone",
   CHECK(replica["copied"] == 1);
 
   pg.sql("INSERT INTO events(batch) SELECT 'A' FROM generate_series(1, 1000)");
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  auto noted = pg.sql(
-      "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', "
-      "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto noted = pg.time_between_commits();
   pg.sql("INSERT INTO events(batch) SELECT 'B' FROM generate_series(1, 700)");
   wait_archived(pg);
 

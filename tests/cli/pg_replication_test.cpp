@@ -4,9 +4,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include <chrono>
 #include <cstdio>
-#include <thread>
 
 #include "pg_cluster.hpp"
 #include "pg_host.hpp"
@@ -22,12 +20,6 @@ namespace {
 // nor call pg_backup_start, so "auto" must take the replication path.
 void make_replication_role(const PgCluster& pg) {
   pg.sql("CREATE ROLE repl REPLICATION LOGIN PASSWORD 'repl-secret'");
-}
-
-std::string now_utc(const PgCluster& pg) {
-  return pg.sql(
-      "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', "
-      "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
 }
 
 }  // namespace
@@ -142,9 +134,7 @@ TEST_CASE("replication base backup as a superuser keeps the data directory's nam
   CHECK(base["source"].get<std::string>().find(":" + pg.data_dir().string()) != std::string::npos);
   pg.sql("INSERT INTO events(batch) SELECT 'A' FROM generate_series(1, 1000)");
   wait_archived(pg);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  const auto noted = now_utc(pg);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const auto noted = pg.time_between_commits();
   pg.sql("INSERT INTO events(batch) SELECT 'B' FROM generate_series(1, 700)");
   wait_archived(pg);
 

@@ -117,11 +117,7 @@ TEST_CASE("point-in-time recovery: exactly batch A; --latest: A and B; a WAL gap
   auto base = host.backup({"--type", "full"});
 
   pg.sql("INSERT INTO events(batch) SELECT 'A' FROM generate_series(1, 1000)");
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  auto noted = pg.sql(
-      "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', "
-      "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto noted = pg.time_between_commits();
   pg.sql("INSERT INTO events(batch) SELECT 'B' FROM generate_series(1, 700)");
   wait_archived(pg);
 
@@ -315,11 +311,7 @@ TEST_CASE("prune removes the WAL only forgotten base backups needed; PITR from t
   auto second = host.backup({"--type", "full"});
   pg.sql("INSERT INTO events(batch) SELECT 'B' FROM generate_series(1, 300)");
   wait_archived(pg);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  auto noted = pg.sql(
-      "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', "
-      "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto noted = pg.time_between_commits();
   pg.sql("INSERT INTO events(batch) SELECT 'C' FROM generate_series(1, 100)");
   wait_archived(pg);
 
