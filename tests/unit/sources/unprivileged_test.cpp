@@ -3,15 +3,13 @@
 // to nobody, since the tests themselves run as root.
 #include <catch2/catch.hpp>
 
-#include <grp.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cstdio>
-#include <functional>
 
+#include "as_nobody.hpp"
 #include "sources/files/reader.hpp"
 #include "sources/files/restore_meta.hpp"
 #include "sources/files/walker.hpp"
@@ -20,49 +18,10 @@
 
 using namespace bkp;
 using namespace bkp::sources;
+using bkp::test::as_nobody;
 using bkp::test::Event;
+using bkp::test::nobody;
 namespace fs = std::filesystem;
-
-namespace {
-
-constexpr uid_t nobody = 65534;
-
-// Runs `fn` as nobody in a child process; returns what it reports ("" for
-// success, otherwise a description of what went wrong).
-std::string as_nobody(const std::function<std::string()>& fn) {
-  int fds[2];
-  REQUIRE(::pipe(fds) == 0);
-  pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    ::close(fds[0]);
-    std::string msg;
-    if (::setgroups(0, nullptr) != 0 || ::setgid(nobody) != 0 || ::setuid(nobody) != 0) {
-      msg = "cannot drop privileges";
-    } else {
-      msg = fn();
-    }
-    ssize_t n = ::write(fds[1], msg.data(), msg.size());
-    ::_exit(n == static_cast<ssize_t>(msg.size()) ? 0 : 1);
-  }
-  ::close(fds[1]);
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  ::close(fds[0]);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) out += " (child failed)";
-  return out;
-}
-
-#define EXPECT(cond)                                                     \
-  do {                                                                   \
-    if (!(cond)) return "line " + std::to_string(__LINE__) + ": " #cond; \
-  } while (0)
-
-}  // namespace
 
 TEST_CASE("as an unprivileged user", "[unprivileged]") {
   if (::getuid() != 0) {
