@@ -2,7 +2,6 @@
 // error must be an ErrorKind::io (or not_found) that names the object.
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -12,6 +11,7 @@
 #include <iostream>
 #include <string>
 
+#include "as_nobody.hpp"
 #include "storage/local.hpp"
 #include "test_tmpdir.hpp"
 
@@ -187,30 +187,7 @@ TEST_CASE("permission errors are io errors naming the object", "[storage][local]
     fs::permissions(root / "data", fs::perms(0700));
   } else {
     // Root bypasses permission checks: run them as 'nobody' in a child.
-    int fds[2];
-    REQUIRE(::pipe(fds) == 0);
-    pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-      ::close(fds[0]);
-      std::string out;
-      if (::setgid(65534) != 0 || ::setuid(65534) != 0) {
-        out = "cannot become nobody";
-      } else {
-        out = permission_failures(root);
-      }
-      (void)!::write(fds[1], out.data(), out.size());
-      ::_exit(0);
-    }
-    ::close(fds[1]);
-    char buf[4096];
-    ssize_t got;
-    while ((got = ::read(fds[0], buf, sizeof buf)) > 0)
-      failures.append(buf, static_cast<std::size_t>(got));
-    ::close(fds[0]);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    CHECK(WIFEXITED(status));
+    failures = test::as_nobody([&] { return permission_failures(root); });
   }
   CHECK(failures == "");
   CHECK(util::as_chars(*b.get("data/ab/obj")) == "secret");
