@@ -66,8 +66,8 @@ util::Result<std::unique_ptr<Backend>> open_gcs_backend(std::string_view locatio
                                                         const BackendOptions& options) {
   BKP_ASSIGN(auto where, parse_gcs_location(location));
   BKP_ASSIGN(auto data_class, storage_class(options.gcs_storage_class));
-  std::string endpoint = util::configured_or_env(options.gcs_endpoint, {});
-  if (endpoint.empty()) endpoint = gcs_default_endpoint;
+  std::string endpoint =
+      options.gcs_endpoint.empty() ? std::string(gcs_default_endpoint) : options.gcs_endpoint;
   std::string access_key_id =
       util::configured_or_env(options.gcs_hmac_access_key_id, {"GCS_HMAC_ACCESS_KEY_ID"});
   std::string secret = util::configured_or_env(options.gcs_hmac_secret, {"GCS_HMAC_SECRET"});

@@ -14,29 +14,30 @@ namespace bkp::test {
 
 namespace fs = std::filesystem;
 
+// The servers start at the first call that needs one: callers differ in
+// `enabled` (S3 tests and GCS HMAC tests share moto), so the first caller
+// must not decide for the others.
 const ScriptServer* shared_moto(bool enabled, std::string_view tests) {
-  static std::string why;
-  static std::optional<ScriptServer> server =
-      enabled
-          ? ScriptServer::start("moto_s3.py", {"bkp-cli", "bkp-cli-gcs", "bkp-copy", "bkp-replica"},
-                                {"moto", "boto3", "werkzeug"}, why)
-          : std::nullopt;
   if (!enabled) {
     std::cout << "BKP-SKIP: " << tests << " need a bkp built with that backend\n";
     return nullptr;
   }
+  static std::string why;
+  static std::optional<ScriptServer> server =
+      ScriptServer::start("moto_s3.py", {"bkp-cli", "bkp-cli-gcs", "bkp-copy", "bkp-replica"},
+                          {"moto", "boto3", "werkzeug"}, why);
   if (!server) std::cout << "BKP-SKIP: " << tests << " need moto: " << why << "\n";
   return server ? &*server : nullptr;
 }
 
 const ScriptServer* shared_azurite(bool enabled, std::string_view tests) {
-  static std::string why;
-  static std::optional<ScriptServer> server =
-      enabled ? ScriptServer::start("azurite.py", {"bkp-cli", "bkp-copy"}, {}, why) : std::nullopt;
   if (!enabled) {
     std::cout << "BKP-SKIP: " << tests << " need an Azure-enabled bkp\n";
     return nullptr;
   }
+  static std::string why;
+  static std::optional<ScriptServer> server =
+      ScriptServer::start("azurite.py", {"bkp-cli", "bkp-copy"}, {}, why);
   if (!server) FAIL(tests << " need Azurite (and python3): " << why);
   return &*server;
 }
